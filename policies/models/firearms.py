@@ -1,0 +1,173 @@
+"""Firearms Policy: dangerous capabilities, who holds them (grants) and which actions need them (bindings)."""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from registries import identifiers as ids
+from workbench.modelkit import NaturalKeyModel, WriteOnceManager, WriteOnceModel, WriteOnceQuerySet
+
+
+class Firearm(NaturalKeyModel):
+    class Severity(models.TextChoices):
+        LOW = "low", "low"
+        MEDIUM = "medium", "medium"
+        HIGH = "high", "high"
+        CRITICAL = "critical", "critical"
+
+    NATURAL_KEY = ("firearm_id",)
+
+    firearm_id = models.CharField(
+        max_length=80, unique=True, validators=[ids.validate_firearm_id],
+        error_messages={"unique": "A firearm with this id already exists."},
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.HIGH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["firearm_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=ids.matches("firearm_id", ids.FIREARM_ID),
+                name="firearm_id_format",
+                violation_error_message="Firearm id has an invalid format.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.firearm_id
+
+
+class FirearmGrantQuerySet(WriteOnceQuerySet):
+    def active(self, at=None):
+        at = at or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=at))
+
+    def for_user(self, user):
+        """Grants that reach the user directly, through one of their groups, or through one of their tenants."""
+        return self.filter(
+            models.Q(user_id=user.pk)
+            | models.Q(group__user=user.pk)
+            | models.Q(tenant__memberships__user=user.pk)
+        ).distinct()
+
+
+class FirearmGrant(WriteOnceModel):
+    """A firearm given to one principal. Revoked, never deleted; the grant itself never changes."""
+
+    class PrincipalType(models.TextChoices):
+        USER = "user", "user"
+        GROUP = "group", "group"
+        TENANT = "tenant", "tenant"
+
+    NATURAL_KEY = ("uid",)
+    MUTABLE_FIELDS = ("revoked_at", "revoked_by", "revoke_reason")
+    CHANGE_HINT = "revoke it and grant again"
+    DELETE_HINT = "revoke it instead"
+
+    objects = WriteOnceManager.from_queryset(FirearmGrantQuerySet)()
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    firearm = models.ForeignKey(Firearm, on_delete=models.PROTECT, related_name="grants")
+    principal_type = models.CharField(max_length=8, choices=PrincipalType.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="firearm_grants"
+    )
+    group = models.ForeignKey(
+        "auth.Group", null=True, blank=True, on_delete=models.PROTECT, related_name="firearm_grants"
+    )
+    tenant = models.ForeignKey(
+        "workbench.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="firearm_grants"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(help_text="Why this principal needs the firearm.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoke_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(principal_type="user", user__isnull=False, group__isnull=True, tenant__isnull=True)
+                    | models.Q(principal_type="group", user__isnull=True, group__isnull=False, tenant__isnull=True)
+                    | models.Q(principal_type="tenant", user__isnull=True, group__isnull=True, tenant__isnull=False)
+                ),
+                name="firearmgrant_exactly_one_principal",
+                violation_error_message="A grant names exactly one principal, matching its principal type.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reason=""),
+                name="firearmgrant_reason_required",
+                violation_error_message="A grant needs a reason.",
+            ),
+        ]
+        indexes = [models.Index(fields=["firearm", "revoked_at"])]
+
+    def __str__(self):
+        return f"{self.firearm_id and self.firearm.firearm_id} -> {self.principal}"
+
+    @property
+    def principal(self):
+        return {"user": self.user, "group": self.group, "tenant": self.tenant}.get(self.principal_type)
+
+    @property
+    def is_active(self):
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def clean(self):
+        super().clean()
+        field = self.principal_type
+        if field in self.PrincipalType.values:
+            if getattr(self, f"{field}_id") is None:
+                raise ValidationError({field: f"A {field} grant names the {field} it is given to."})
+            others = [name for name in self.PrincipalType.values if name != field and getattr(self, f"{name}_id")]
+            if others:
+                raise ValidationError({name: f"A {field} grant cannot also name a {name}." for name in others})
+        if self.expires_at and self._state.adding and self.expires_at <= timezone.now():
+            raise ValidationError({"expires_at": "Expiry must be in the future."})
+
+
+class FirearmBinding(NaturalKeyModel):
+    """Action -> firearm: calling the action needs an active grant of the firearm."""
+
+    NATURAL_KEY = ("action_name",)
+
+    action_name = models.CharField(
+        max_length=200, unique=True, validators=[ids.validate_action_name],
+        error_messages={"unique": "This action is already bound to a firearm."},
+    )
+    firearm = models.ForeignKey(Firearm, on_delete=models.PROTECT, related_name="bindings")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["action_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=ids.matches("action_name", ids.ACTION_NAME),
+                name="firearmbinding_action_format",
+                violation_error_message="Action must be '<connector_id>:<scope>' or a tool 'domain.method'.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.action_name} -> {self.firearm_id and self.firearm.firearm_id}"

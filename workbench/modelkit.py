@@ -1,0 +1,110 @@
+"""Small pieces every model here shares: natural keys and write-once rows."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def _follow(obj, path):
+    for part in path.split("__"):
+        obj = getattr(obj, part)
+    return obj
+
+
+class NaturalKeyManager(models.Manager):
+    """get_by_natural_key over the model's NATURAL_KEY field paths, so fixtures need no primary keys."""
+
+    def get_by_natural_key(self, *key):
+        return self.get(**dict(zip(self.model.NATURAL_KEY, key, strict=True)))
+
+
+class NaturalKeyModel(models.Model):
+    NATURAL_KEY: tuple[str, ...] = ()
+
+    objects = NaturalKeyManager()
+
+    class Meta:
+        abstract = True
+
+    def natural_key(self):
+        return tuple(_follow(self, path) for path in self.NATURAL_KEY)
+
+
+class WriteOnceError(ValidationError):
+    """Raised when something tries to change or delete a published, immutable row."""
+
+
+class WriteOnceQuerySet(models.QuerySet):
+    """Bulk delete and bulk update of frozen fields are refused, like single saves."""
+
+    def delete(self):
+        raise WriteOnceError(
+            f"{self.model._meta.verbose_name_plural.capitalize()} are permanent records and cannot be deleted.",
+            code="immutable",
+        )
+
+    delete.queryset_only = True
+
+    def update(self, **kwargs):
+        frozen = set(kwargs) - set(self.model.MUTABLE_FIELDS)
+        if frozen:
+            raise WriteOnceError(
+                f"{', '.join(sorted(frozen))} of a {self.model._meta.verbose_name} cannot change once saved.",
+                code="immutable",
+            )
+        return super().update(**kwargs)
+
+
+class WriteOnceManager(NaturalKeyManager.from_queryset(WriteOnceQuerySet)):
+    pass
+
+
+class WriteOnceModel(NaturalKeyModel):
+    """A row that never changes after it is created, apart from MUTABLE_FIELDS."""
+
+    MUTABLE_FIELDS: tuple[str, ...] = ()
+    CHANGE_HINT = "publish a new version instead"
+    DELETE_HINT = "deprecate it instead"
+
+    objects = WriteOnceManager()
+
+    class Meta:
+        abstract = True
+
+    def frozen_changes(self):
+        """Names of frozen fields whose value differs from the stored row."""
+        if self._state.adding or self.pk is None:
+            return []
+        stored = type(self)._base_manager.filter(pk=self.pk).values().first()
+        if stored is None:
+            return []
+        changed = []
+        for field in self._meta.concrete_fields:
+            if field.primary_key or field.name in self.MUTABLE_FIELDS:
+                continue
+            if stored[field.attname] != getattr(self, field.attname):
+                changed.append(field.name)
+        return changed
+
+    def _refuse_frozen_changes(self):
+        changed = self.frozen_changes()
+        if changed:
+            raise WriteOnceError(
+                {
+                    name: f"A {self._meta.verbose_name} never changes once saved; {self.CHANGE_HINT}."
+                    for name in changed
+                },
+                code="immutable",
+            )
+
+    def clean(self):
+        super().clean()
+        self._refuse_frozen_changes()
+
+    def save(self, *args, **kwargs):
+        self._refuse_frozen_changes()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise WriteOnceError(
+            f"A {self._meta.verbose_name} cannot be deleted; {self.DELETE_HINT}.", code="immutable"
+        )

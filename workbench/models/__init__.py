@@ -1,0 +1,3 @@
+from .tenants import Membership, Tenant
+
+__all__ = ["Membership", "Tenant"]
