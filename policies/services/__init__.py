@@ -1,0 +1,4 @@
+from .grants import firearm_grant_create, firearm_grant_revoke
+from .locks import strategy_lock_engage, strategy_lock_release
+
+__all__ = ["firearm_grant_create", "firearm_grant_revoke", "strategy_lock_engage", "strategy_lock_release"]
