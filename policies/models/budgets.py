@@ -38,7 +38,6 @@ class BudgetPolicy(NaturalKeyModel):
     limit = models.DecimalField(max_digits=14, decimal_places=4)
     unit = models.CharField(max_length=16, default="USD", help_text="Unit of cost, e.g. USD or calls.")
     active = models.BooleanField(default=True)
-    updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
     class Meta:

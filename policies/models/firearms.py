@@ -28,7 +28,7 @@ class Firearm(NaturalKeyModel):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.HIGH)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -155,8 +155,7 @@ class FirearmBinding(NaturalKeyModel):
     )
     firearm = models.ForeignKey(Firearm, on_delete=models.PROTECT, related_name="bindings")
     note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     history = HistoricalRecords()
 
     class Meta:

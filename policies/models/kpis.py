@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from registries import identifiers as ids
@@ -66,7 +67,6 @@ class KpiCorridor(NaturalKeyModel):
     critical_lower = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     critical_upper = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     note = models.TextField(blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -137,7 +137,7 @@ class KpiToolBinding(NaturalKeyModel):
     kpi = models.ForeignKey(KpiDefinition, on_delete=models.PROTECT, related_name="tool_bindings")
     effect = models.CharField(max_length=12, choices=Effect.choices, default=Effect.OBSERVES)
     note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     history = HistoricalRecords()
 
     class Meta:

@@ -6,7 +6,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from registries import identifiers as ids
-from workbench.modelkit import NaturalKeyModel
+from workbench.modelkit import NaturalKeyManager, NaturalKeyModel
 
 
 class StrategyLockQuerySet(models.QuerySet):
@@ -31,7 +31,7 @@ class StrategyLock(NaturalKeyModel):
 
     NATURAL_KEY = ("name",)
 
-    objects = models.Manager.from_queryset(StrategyLockQuerySet)()
+    objects = NaturalKeyManager.from_queryset(StrategyLockQuerySet)()
 
     name = models.CharField(
         max_length=63, unique=True, validators=[ids.validate_slug],
@@ -50,7 +50,6 @@ class StrategyLock(NaturalKeyModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.TextField(blank=True, help_text="Why the lock is engaged (or was released).")
-    updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(m2m_fields=[connectors, firearms])
 
     class Meta:
@@ -66,9 +65,6 @@ class StrategyLock(NaturalKeyModel):
 
     def __str__(self):
         return f"{self.name} ({'engaged' if self.engaged else 'released'})"
-
-    def natural_key(self):
-        return (self.name,)
 
     def covers(self, *, action_name="", connector_id="", firearm_id=""):
         if action_name and action_name in (self.actions or []):

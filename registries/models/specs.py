@@ -138,8 +138,7 @@ class Connector(NaturalKeyModel):
         ComponentSpec, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text="The latest published version.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["connector_id"]
