@@ -29,8 +29,12 @@ def _validator(pattern, what, example):
     )
 
 
-validate_connector_id = _validator(CONNECTOR_ID, "connector id: lower-case letters, digits, hyphens", "github")
-validate_scope_name = _validator(SCOPE_NAME, "scope name: lower-case letters, digits, underscores", "read_public")
+validate_connector_id = _validator(
+    CONNECTOR_ID, "connector id: lower-case letters, digits, hyphens", "github"
+)
+validate_scope_name = _validator(
+    SCOPE_NAME, "scope name: lower-case letters, digits, underscores", "read_public"
+)
 validate_tool_name = _validator(TOOL_NAME, "tool name: two or more lower-case dotted parts", "leads.create")
 validate_spec_id = _validator(SPEC_ID, "spec id", "github")
 validate_semver = _validator(SEMVER, "version MAJOR.MINOR.PATCH", "1.2.0")

@@ -38,7 +38,7 @@ class WriteOnceQuerySet(models.QuerySet):
 
     def delete(self):
         raise WriteOnceError(
-            f"{self.model._meta.verbose_name_plural.capitalize()} are permanent records and cannot be deleted.",
+            f"{self.model._meta.verbose_name_plural.capitalize()} are permanent and cannot be deleted.",
             code="immutable",
         )
 
@@ -70,6 +70,19 @@ class WriteOnceModel(NaturalKeyModel):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        self._refuse_frozen_changes()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise WriteOnceError(
+            f"A {self._meta.verbose_name} cannot be deleted; {self.DELETE_HINT}.", code="immutable"
+        )
+
+    def clean(self):
+        super().clean()
+        self._refuse_frozen_changes()
+
     def frozen_changes(self):
         """Names of frozen fields whose value differs from the stored row."""
         if self._state.adding or self.pk is None:
@@ -95,16 +108,3 @@ class WriteOnceModel(NaturalKeyModel):
                 },
                 code="immutable",
             )
-
-    def clean(self):
-        super().clean()
-        self._refuse_frozen_changes()
-
-    def save(self, *args, **kwargs):
-        self._refuse_frozen_changes()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise WriteOnceError(
-            f"A {self._meta.verbose_name} cannot be deleted; {self.DELETE_HINT}.", code="immutable"
-        )

@@ -4,6 +4,13 @@ from .kpis import KpiCorridor, KpiDefinition, KpiToolBinding
 from .locks import StrategyLock
 
 __all__ = [
-    "BudgetPolicy", "Firearm", "FirearmBinding", "FirearmGrant", "KpiCorridor", "KpiDefinition",
-    "KpiToolBinding", "StrategyLock", "UsageEvent",
+    "BudgetPolicy",
+    "Firearm",
+    "FirearmBinding",
+    "FirearmGrant",
+    "KpiCorridor",
+    "KpiDefinition",
+    "KpiToolBinding",
+    "StrategyLock",
+    "UsageEvent",
 ]

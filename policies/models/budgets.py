@@ -23,15 +23,25 @@ class BudgetPolicy(NaturalKeyModel):
     NATURAL_KEY = ("budget_id",)
 
     budget_id = models.CharField(
-        max_length=63, unique=True, validators=[ids.validate_slug],
+        max_length=63,
+        unique=True,
+        validators=[ids.validate_slug],
         error_messages={"unique": "A budget with this id already exists."},
     )
     tenant = models.ForeignKey(
-        "workbench.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="budgets",
+        "workbench.Tenant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="budgets",
         help_text="Empty: applies to every tenant.",
     )
     connector = models.ForeignKey(
-        "registries.Connector", null=True, blank=True, on_delete=models.PROTECT, related_name="budgets",
+        "registries.Connector",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="budgets",
         help_text="Empty: applies to every connector and tool.",
     )
     period = models.CharField(max_length=8, choices=Period.choices, default=Period.MONTH)
@@ -46,7 +56,8 @@ class BudgetPolicy(NaturalKeyModel):
         ordering = ["budget_id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(limit__gte=0), name="budgetpolicy_limit_not_negative",
+                condition=Q(limit__gte=0),
+                name="budgetpolicy_limit_not_negative",
                 violation_error_message="A budget limit cannot be negative.",
             ),
             models.CheckConstraint(
@@ -101,7 +112,8 @@ class UsageEvent(WriteOnceModel):
         ordering = ["-occurred_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(cost__gte=0), name="usageevent_cost_not_negative",
+                condition=Q(cost__gte=0),
+                name="usageevent_cost_not_negative",
                 violation_error_message="Cost cannot be negative.",
             ),
         ]

@@ -22,7 +22,9 @@ class Firearm(NaturalKeyModel):
     NATURAL_KEY = ("firearm_id",)
 
     firearm_id = models.CharField(
-        max_length=80, unique=True, validators=[ids.validate_firearm_id],
+        max_length=80,
+        unique=True,
+        validators=[ids.validate_firearm_id],
         error_messages={"unique": "A firearm with this id already exists."},
     )
     name = models.CharField(max_length=200)
@@ -48,10 +50,12 @@ class Firearm(NaturalKeyModel):
 class FirearmGrantQuerySet(WriteOnceQuerySet):
     def active(self, at=None):
         at = at or timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=at))
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=at)
+        )
 
     def for_user(self, user):
-        """Grants that reach the user directly, through one of their groups, or through one of their tenants."""
+        """Grants reaching the user directly, through one of their groups or one of their tenants."""
         return self.filter(
             models.Q(user_id=user.pk)
             | models.Q(group__user=user.pk)
@@ -78,7 +82,11 @@ class FirearmGrant(WriteOnceModel):
     firearm = models.ForeignKey(Firearm, on_delete=models.PROTECT, related_name="grants")
     principal_type = models.CharField(max_length=8, choices=PrincipalType.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="firearm_grants"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="firearm_grants",
     )
     group = models.ForeignKey(
         "auth.Group", null=True, blank=True, on_delete=models.PROTECT, related_name="firearm_grants"
@@ -104,9 +112,15 @@ class FirearmGrant(WriteOnceModel):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(principal_type="user", user__isnull=False, group__isnull=True, tenant__isnull=True)
-                    | models.Q(principal_type="group", user__isnull=True, group__isnull=False, tenant__isnull=True)
-                    | models.Q(principal_type="tenant", user__isnull=True, group__isnull=True, tenant__isnull=False)
+                    models.Q(
+                        principal_type="user", user__isnull=False, group__isnull=True, tenant__isnull=True
+                    )
+                    | models.Q(
+                        principal_type="group", user__isnull=True, group__isnull=False, tenant__isnull=True
+                    )
+                    | models.Q(
+                        principal_type="tenant", user__isnull=True, group__isnull=True, tenant__isnull=False
+                    )
                 ),
                 name="firearmgrant_exactly_one_principal",
                 violation_error_message="A grant names exactly one principal, matching its principal type.",
@@ -137,9 +151,13 @@ class FirearmGrant(WriteOnceModel):
         if field in self.PrincipalType.values:
             if getattr(self, f"{field}_id") is None:
                 raise ValidationError({field: f"A {field} grant names the {field} it is given to."})
-            others = [name for name in self.PrincipalType.values if name != field and getattr(self, f"{name}_id")]
+            others = [
+                name for name in self.PrincipalType.values if name != field and getattr(self, f"{name}_id")
+            ]
             if others:
-                raise ValidationError({name: f"A {field} grant cannot also name a {name}." for name in others})
+                raise ValidationError(
+                    {name: f"A {field} grant cannot also name a {name}." for name in others}
+                )
         if self.expires_at and self._state.adding and self.expires_at <= timezone.now():
             raise ValidationError({"expires_at": "Expiry must be in the future."})
 
@@ -150,7 +168,9 @@ class FirearmBinding(NaturalKeyModel):
     NATURAL_KEY = ("action_name",)
 
     action_name = models.CharField(
-        max_length=200, unique=True, validators=[ids.validate_action_name],
+        max_length=200,
+        unique=True,
+        validators=[ids.validate_action_name],
         error_messages={"unique": "This action is already bound to a firearm."},
     )
     firearm = models.ForeignKey(Firearm, on_delete=models.PROTECT, related_name="bindings")

@@ -21,7 +21,9 @@ class KpiDefinition(NaturalKeyModel):
     NATURAL_KEY = ("kpi_id",)
 
     kpi_id = models.CharField(
-        max_length=80, unique=True, validators=[ids.validate_kpi_id],
+        max_length=80,
+        unique=True,
+        validators=[ids.validate_kpi_id],
         error_messages={"unique": "A KPI with this id already exists."},
     )
     name = models.CharField(max_length=200)

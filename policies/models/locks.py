@@ -18,7 +18,8 @@ class StrategyLockQuerySet(models.QuerySet):
         because SQLite has no JSON containment lookup)."""
         locks = self.prefetch_related("connectors", "firearms")
         return [
-            lock for lock in locks
+            lock
+            for lock in locks
             if lock.covers(action_name=action_name, connector_id=connector_id, firearm_id=firearm_id)
         ]
 
@@ -34,14 +35,17 @@ class StrategyLock(NaturalKeyModel):
     objects = NaturalKeyManager.from_queryset(StrategyLockQuerySet)()
 
     name = models.CharField(
-        max_length=63, unique=True, validators=[ids.validate_slug],
+        max_length=63,
+        unique=True,
+        validators=[ids.validate_slug],
         error_messages={"unique": "A strategy lock with this name already exists."},
     )
     description = models.TextField(blank=True)
     connectors = models.ManyToManyField("registries.Connector", blank=True, related_name="strategy_locks")
     firearms = models.ManyToManyField("policies.Firearm", blank=True, related_name="strategy_locks")
     actions = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="Actions covered: connector scopes '<connector_id>:<scope>' and tools 'domain.method'.",
     )
     engaged = models.BooleanField(default=False)
@@ -80,7 +84,9 @@ class StrategyLock(NaturalKeyModel):
         for index, action in enumerate(self.actions):
             if not isinstance(action, str) or not ids.validate_action_name.regex.match(action):
                 raise ValidationError(
-                    {"actions": f"Item {index} ({action!r}) is not '<connector_id>:<scope>' or 'domain.method'."}
+                    {
+                        "actions": f"Item {index} ({action!r}) is neither '<connector>:<scope>' nor a tool."
+                    }
                 )
         if self.engaged and not self.reason.strip():
             raise ValidationError({"reason": "Say why the lock is engaged."})

@@ -7,12 +7,19 @@ from django.utils import timezone
 from policies.models import FirearmGrant
 
 
-def firearm_grant_create(*, firearm, principal_type, reason, granted_by, user=None, group=None, tenant=None,
-                         expires_at=None):
+def firearm_grant_create(
+    *, firearm, principal_type, reason, granted_by, user=None, group=None, tenant=None, expires_at=None
+):
     """Give `firearm` to exactly one principal (user, group or tenant), recording who and why."""
     grant = FirearmGrant(
-        firearm=firearm, principal_type=principal_type, user=user, group=group, tenant=tenant,
-        reason=reason, granted_by=granted_by, expires_at=expires_at,
+        firearm=firearm,
+        principal_type=principal_type,
+        user=user,
+        group=group,
+        tenant=tenant,
+        reason=reason,
+        granted_by=granted_by,
+        expires_at=expires_at,
     )
     with transaction.atomic():
         grant.full_clean()

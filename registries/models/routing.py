@@ -12,10 +12,14 @@ class RoutingConfig(NaturalKeyModel):
     NATURAL_KEY = ("resource_kind",)
 
     resource_kind = models.CharField(
-        max_length=63, unique=True, validators=[ids.validate_slug],
+        max_length=63,
+        unique=True,
+        validators=[ids.validate_slug],
         error_messages={"unique": "This resource kind is already routed."},
     )
-    backend_type = models.CharField(max_length=100, help_text="Storage class, e.g. TabularStore or VersionedStore.")
+    backend_type = models.CharField(
+        max_length=100, help_text="Storage class, e.g. TabularStore or VersionedStore."
+    )
     options = models.JSONField(default=dict, blank=True)
     description = models.TextField(blank=True)
 
@@ -40,7 +44,9 @@ class EngineRoute(NaturalKeyModel):
     NATURAL_KEY = ("pattern",)
 
     pattern = models.CharField(
-        max_length=200, unique=True, validators=[ids.validate_engine_route],
+        max_length=200,
+        unique=True,
+        validators=[ids.validate_engine_route],
         error_messages={"unique": "This engine route already exists."},
     )
     connector = models.ForeignKey(

@@ -135,7 +135,11 @@ class Connector(NaturalKeyModel):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     latest_spec = models.ForeignKey(
-        ComponentSpec, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        ComponentSpec,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The latest published version.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -162,7 +166,9 @@ class Connector(NaturalKeyModel):
         spec = self.latest_spec
         if spec is not None and (spec.spec_id != self.connector_id or not spec.is_mcp_connector):
             raise ValidationError(
-                {"latest_spec": "The latest spec must be an mcp_connector component spec with the connector's id."}
+                {
+                    "latest_spec": "The latest spec must be an mcp_connector spec with the connector's id."
+                }
             )
 
 
@@ -186,8 +192,13 @@ class Scope(WriteOnceModel):
     tools = models.JSONField(default=list, blank=True, help_text="Names of the MCP tools this scope grants.")
 
     class Meta:
-        ordering = ["connector__connector_id", "spec__version_major", "spec__version_minor",
-                    "spec__version_patch", "name"]
+        ordering = [
+            "connector__connector_id",
+            "spec__version_major",
+            "spec__version_minor",
+            "spec__version_patch",
+            "name",
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["spec", "name"],
@@ -219,4 +230,6 @@ class Scope(WriteOnceModel):
             raise ValidationError({"tools": "Tools must be a list of MCP tool names."})
         if self.spec_id and self.connector_id:
             if self.spec.spec_id != self.connector.connector_id or not self.spec.is_mcp_connector:
-                raise ValidationError({"spec": "A scope belongs to an mcp_connector spec of its own connector."})
+                raise ValidationError(
+                    {"spec": "A scope belongs to an mcp_connector spec of its own connector."}
+                )

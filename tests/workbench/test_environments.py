@@ -16,23 +16,45 @@ from workbench.services.environments import loading
 pytestmark = pytest.mark.django_db
 
 FIREARMS = [
-    {"model": "policies.firearm", "fields": {"firearm_id": "firearm.external_write", "name": "External write",
-                                             "severity": "high"}},
-    {"model": "policies.firearm", "fields": {"firearm_id": "firearm.money_movement", "name": "Money movement",
-                                             "severity": "critical"}},
+    {
+        "model": "policies.firearm",
+        "fields": {"firearm_id": "firearm.external_write", "name": "External write", "severity": "high"},
+    },
+    {
+        "model": "policies.firearm",
+        "fields": {"firearm_id": "firearm.money_movement", "name": "Money movement", "severity": "critical"},
+    },
 ]
 KPIS = [
-    {"model": "policies.kpidefinition", "fields": {"kpi_id": "kpi.change_failure_rate", "name": "Change failure rate",
-                                                   "unit": "%", "direction": "lower_is_better"}},
-    {"model": "policies.kpicorridor", "fields": {"kpi": ["kpi.change_failure_rate"], "lower": "0", "upper": "15",
-                                                 "critical_upper": "30"}},
+    {
+        "model": "policies.kpidefinition",
+        "fields": {
+            "kpi_id": "kpi.change_failure_rate",
+            "name": "Change failure rate",
+            "unit": "%",
+            "direction": "lower_is_better",
+        },
+    },
+    {
+        "model": "policies.kpicorridor",
+        "fields": {"kpi": ["kpi.change_failure_rate"], "lower": "0", "upper": "15", "critical_upper": "30"},
+    },
 ]
 DEV = [
     {"model": "workbench.tenant", "fields": {"slug": "acme", "name": "Acme"}},
-    {"model": "policies.firearmbinding", "fields": {"action_name": "leads.create",
-                                                    "firearm": ["firearm.external_write"]}},
-    {"model": "policies.strategylock", "fields": {"name": "freeze", "description": "Release freeze",
-                                                  "firearms": [["firearm.money_movement"]], "actions": []}},
+    {
+        "model": "policies.firearmbinding",
+        "fields": {"action_name": "leads.create", "firearm": ["firearm.external_write"]},
+    },
+    {
+        "model": "policies.strategylock",
+        "fields": {
+            "name": "freeze",
+            "description": "Release freeze",
+            "firearms": [["firearm.money_movement"]],
+            "actions": [],
+        },
+    },
 ]
 
 
@@ -99,15 +121,26 @@ def test_plan_lists_exactly_the_differences_and_writes_nothing(env_dirs):
 @pytest.mark.parametrize(
     "entry, expected",
     [
-        ({"model": "policies.firearmbinding", "fields": {"action_name": "leads.create", "firearm": ["firearm.nope"]}},
-         "object 3 (policies.firearmbinding leads.create): refers to something that does not exist"),
-        ({"model": "policies.firearm", "fields": {"firearm_id": "Bad Id", "name": "x"}},
-         "object 3 (policies.firearm Bad Id): field firearm_id: Enter a valid firearm id"),
-        ({"model": "workbench.tenant", "fields": {"slug": "acme", "name": "Acme again"}},
-         "object 3 (workbench.tenant acme): duplicate of an object already loaded from dev.json object 0"),
+        (
+            {
+                "model": "policies.firearmbinding",
+                "fields": {"action_name": "leads.create", "firearm": ["firearm.nope"]},
+            },
+            "object 3 (policies.firearmbinding leads.create): refers to something that does not exist",
+        ),
+        (
+            {"model": "policies.firearm", "fields": {"firearm_id": "Bad Id", "name": "x"}},
+            "object 3 (policies.firearm Bad Id): field firearm_id: Enter a valid firearm id",
+        ),
+        (
+            {"model": "workbench.tenant", "fields": {"slug": "acme", "name": "Acme again"}},
+            "object 3 (workbench.tenant acme): duplicate of an object already loaded from dev.json object 0",
+        ),
         ({"model": "policies.nothing", "fields": {}}, "object 3 (policies.nothing): unknown model"),
-        ({"model": "policies.firearm", "fields": {"firearm_id": "firearm.x", "colour": "red"}},
-         "field colour: policies.firearm has no field 'colour'"),
+        (
+            {"model": "policies.firearm", "fields": {"firearm_id": "firearm.x", "colour": "red"}},
+            "field colour: policies.firearm has no field 'colour'",
+        ),
     ],
 )
 def test_broken_fixture_loads_nothing_and_names_file_object_field(env_dirs, entry, expected):
@@ -128,7 +161,9 @@ def _published_state():
     corridor = KpiCorridorFactory(kpi__kpi_id="kpi.latency_p95")
     scope = ScopeFactory(connector__connector_id="github", name="admin_write", tools=["delete_file"])
     ScopeFactory(connector=scope.connector, spec=scope.spec, name="read_public")
-    FirearmBindingFactory(action_name="github:admin_write", firearm=FirearmFactory(firearm_id="firearm.external_write"))
+    FirearmBindingFactory(
+        action_name="github:admin_write", firearm=FirearmFactory(firearm_id="firearm.external_write")
+    )
     EngineRouteFactory(pattern="/chat/*", connector=scope.connector)
     return corridor
 
@@ -143,9 +178,16 @@ def test_dump_load_dump_round_trip(tmp_path, django_db_blocker):
     from django.db import connection
 
     with connection.cursor() as cursor:
-        for table in ["registries_engineroute", "policies_firearmbinding", "policies_kpicorridor",
-                      "policies_kpidefinition", "policies_firearm", "registries_scope", "registries_connector",
-                      "registries_componentspec"]:
+        for table in [
+            "registries_engineroute",
+            "policies_firearmbinding",
+            "policies_kpicorridor",
+            "policies_kpidefinition",
+            "policies_firearm",
+            "registries_scope",
+            "registries_connector",
+            "registries_componentspec",
+        ]:
             cursor.execute(f"DELETE FROM {table}")
     assert not Connector.objects.exists()
     report = environments.environment_load(name=str(dump_file))
@@ -172,6 +214,8 @@ def test_dump_environment_command_writes_loadable_json(tmp_path):
     _published_state()
     out = run("dump_environment")
     data = json.loads(out)
-    assert {"model": "registries.connector"}.items() <= data[[e["model"] for e in data].index("registries.connector")].items()
+    assert {"model": "registries.connector"}.items() <= data[
+        [e["model"] for e in data].index("registries.connector")
+    ].items()
     assert all("pk" not in entry for entry in data)
     call_command("loaddata", str((tmp_path / "d.json").write_text(out) and tmp_path / "d.json"), verbosity=0)

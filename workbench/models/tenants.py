@@ -12,7 +12,9 @@ class Tenant(NaturalKeyModel):
     NATURAL_KEY = ("slug",)
 
     slug = models.CharField(
-        max_length=63, unique=True, validators=[ids.validate_slug],
+        max_length=63,
+        unique=True,
+        validators=[ids.validate_slug],
         error_messages={"unique": "A tenant with this slug already exists."},
     )
     name = models.CharField(max_length=200)

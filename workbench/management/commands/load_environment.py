@@ -23,8 +23,12 @@ class Command(BaseCommand):
         for line in report.summary_lines():
             self.stdout.write(line)
         if not report.changed:
-            self.stdout.write(self.style.SUCCESS(f"{name}: no changes; the database is already in this state."))
+            self.stdout.write(
+                self.style.SUCCESS(f"{name}: no changes; the database is already in this state.")
+            )
         elif plan:
-            self.stdout.write(self.style.WARNING(f"{name}: plan only, {len(report.changes)} change(s) not applied."))
+            self.stdout.write(
+                self.style.WARNING(f"{name}: plan only, {len(report.changes)} change(s) not applied.")
+            )
         else:
             self.stdout.write(self.style.SUCCESS(f"{name}: loaded, {len(report.changes)} change(s)."))

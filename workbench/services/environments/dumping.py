@@ -15,7 +15,9 @@ from django.core import serializers
 from django.core.serializers.json import DjangoJSONEncoder
 
 DUMPED = {
-    "registries.componentspec": {"exclude": {"published_by", "version_major", "version_minor", "version_patch"}},
+    "registries.componentspec": {
+        "exclude": {"published_by", "version_major", "version_minor", "version_patch"}
+    },
     "registries.connector": {},
     "registries.scope": {},
     "registries.routingconfig": {},
@@ -57,8 +59,11 @@ def environment_dump(*, stream, models=None):
         key = getattr(model, "NATURAL_KEY", ()) or ("pk",)
         entries.extend(
             serializers.serialize(
-                "python", model._base_manager.order_by(*key), fields=_fields(model, options.get("exclude", set())),
-                use_natural_foreign_keys=True, use_natural_primary_keys=True,
+                "python",
+                model._base_manager.order_by(*key),
+                fields=_fields(model, options.get("exclude", set())),
+                use_natural_foreign_keys=True,
+                use_natural_primary_keys=True,
             )
         )
     json.dump(entries, stream, cls=_ExactJSONEncoder, indent=2, sort_keys=True, ensure_ascii=False)

@@ -142,7 +142,9 @@ def _load_entry(entry, *, label, report, seen, reason):
     row_save(instance=target, reason=reason)
     for name, pks in m2m.items():
         getattr(target, name).set(pks)
-    report.changes.append(Change(model_label, _natural_key(target), action, [] if action == "created" else changed))
+    report.changes.append(
+        Change(model_label, _natural_key(target), action, [] if action == "created" else changed)
+    )
 
 
 def _read(path):
@@ -184,7 +186,7 @@ def _format(path, index, entry, exc):
 
 
 def environment_load(*, name, plan=False, reason=None):
-    """Load environment `name` (or one fixture file). With plan=True, report what would change and write nothing.
+    """Load environment `name` (or one fixture file); with plan=True, report the changes, write nothing.
 
     Returns a LoadReport; raises EnvironmentLoadError (nothing written) if any object is invalid."""
     files = environment_files(name)
@@ -196,12 +198,31 @@ def environment_load(*, name, plan=False, reason=None):
             for index, entry in enumerate(_read(path)):
                 try:
                     with transaction.atomic():
-                        _load_entry(entry, label=f"{path.name} object {index}", report=report, seen=seen,
-                                    reason=reason)
-                except (ValidationError, DeserializationError, ObjectDoesNotExist, ValueError, TypeError,
-                        KeyError) as exc:
-                    problems.extend(_format(path.relative_to(settings.BASE_DIR) if path.is_absolute() and
-                                            path.is_relative_to(settings.BASE_DIR) else path, index, entry, exc))
+                        _load_entry(
+                            entry,
+                            label=f"{path.name} object {index}",
+                            report=report,
+                            seen=seen,
+                            reason=reason,
+                        )
+                except (
+                    ValidationError,
+                    DeserializationError,
+                    ObjectDoesNotExist,
+                    ValueError,
+                    TypeError,
+                    KeyError,
+                ) as exc:
+                    problems.extend(
+                        _format(
+                            path.relative_to(settings.BASE_DIR)
+                            if path.is_absolute() and path.is_relative_to(settings.BASE_DIR)
+                            else path,
+                            index,
+                            entry,
+                            exc,
+                        )
+                    )
         if problems:
             transaction.set_rollback(True)
             raise EnvironmentLoadError(problems)
