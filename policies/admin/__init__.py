@@ -1,0 +1,1 @@
+from . import budgets, firearms, kpis, locks  # noqa: F401

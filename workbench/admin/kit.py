@@ -1,0 +1,236 @@
+"""Pieces every admin here shares: site branding, the service write path, identity fields that freeze
+after creation, read-only registries, history pages and actions that ask for a reason first."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from workbench.services.rows import row_delete, row_save
+
+admin.site.site_header = "Connector Workbench"
+admin.site.site_title = "Connector Workbench"
+admin.site.index_title = "Registries, policies and drafts"
+
+
+class NoteAdmin(admin.ModelAdmin):
+    """`admin_note` is said on top of the list and the form: how rows of this kind change."""
+
+    admin_note = ""
+    change_list_template = "admin/workbench/change_list_with_note.html"
+    change_form_template = "admin/workbench/change_form_with_note.html"
+
+
+class ServiceRefused(Exception):
+    """A service refused a save the form had accepted; carries the ValidationError back to the form."""
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
+
+
+def add_errors_to_form(form, error):
+    """Put a ValidationError on the form: on its field when the form has it, otherwise on top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            if field in form.fields:
+                form.add_error(field, errors)
+            else:
+                for message in ValidationError(errors).messages:
+                    form.add_error(None, message if field == "__all__" else f"{field}: {message}")
+    else:
+        form.add_error(None, error)
+
+
+def model_perm(request, opts, action):
+    """The user's plain model permission, whatever an admin's has_*_permission says."""
+    return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+
+
+class ServiceErrorsAdmin(admin.ModelAdmin):
+    """A service's ValidationError while saving becomes form errors on the same page, never a 500.
+
+    The first attempt runs in the admin's transaction and is rolled back; the form is then shown again
+    from the same POST data with the refusal as errors, so nothing the user typed is lost."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            request._service_refusal = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal is None:
+            return form_class
+
+        class RefusedForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                add_errors_to_form(self, refusal)
+                return cleaned
+
+        return RefusedForm
+
+    def call_service(self, service, **kwargs):
+        try:
+            return service(**kwargs)
+        except ValidationError as error:
+            raise ServiceRefused(error) from error
+
+
+class IdentityAdmin(admin.ModelAdmin):
+    """`identity_fields` are typed once, on creation, and read-only afterwards."""
+
+    identity_fields: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += [name for name in self.identity_fields if name not in readonly]
+        return readonly
+
+
+class IdentityInline:
+    """Inline rows keep their `identity_fields` once saved; new rows in the same inline still take them."""
+
+    identity_fields: tuple[str, ...] = ()
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        frozen = self.identity_fields
+
+        class IdentityForm(formset.form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                if self.instance.pk is not None:
+                    for name in frozen:
+                        if name in self.fields:
+                            self.fields[name].disabled = True
+
+        formset.form = IdentityForm
+        return formset
+
+
+class RowAdmin(ServiceErrorsAdmin, IdentityAdmin):
+    """Plain registry and policy rows: every admin write goes through workbench.services.rows."""
+
+    def save_model(self, request, obj, form, change):
+        self.call_service(row_save, instance=obj)
+
+    def delete_model(self, request, obj):
+        row_delete(instance=obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                row_delete(instance=obj)
+
+    def save_formset(self, request, form, formset, change):
+        for obj in formset.save(commit=False):
+            self.call_service(row_save, instance=obj)
+        for obj in formset.deleted_objects:
+            row_delete(instance=obj)
+        formset.save_m2m()
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written elsewhere (publish, the gateway): staff with the view permission can browse them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Policy rows keep their history (who, when, why) and show it; history is read, never replayed.
+
+    simple-history's "revert" would save an old row straight back, past the services (an old
+    engaged state, a revoked grant), so reverting is switched off: change the row instead."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("History is read-only; change the current row instead.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def adopt(obj, saved):
+    """Make the admin's unsaved form instance the row a service saved, so logging and redirects use it."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+    return obj
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), strip=True)
+
+
+def run_with_reason(modeladmin, request, queryset, *, action, apply, title, label, help_text="", submit,
+                    done):
+    """An admin action that first asks for a reason on a confirmation page, then applies a service to
+    each selected row; refusals are reported per row and do not stop the others."""
+    form = ReasonForm(request.POST if "confirm" in request.POST else None)
+    form.fields["reason"].label = label
+    form.fields["reason"].help_text = help_text
+    if form.is_bound and form.is_valid():
+        applied = 0
+        for obj in queryset:
+            try:
+                apply(obj, form.cleaned_data["reason"])
+            except ValidationError as error:
+                modeladmin.message_user(request, f"{obj}: {' '.join(error.messages)}", messages.ERROR)
+            else:
+                applied += 1
+        if applied:
+            modeladmin.message_user(request, done.format(count=applied), messages.SUCCESS)
+        return None
+    request.current_app = modeladmin.admin_site.name
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "queryset": queryset,
+        "form": form,
+        "action": action,
+        "submit_label": submit,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": modeladmin.media + form.media,
+    }
+    return TemplateResponse(request, "admin/workbench/action_with_reason.html", context)
+
+
+def pre(value):
+    """Monospace block for markdown, JSON and lists on read-only pages."""
+    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', value)
