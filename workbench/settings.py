@@ -4,6 +4,7 @@ DATABASE_URL        database (default: SQLite file db.sqlite3 next to manage.py)
 DJANGO_DEBUG        "1"/"true" for development; off by default
 DJANGO_SECRET_KEY   required unless DJANGO_DEBUG is on
 DJANGO_ALLOWED_HOSTS comma-separated host names (default: localhost,127.0.0.1 in debug)
+WORKBENCH_RECEIPT_RETENTION_DAYS days tool receipts are kept before purge_receipts removes them (90)
 """
 
 import os
@@ -163,7 +164,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "workbench.api.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "workbench.api.errors.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -190,7 +191,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The schema and the docs answer signed-in users only (token or admin session), like every endpoint.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {"DraftStatusEnum": "workbench.models.drafts.WorkbenchDraft.Status"},
 }
+
+# Tool gateway: packages searched for handler modules (`domain.method` -> <package>.domain.method),
+# and how long receipts are kept before `purge_receipts` removes them.
+WORKBENCH_TOOL_HANDLER_PACKAGES = ["registries.handlers"]
+WORKBENCH_RECEIPT_RETENTION_DAYS = int(os.environ.get("WORKBENCH_RECEIPT_RETENTION_DAYS", "90"))
+# Four eyes on publish: when on, nobody publishes a draft revision they wrote themselves.
+WORKBENCH_REQUIRE_REVIEW = env_bool("WORKBENCH_REQUIRE_REVIEW")
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,7 @@
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from workbench.models import Membership, Tenant
 
@@ -18,15 +19,17 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def perms(self, create, extracted, **kwargs):
         """UserFactory(perms=["policies.view_firearm", ...]) grants those model permissions."""
-        if not create or not extracted:
+        if not create:
             return
         from django.contrib.auth.models import Permission
 
-        for dotted in extracted:
+        for dotted in extracted or ():
             app_label, codename = dotted.split(".")
             self.user_permissions.add(
                 Permission.objects.get(content_type__app_label=app_label, codename=codename)
             )
+        # Always save: the password set by the hook above is otherwise lost (skip_postgeneration_save),
+        # and a logged-in session of such a user is dropped on its next request.
         self.save()
 
 
@@ -63,3 +66,70 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
     user = factory.SubFactory(UserFactory)
     role = Membership.Role.EDITOR
+
+
+def api_token(user, **kwargs):
+    """A knox API token for `user`, in plain text as create_api_token prints it (only its hash is stored)."""
+    from knox.models import AuthToken
+
+    return AuthToken.objects.create(user=user, **kwargs)[1]
+
+
+def token_client(user):
+    """A DRF APIClient sending `Authorization: Token <token>` for `user`."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
+    return client
+
+
+def draft_tool(name, *, read_only=False, destructive=None, **extra):
+    """An MCP Tool object as tools/list returns it."""
+    annotations = {"readOnlyHint": read_only}
+    if destructive is not None:
+        annotations["destructiveHint"] = destructive
+    return {"name": name, "description": f"{name} tool", "inputSchema": {"type": "object", "properties": {}},
+            "annotations": annotations, **extra}
+
+
+def draft_spec(connector_id="github", version="1.2.0", *, tools=None, scopes=None, **extra):
+    """A spec_snapshot in the shape of PRODUCT.md section 4 (two tools, two scopes unless told)."""
+    tools = tools if tools is not None else [
+        draft_tool("delete_file", destructive=True), draft_tool("get_file_contents", read_only=True),
+    ]
+    scopes = scopes if scopes is not None else [
+        {"name": "admin_write", "description": "Change the repository", "tools": ["delete_file"]},
+        {"name": "read_public", "description": "Read public files", "tools": ["get_file_contents"]},
+    ]
+    return {
+        "id": connector_id, "name": connector_id.title(), "version": version, "description": "MCP server",
+        "tools": tools, "scopes": scopes,
+        "packaging": {"registry_type": "npm", "identifier": f"@acme/{connector_id}-mcp", "version": version,
+                      "bin": f"{connector_id}-mcp", "transport": "stdio"},
+        "portability": {}, **extra,
+    }
+
+
+class WorkbenchDraftFactory(factory.django.DjangoModelFactory):
+    """A draft whose owner is an editor of its tenant; every scope decided NONE unless told."""
+
+    class Meta:
+        model = "workbench.WorkbenchDraft"
+        skip_postgeneration_save = True
+
+    tenant = factory.SubFactory(TenantFactory)
+    owner = factory.SubFactory(UserFactory)
+    connector_id = factory.Sequence(lambda n: f"connector-{n}")
+    spec_snapshot = factory.LazyAttribute(lambda d: draft_spec(d.connector_id))
+    policy_snapshot = factory.LazyAttribute(
+        lambda d: {"firearms": {s["name"]: None for s in d.spec_snapshot["scopes"]}, "kpis": {}}
+    )
+    revised_by = factory.SelfAttribute("owner")
+    revised_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def membership(self, create, extracted, **kwargs):
+        if create:
+            Membership.objects.get_or_create(tenant=self.tenant, user=self.owner,
+                                             defaults={"role": extracted or Membership.Role.EDITOR})

@@ -9,8 +9,11 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.fields import get_error_detail
 from rest_framework.views import exception_handler
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -64,17 +67,47 @@ def flatten_errors(detail, prefix=""):
                 entries.extend(flatten_errors(value, prefix))
     else:
         entries.append(
-            {"field": prefix or None, "code": getattr(detail, "code", None) or "invalid", "message": str(detail)}
+            {
+                "field": prefix or None,
+                "code": getattr(detail, "code", None) or "invalid",
+                "message": str(detail),
+            }
         )
     return entries
 
 
+def _unique(errors):
+    """Drop repeats of the same message on the same field (a model's clean() and its database
+    constraint often say the same thing)."""
+    seen, unique = set(), []
+    for entry in errors:
+        key = (entry["field"], entry["message"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(entry)
+    return unique
+
+
 def _django_validation_to_drf(exc):
-    if hasattr(exc, "error_dict"):
-        return exceptions.ValidationError(
-            {field: [str(m) for m in DjangoValidationError(errors).messages] for field, errors in exc.error_dict.items()}
-        )
-    return exceptions.ValidationError({"non_field_errors": exc.messages})
+    # get_error_detail keeps each message's code (e.g. "invalid_identifier", "immutable").
+    detail = get_error_detail(exc)
+    return exceptions.ValidationError(detail if isinstance(detail, dict) else {"non_field_errors": detail})
+
+
+def _protected_problem(exc):
+    """A delete refused because other rows still point at this one (on_delete=PROTECT/RESTRICT)."""
+    blockers = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+    counts = {}
+    for obj in blockers:
+        name = obj._meta.verbose_name_plural
+        counts[name] = counts.get(name, 0) + 1
+    used_by = ", ".join(f"{count} {name}" for name, count in sorted(counts.items()))
+    return Problem(
+        status.HTTP_409_CONFLICT, "protected",
+        f"Cannot delete: still used by {used_by}. Remove or change those first.",
+        errors=[{"field": None, "code": "protected", "message": f"Used by {count} {name}."}
+                for name, count in sorted(counts.items())],
+    )
 
 
 def problem_body(status_code, code, detail, *, title=None, errors=None, **extra):
@@ -98,6 +131,14 @@ def problem_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        exc = _protected_problem(exc)
+    elif isinstance(exc, IntegrityError):
+        # A constraint the database enforced after validation passed (e.g. a concurrent duplicate).
+        logger.warning("Integrity error answered as 409: %s", exc)
+        exc = Problem(
+            status.HTTP_409_CONFLICT, "conflict", "The change conflicts with stored data; reload and retry."
+        )
 
     response = exception_handler(exc, context)
     if response is None:
@@ -105,12 +146,16 @@ def problem_exception_handler(exc, context):
 
     if isinstance(exc, Problem):
         body = problem_body(
-            exc.status_code, exc.problem_code, str(exc.detail), title=exc.title, errors=exc.errors, **exc.extra
+            exc.status_code, exc.problem_code, str(exc.detail),
+            title=exc.title, errors=exc.errors, **exc.extra,
         )
     elif isinstance(exc, exceptions.ValidationError):
-        errors = flatten_errors(exc.detail)
+        errors = _unique(flatten_errors(exc.detail))
         fields = sorted({e["field"] for e in errors if e["field"]})
-        detail = f"Invalid {', '.join(fields)}." if fields else (errors[0]["message"] if errors else "Invalid input.")
+        if fields:
+            detail = f"Invalid {', '.join(fields)}."
+        else:
+            detail = errors[0]["message"] if errors else "Invalid input."
         body = problem_body(status.HTTP_400_BAD_REQUEST, "validation_error", detail, errors=errors)
     else:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
@@ -123,7 +168,9 @@ def problem_exception_handler(exc, context):
 
 
 def _problem_response(status_code, code, detail):
-    return JsonResponse(problem_body(status_code, code, detail), status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+    return JsonResponse(
+        problem_body(status_code, code, detail), status=status_code, content_type=PROBLEM_CONTENT_TYPE
+    )
 
 
 def handler404(request, exception=None):

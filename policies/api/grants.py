@@ -1,0 +1,114 @@
+"""Firearm grants: given and revoked through the grant services, never edited or deleted."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from policies.models import Firearm, FirearmGrant
+from policies.services import firearm_grant_create, firearm_grant_revoke
+from workbench.api.errors import Problem
+from workbench.api.schema import ProblemAutoSchema
+from workbench.api.serializers import ReasonSerializer, RowSaveSerializer, drf_validation_error
+from workbench.api.viewsets import LOOKUP_ANY_SEGMENT
+from workbench.models import Tenant
+
+User = get_user_model()
+
+
+class FirearmGrantSerializer(RowSaveSerializer):
+    """A grant names its principal by principal_type plus one of user (username), group (name) or
+    tenant (slug)."""
+
+    firearm = serializers.SlugRelatedField(slug_field="firearm_id", queryset=Firearm.objects.all())
+    user = serializers.SlugRelatedField(
+        slug_field=User.USERNAME_FIELD, queryset=User.objects.all(), required=False, allow_null=True
+    )
+    group = serializers.SlugRelatedField(
+        slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
+    )
+    tenant = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Tenant.objects.all(), required=False, allow_null=True
+    )
+    granted_by = serializers.SlugRelatedField(slug_field=User.USERNAME_FIELD, read_only=True)
+    revoked_by = serializers.SlugRelatedField(slug_field=User.USERNAME_FIELD, read_only=True)
+    is_active = serializers.BooleanField(read_only=True, help_text="Not revoked and not expired.")
+
+    class Meta:
+        model = FirearmGrant
+        fields = [
+            "uid", "firearm", "principal_type", "user", "group", "tenant", "reason", "expires_at",
+            "granted_by", "created_at", "is_active", "revoked_at", "revoked_by", "revoke_reason",
+        ]
+        read_only_fields = ["uid", "granted_by", "created_at", "revoked_at", "revoked_by", "revoke_reason"]
+
+    def create(self, validated_data):
+        try:
+            return firearm_grant_create(granted_by=self.context["request"].user, **validated_data)
+        except DjangoValidationError as exc:
+            raise drf_validation_error(exc) from exc
+
+
+class FirearmGrantFilter(filters.FilterSet):
+    firearm = filters.CharFilter(field_name="firearm__firearm_id", help_text="Firearm id.")
+    user = filters.CharFilter(field_name="user__username", help_text="Grants given to this user directly.")
+    group = filters.CharFilter(field_name="group__name")
+    tenant = filters.CharFilter(field_name="tenant__slug")
+    active = filters.BooleanFilter(method="filter_active", help_text="Not revoked and not expired.")
+    revoked = filters.BooleanFilter(field_name="revoked_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = FirearmGrant
+        fields = ["firearm", "principal_type", "user", "group", "tenant", "active", "revoked"]
+
+    def filter_active(self, queryset, name, value):
+        active = FirearmGrant.objects.active().values("pk")
+        return queryset.filter(pk__in=active) if value else queryset.exclude(pk__in=active)
+
+
+class FirearmGrantViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Firearms given to users, groups or tenants, addressed by uid.
+
+    Grants are revoked (`POST firearm-grants/<uid>/revoke/`, change permission), never edited or
+    deleted: PUT, PATCH and DELETE answer 405.
+    """
+
+    lookup_field = "uid"
+    lookup_value_regex = LOOKUP_ANY_SEGMENT
+    schema = ProblemAutoSchema()
+    serializer_class = FirearmGrantSerializer
+    filterset_class = FirearmGrantFilter
+    ordering_fields = ["created_at", "expires_at", "revoked_at"]
+    search_fields = ["reason", "firearm__firearm_id"]
+    action_permissions = {"revoke": ["%(app_label)s.change_%(model_name)s"]}
+
+    def get_queryset(self):
+        return FirearmGrant.objects.select_related(
+            "firearm", "user", "group", "tenant", "granted_by", "revoked_by"
+        )
+
+    @extend_schema(request=ReasonSerializer, responses={status.HTTP_200_OK: FirearmGrantSerializer})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, uid=None):
+        """Revoke the grant; the row stays with who revoked it, when and why."""
+        grant = self.get_object()
+        if grant.revoked_at is not None:
+            raise Problem(status.HTTP_409_CONFLICT, "already_revoked", "This grant is already revoked.")
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reason = body.validated_data["reason"]
+        try:
+            grant = firearm_grant_revoke(grant=grant, revoked_by=request.user, reason=reason)
+        except DjangoValidationError as exc:
+            if "revoked_at" in getattr(exc, "error_dict", {}):
+                # Revoked by someone else between our read and the service's row lock.
+                message = exc.message_dict["revoked_at"][0]
+                raise Problem(status.HTTP_409_CONFLICT, "already_revoked", message) from exc
+            raise drf_validation_error(exc, rename={"revoke_reason": "reason"}) from exc
+        return Response(self.get_serializer(self.get_queryset().get(pk=grant.pk)).data)

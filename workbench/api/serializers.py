@@ -1,0 +1,96 @@
+"""Serializer pieces every API app shares.
+
+`RowSaveSerializer` is the write path for plain registry and policy rows: DRF only parses and
+type-checks the input, then the instance is built and saved through `workbench.services.rows.row_save`
+(full_clean + save in a transaction), so the API refuses exactly what the admin refuses, with the
+admin's messages, keyed by field.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from rest_framework import serializers
+
+from workbench.services.rows import row_save
+
+
+def drf_validation_error(exc, rename=None):
+    """Django's ValidationError as DRF's, keeping field keys and codes ("__all__" = non-field).
+
+    `rename` maps model field names to the request's names where they differ
+    (e.g. {"revoke_reason": "reason"}), so the error names the field the client sent.
+    """
+    detail = serializers.as_serializer_error(exc)
+    rename = rename or {}
+    return serializers.ValidationError({rename.get(key, key): value for key, value in detail.items()})
+
+
+def request_change_reason(request):
+    """Why the row changed, for its history row: clients may say it in the X-Change-Reason header."""
+    if request is None:
+        return ""
+    # simple-history's change reason column holds 100 characters.
+    return request.headers.get("X-Change-Reason", "").strip()[:100]
+
+
+class RowSaveSerializer(serializers.ModelSerializer):
+    """ModelSerializer whose create/update go through `row_save`, so the model's full_clean is the one judge.
+
+    Validators derived from the model (formats, uniqueness, unique constraints) are left to full_clean
+    instead of being run twice with DRF's wording; parsing, required fields and choices stay with DRF.
+    Many-to-many values are set after the row is saved, in the same transaction.
+    """
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        field_kwargs.pop("validators", None)
+        return field_class, field_kwargs
+
+    def get_validators(self):
+        return list(getattr(getattr(self, "Meta", None), "validators", None) or [])
+
+    def _split_many_to_many(self, validated_data):
+        names = {field.name for field in self.Meta.model._meta.many_to_many}
+        return {name: validated_data.pop(name) for name in list(validated_data) if name in names}
+
+    def create(self, validated_data):
+        many = self._split_many_to_many(validated_data)
+        return self.save_row(self.Meta.model(**validated_data), many)
+
+    def update(self, instance, validated_data):
+        many = self._split_many_to_many(validated_data)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return self.save_row(instance, many)
+
+    def save_row(self, instance, many):
+        try:
+            with transaction.atomic():
+                row_save(instance=instance, reason=request_change_reason(self.context.get("request")))
+                for name, values in many.items():
+                    getattr(instance, name).set(values)
+        except DjangoValidationError as exc:
+            raise drf_validation_error(exc) from exc
+        return instance
+
+
+class ReasonSerializer(serializers.Serializer):
+    """Body of state-changing actions (revoke, engage, release): why."""
+
+    reason = serializers.CharField(allow_blank=False, trim_whitespace=True)
+
+
+class ProblemErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True, help_text="Field or row path; null for the whole request.")
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An application/problem+json body (RFC 9457) as workbench.api.errors writes it; for the schema only."""
+
+    type = serializers.CharField(default="about:blank")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. validation_error, protected.")
+    errors = ProblemErrorSerializer(many=True, required=False)
