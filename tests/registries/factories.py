@@ -1,6 +1,18 @@
-import factory
+from datetime import timedelta
+from decimal import Decimal
 
-from registries.models import MCP_CONNECTOR_CLASS, ComponentSpec, Connector, EngineRoute, RoutingConfig, Scope, Skill
+import factory
+from django.utils import timezone
+
+from registries.models import (
+    MCP_CONNECTOR_CLASS,
+    ComponentSpec,
+    Connector,
+    EngineRoute,
+    RoutingConfig,
+    Scope,
+    Skill,
+)
 
 
 class ComponentSpecFactory(factory.django.DjangoModelFactory):
@@ -22,8 +34,8 @@ class ConnectorSpecFactory(ComponentSpecFactory):
     metadata = factory.LazyAttribute(
         lambda s: {
             "spec_class": MCP_CONNECTOR_CLASS,
-            "packaging": {"registry_type": "npm", "identifier": f"@acme/{s.spec_id}-mcp", "version": s.version,
-                          "bin": f"{s.spec_id}-mcp", "transport": "stdio"},
+            "packaging": {"registry_type": "npm", "identifier": f"@acme/{s.spec_id}-mcp",
+                          "version": s.version, "bin": f"{s.spec_id}-mcp", "transport": "stdio"},
             "portability": {},
         }
     )
@@ -75,3 +87,133 @@ class EngineRouteFactory(factory.django.DjangoModelFactory):
 
     pattern = factory.Sequence(lambda n: f"/route-{n}/*")
     connector = factory.SubFactory(ConnectorFactory)
+
+
+# -- tool registry and gateway ------------------------------------------------------------------
+
+SEED_PERMISSIONS = {
+    "read:db": False, "write:db": False, "send:sms": True, "send:email": True,
+    "calendar:read": True, "calendar:write": True,
+}
+
+
+def ensure_seed_permissions():
+    """The six seeded permissions (transactional tests flush the data migration's rows: re-create them)."""
+    from registries.models import ToolPermission
+
+    for name, requires_provider in SEED_PERMISSIONS.items():
+        ToolPermission.objects.get_or_create(name=name, defaults={"requires_provider": requires_provider})
+
+
+class ToolPermissionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "registries.ToolPermission"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"use:thing_{n}")
+    description = "A made-up permission"
+
+
+def tool_input_schema(**properties):
+    properties = properties or {"title": {"type": "string"}}
+    return {"type": "object", "properties": properties, "required": [], "additionalProperties": False}
+
+
+class ToolDefinitionFactory(factory.django.DjangoModelFactory):
+    """A valid tool; ToolDefinitionFactory(name="leads.create", ...) for seed-like tools."""
+
+    class Meta:
+        model = "registries.ToolDefinition"
+        django_get_or_create = ("name",)
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"probe.tool_{n}")
+    description = "A tool made for a test."
+    input_schema = factory.LazyFunction(tool_input_schema)
+    output_schema = factory.LazyFunction(dict)
+    permissions = factory.LazyFunction(lambda: ["read:db"])
+    idempotency_mode = "none"
+    idempotency_key_field = ""
+    timeout_ms = 5000
+    receipt_fields = factory.LazyFunction(list)
+
+    @factory.post_generation
+    def vocabulary(self, create, extracted, **kwargs):
+        if create:
+            ensure_seed_permissions()
+
+
+class ToolReceiptFactory(factory.django.DjangoModelFactory):
+    """A finished receipt (no idempotency slot held)."""
+
+    class Meta:
+        model = "registries.ToolReceipt"
+
+    tool_name = "os.create_task"
+    call_id = factory.Sequence(lambda n: f"call-{n}")
+    idempotency_mode = "none"
+    input = factory.LazyFunction(lambda: {"title": "Write the report"})
+    input_hash = "0" * 64
+    result = factory.LazyFunction(lambda: {"task_id": 1})
+    status = "succeeded"
+    started_at = factory.LazyFunction(timezone.now)
+    deadline_at = factory.LazyAttribute(lambda r: r.started_at + timedelta(seconds=30))
+    finished_at = factory.LazyAttribute(lambda r: r.started_at + timedelta(milliseconds=12))
+    duration_ms = 12
+
+
+class ToolRegistryImportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "registries.ToolRegistryImport"
+
+    version = "1.0.0"
+    source = "seeds/tools.registry.json"
+    created = factory.LazyFunction(lambda: ["leads.create"])
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "registries.Lead"
+
+    phone = factory.Sequence(lambda n: f"+1555{n:07d}")
+    name = "Ann Lee"
+
+
+class MediaAssetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "registries.MediaAsset"
+
+    file_ref = factory.Sequence(lambda n: f"s3://media/file-{n}.png")
+    media_type = "image/png"
+
+
+class MemoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "registries.Memory"
+
+    key = factory.Sequence(lambda n: f"memory-{n}")
+    content = "Prefers mornings."
+
+
+class PatternScoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "registries.PatternScore"
+
+    key = factory.Sequence(lambda n: f"pattern-{n}")
+    pattern = "late-replies"
+    score = Decimal("0.5")
+
+
+class BoundaryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "registries.Boundary"
+
+    key = factory.Sequence(lambda n: f"boundary-{n}")
+    value = "No calls after 8pm"
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "registries.Task"
+
+    title = factory.Sequence(lambda n: f"Task {n}")

@@ -1,0 +1,87 @@
+"""Policy questions the tool gateway asks before a call runs: firearm, strategy lock, budget.
+
+Each answers from the database at the moment of the call; nothing is cached between calls.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from policies.models import BudgetPolicy, FirearmBinding, FirearmGrant, StrategyLock, UsageEvent
+
+
+def firearm_bound_to(action_name):
+    """The firearm an action is bound to (FirearmBinding.action_name == action), or None."""
+    binding = FirearmBinding.objects.select_related("firearm").filter(action_name=action_name).first()
+    return binding.firearm if binding else None
+
+
+def holds_firearm(*, firearm, user, tenant=None, at=None):
+    """Does the caller hold an active, unexpired grant of the firearm: directly, through one of their
+    groups, or through the tenant the call is made for?"""
+    if user is None:
+        return False
+    reach = Q(principal_type=FirearmGrant.PrincipalType.USER, user_id=user.pk) | Q(
+        principal_type=FirearmGrant.PrincipalType.GROUP, group__user=user.pk
+    )
+    if tenant is not None:
+        reach |= Q(principal_type=FirearmGrant.PrincipalType.TENANT, tenant=tenant)
+    return FirearmGrant.objects.active(at).filter(reach, firearm=firearm).exists()
+
+
+def engaged_locks_covering(*, action_name, connector_id="", firearm_id=""):
+    """Engaged strategy locks covering the action, its connector or its firearm."""
+    return StrategyLock.objects.engaged().covering(
+        action_name=action_name, connector_id=connector_id, firearm_id=firearm_id
+    )
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    budget: BudgetPolicy
+    used: Decimal
+    period_start: object
+
+    @property
+    def remaining(self):
+        return self.budget.limit - self.used
+
+
+def budgets_applying(*, tenant, connector, unit):
+    """Active budgets in `unit` for the caller's tenant (or every tenant) and the tool's connector
+    (or every tool)."""
+    tenant_match = Q(tenant__isnull=True) | Q(tenant=tenant) if tenant is not None else Q(tenant__isnull=True)
+    connector_match = (
+        Q(connector__isnull=True) | Q(connector=connector)
+        if connector is not None
+        else Q(connector__isnull=True)
+    )
+    return BudgetPolicy.objects.filter(tenant_match, connector_match, active=True, unit=unit)
+
+
+def budget_usage(budget, *, at=None):
+    """Sum of usage-event cost counted against the budget in its current period."""
+    start = budget.period_start(at)
+    events = UsageEvent.objects.filter(occurred_at__gte=start, unit=budget.unit)
+    if budget.tenant_id is not None:
+        events = events.filter(tenant_id=budget.tenant_id)
+    if budget.connector_id is not None:
+        events = events.filter(connector_id=budget.connector_id)
+    used = events.aggregate(total=Sum("cost"))["total"] or Decimal("0")
+    return BudgetState(budget=budget, used=used, period_start=start)
+
+
+def exhausted_budget(*, tenant, connector, cost, unit, at=None):
+    """The first budget this call would overrun (nothing left, or less left than the call costs), or None.
+
+    Checked before the call, not reserved: calls running at the same moment may together overshoot a
+    budget by their own cost, never more.
+    """
+    at = at or timezone.now()
+    for budget in budgets_applying(tenant=tenant, connector=connector, unit=unit):
+        state = budget_usage(budget, at=at)
+        if state.used >= budget.limit or state.used + cost > budget.limit:
+            return state
+    return None

@@ -1,0 +1,1 @@
+from . import routing, specs, tools  # noqa: F401

@@ -1,0 +1,259 @@
+"""Tool registry endpoints: `tools/` (by name, registry-file shape), `tools/<name>/invoke/` (the gateway)
+and `receipts/` (read-only). Tool bodies are judged by the registry schema file, like an import."""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from registries.models import Connector, IdempotencyMode, ToolDefinition, ToolPermission, ToolReceipt
+from registries.schemas import tool_errors
+from registries.services.gateway import resolve_handler, tool_invoke
+from workbench.api.schema import ProblemAutoSchema
+from workbench.api.serializers import RowSaveSerializer
+from workbench.api.viewsets import LOOKUP_ANY_SEGMENT
+from workbench.models import Tenant
+
+
+class IdempotencySerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(source="idempotency_mode", choices=IdempotencyMode.values)
+    key_field = serializers.CharField(
+        source="idempotency_key_field",
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="keyed tools: the input property whose value identifies the call.",
+    )
+
+    def to_representation(self, tool):
+        data = {"mode": tool.idempotency_mode}
+        if tool.idempotency_key_field:
+            data["key_field"] = tool.idempotency_key_field
+        return data
+
+
+class CoverageSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["real", "not_configured"])
+    handler = serializers.CharField(
+        help_text="Dotted path of the handler function (or where it is expected)."
+    )
+
+
+class ToolDefinitionSerializer(RowSaveSerializer):
+    """A registry entry (as in tools.registry.json) plus enabled, cost and connector."""
+
+    idempotency = IdempotencySerializer(source="*")
+    permissions = serializers.ListField(child=serializers.CharField(), allow_empty=True)
+    receipt_fields = serializers.ListField(child=serializers.CharField(), allow_empty=True, required=False)
+    connector = serializers.SlugRelatedField(
+        slug_field="connector_id",
+        queryset=Connector.objects.all(),
+        allow_null=True,
+        required=False,
+    )
+    coverage = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ToolDefinition
+        fields = [
+            "name",
+            "description",
+            "input_schema",
+            "output_schema",
+            "permissions",
+            "idempotency",
+            "timeout_ms",
+            "receipt_fields",
+            "enabled",
+            "cost",
+            "cost_unit",
+            "connector",
+            "coverage",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    @extend_schema_field(CoverageSerializer)
+    def get_coverage(self, tool):
+        handler = resolve_handler(tool.name)
+        return {"status": handler.status, "handler": handler.path}
+
+    def validate(self, attrs):
+        tool = self.instance
+        if tool is not None and "name" in attrs and attrs["name"] != tool.name:
+            raise serializers.ValidationError(
+                {"name": "A tool's name never changes; register a new tool instead."}
+            )
+        # The merged tool, judged by the registry schema exactly as an import would judge it.
+        candidate = (
+            ToolDefinition(
+                **{
+                    field.attname: getattr(tool, field.attname)
+                    for field in ToolDefinition._meta.concrete_fields
+                }
+            )
+            if tool is not None
+            else ToolDefinition()
+        )
+        for name, value in attrs.items():
+            if name != "connector":
+                setattr(candidate, name, value)
+        vocabulary = set(ToolPermission.objects.values_list("name", flat=True))
+        errors = {}
+        for finding in tool_errors(candidate.registry_entry(), permissions=vocabulary):
+            errors.setdefault(finding.path.removeprefix("$."), []).append(finding.message)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class InvokeSerializer(serializers.Serializer):
+    call_id = serializers.CharField(max_length=200, help_text="Your id for this call; reuse it to retry.")
+    input = serializers.JSONField(help_text="The tool's input: an object valid against its input_schema.")
+    tenant = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Tenant.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Tenant the call is made for (you must belong to it); default: your only tenant.",
+    )
+
+
+class ToolReceiptSerializer(serializers.ModelSerializer):
+    tool = serializers.CharField(source="tool_name", read_only=True)
+    caller = serializers.SlugRelatedField(source="user", slug_field="username", read_only=True)
+    tenant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = ToolReceipt
+        fields = [
+            "uid",
+            "tool",
+            "call_id",
+            "status",
+            "caller",
+            "tenant",
+            "idempotency_mode",
+            "idempotency_key",
+            "key_value",
+            "input",
+            "result",
+            "receipt_fields",
+            "output_errors",
+            "error",
+            "cost",
+            "started_at",
+            "finished_at",
+            "duration_ms",
+        ]
+        read_only_fields = fields
+
+
+class InvokeResponseSerializer(serializers.Serializer):
+    result = serializers.JSONField(help_text="What the tool returned (the stored result when replayed).")
+    replayed = serializers.BooleanField(
+        help_text="True when an earlier call's result is returned, not re-run."
+    )
+    receipt = ToolReceiptSerializer()
+
+
+class InvokeSchema(ProblemAutoSchema):
+    def problem_codes(self):
+        codes = super().problem_codes()
+        if getattr(self.view, "action", None) == "invoke":
+            codes += ["409", "422", "423", "429", "501", "502", "504"]
+        return codes
+
+
+class ToolDefinitionFilter(filters.FilterSet):
+    mode = filters.ChoiceFilter(field_name="idempotency_mode", choices=IdempotencyMode.choices)
+    permission = filters.CharFilter(method="filter_permission", help_text="Tools declaring this permission.")
+
+    class Meta:
+        model = ToolDefinition
+        fields = ["name", "enabled", "mode", "permission"]
+
+    def filter_permission(self, queryset, name, value):
+        # JSON list membership without JSON lookups (SQLite has none): tools are few.
+        return queryset.filter(pk__in=[tool.pk for tool in queryset if value in tool.permissions])
+
+
+class ToolDefinitionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The tool registry by tool name. Create and update need the add/change permission and pass the same
+    validation as an import; invoking needs `registries.invoke_tooldefinition`."""
+
+    lookup_field = "name"
+    lookup_value_regex = LOOKUP_ANY_SEGMENT
+    schema = InvokeSchema()
+    serializer_class = ToolDefinitionSerializer
+    filterset_class = ToolDefinitionFilter
+    ordering_fields = ["name", "position", "updated_at"]
+    search_fields = ["name", "description"]
+    action_permissions = {"invoke": ["%(app_label)s.invoke_%(model_name)s"]}
+    queryset = ToolDefinition.objects.select_related("connector").order_by("position", "name")
+
+    @extend_schema(
+        request=InvokeSerializer,
+        responses=InvokeResponseSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="safe-retry tools: a repeated key returns the first call's result.",
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def invoke(self, request, name=None):
+        """Invoke the tool through the gateway: validated, policy-checked, idempotent, with a receipt."""
+        body = InvokeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        outcome = tool_invoke(
+            tool_name=name,
+            call_id=body.validated_data["call_id"],
+            input=body.validated_data["input"],
+            user=request.user,
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            tenant=body.validated_data.get("tenant"),
+        )
+        data = {
+            "result": outcome.result,
+            "replayed": outcome.replayed,
+            "receipt": ToolReceiptSerializer(outcome.receipt).data,
+        }
+        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+        return Response(data, headers=headers)
+
+
+class ToolReceiptFilter(filters.FilterSet):
+    tool = filters.CharFilter(field_name="tool_name", help_text="Tool name, e.g. leads.create.")
+    caller = filters.CharFilter(field_name="user__username", help_text="Username of the caller.")
+    started_after = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+
+    class Meta:
+        model = ToolReceipt
+        fields = ["tool", "status", "call_id", "caller", "started_after", "started_before"]
+
+
+class ToolReceiptViewSet(viewsets.ReadOnlyModelViewSet):
+    """Receipts of executed tool calls, newest first (read-only; written by the gateway)."""
+
+    lookup_field = "uid"
+    lookup_value_regex = r"[0-9a-fA-F-]{32,36}"
+    schema = ProblemAutoSchema()
+    serializer_class = ToolReceiptSerializer
+    filterset_class = ToolReceiptFilter
+    ordering_fields = ["started_at", "duration_ms"]
+    search_fields = ["call_id", "tool_name"]
+    queryset = ToolReceipt.objects.select_related("user", "tenant").order_by("-started_at", "-id")

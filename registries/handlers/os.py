@@ -1,0 +1,36 @@
+"""Tasks: `os.create_task` (mode none: every call is a new task) and `os.list_tasks` (a read)."""
+
+from django.utils.dateparse import parse_datetime
+
+from registries.models import Task
+
+from ._kit import iso
+
+
+def _task(task):
+    return {
+        "task_id": task.pk,
+        "title": task.title,
+        "notes": task.notes,
+        "due_at": iso(task.due_at),
+        "status": task.status,
+        "created_at": iso(task.created_at),
+    }
+
+
+def create_task(input, *, context):
+    # The input schema already checked RFC 3339; upper-casing accepts its lower-case 't'/'z' too.
+    due_at = parse_datetime(input["due_at"].upper()) if input.get("due_at") else None
+    task = Task(title=input["title"], notes=input.get("notes", ""), due_at=due_at, call_id=context.call_id)
+    task.full_clean()
+    task.save()
+    return _task(task)
+
+
+def list_tasks(input, *, context):
+    tasks = Task.objects.all()
+    if input.get("status"):
+        tasks = tasks.filter(status=input["status"])
+    limit = input.get("limit", 50)
+    rows = [_task(task) for task in tasks[:limit]]
+    return {"tasks": rows, "count": len(rows)}

@@ -1,0 +1,37 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from registries.services.tool_registry import RegistryImportError, parse_registry, tool_registry_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import tools.registry.json whole: validate every tool first; one invalid tool and nothing is "
+        "written. Tools the file does not list are removed."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="Path of the registry file, e.g. seeds/tools.registry.json.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Validate and show the plan; write nothing."
+        )
+
+    def handle(self, *args, path, dry_run, **options):
+        try:
+            with open(path, "rb") as handle:
+                content = handle.read()
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
+        try:
+            plan = tool_registry_import(document=parse_registry(content), source=path, dry_run=dry_run)
+        except RegistryImportError as error:
+            raise CommandError(
+                f"{path} refused, nothing imported ({len(error.plan.errors)} problem(s)):\n  "
+                + "\n  ".join(error.plan.errors)
+            ) from None
+        for label, names in (("create", plan.created), ("update", plan.updated), ("remove", plan.removed)):
+            for name in names:
+                self.stdout.write(f"{label} {name}")
+        if dry_run:
+            self.stdout.write(self.style.WARNING(f"Dry run, nothing written: {plan.summary()}."))
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Imported {path}: {plan.summary()}."))

@@ -1,0 +1,368 @@
+"""Tool registry (`tools.registry.json`): tool definitions, the permission vocabulary, and the receipts
+the gateway leaves for every executed call."""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from registries import identifiers as ids
+from registries.schemas import tool_errors
+from workbench.modelkit import NaturalKeyModel
+
+PERMISSION_NAME = r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$"
+validate_permission_name = RegexValidator(
+    PERMISSION_NAME, message="Enter a permission as 'verb:object', e.g. 'read:db'.", code="invalid_identifier"
+)
+
+
+class ToolPermission(NaturalKeyModel):
+    """One word of the permission vocabulary tools declare (seeded with the six of seed 002)."""
+
+    NATURAL_KEY = ("name",)
+
+    name = models.CharField(
+        max_length=63,
+        unique=True,
+        validators=[validate_permission_name],
+        error_messages={"unique": "This permission is already in the vocabulary."},
+    )
+    description = models.CharField(max_length=300, blank=True)
+    requires_provider = models.BooleanField(
+        default=False,
+        help_text="Needs an outside provider (SMS gateway, mail server, calendar API). A tool holding it "
+        "stays not_configured until a handler exists.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "tool permission"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=ids.matches("name", PERMISSION_NAME),
+                name="toolpermission_name_format",
+                violation_error_message="Permission must be 'verb:object'.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def used_by(self):
+        # Permissions are a JSON list on the tool (file order kept); tools are few, so filter here.
+        return [
+            tool.name
+            for tool in ToolDefinition.objects.only("name", "permissions")
+            if self.name in tool.permissions
+        ]
+
+    def delete(self, *args, **kwargs):
+        users = self.used_by()
+        if users:
+            raise ValidationError(
+                f"Permission {self.name!r} is used by {', '.join(users)}; remove it from those tools first.",
+                code="protected",
+            )
+        return super().delete(*args, **kwargs)
+
+
+class IdempotencyMode(models.TextChoices):
+    NONE = "none", "none: always execute"
+    SAFE_RETRY = "safe-retry", "safe-retry: replay by call_id or Idempotency-Key"
+    KEYED = "keyed", "keyed: replay by the key field's value"
+
+
+# Registry entry key -> model field, for putting a finding on the right form field.
+_ENTRY_FIELDS = {
+    "name": "name",
+    "description": "description",
+    "input_schema": "input_schema",
+    "output_schema": "output_schema",
+    "permissions": "permissions",
+    "timeout_ms": "timeout_ms",
+    "receipt_fields": "receipt_fields",
+}
+
+
+class ToolDefinition(NaturalKeyModel):
+    """One entry of tools.registry.json, plus what the file does not carry: enabled, cost, connector."""
+
+    NATURAL_KEY = ("name",)
+    Mode = IdempotencyMode
+
+    name = models.CharField(
+        max_length=200,
+        unique=True,
+        validators=[ids.validate_tool_name],
+        error_messages={"unique": "A tool with this name already exists."},
+        help_text="domain.method; dispatched to handler module `domain`, function `method`.",
+    )
+    description = models.TextField()
+    input_schema = models.JSONField(default=dict, help_text="JSON Schema of the input object.")
+    output_schema = models.JSONField(default=dict, blank=True, help_text="JSON Schema of the result.")
+    permissions = models.JSONField(
+        default=list, blank=True, help_text="Names from the permission vocabulary."
+    )
+    idempotency_mode = models.CharField(
+        max_length=16, choices=IdempotencyMode.choices, default=IdempotencyMode.NONE
+    )
+    idempotency_key_field = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Input property whose value identifies a keyed call.",
+    )
+    timeout_ms = models.PositiveIntegerField(default=30000, validators=[MinValueValidator(1)])
+    receipt_fields = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Paths into the result (result.field) copied onto every receipt.",
+    )
+    enabled = models.BooleanField(default=True, help_text="A disabled tool answers 409 tool_disabled.")
+    cost = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Cost of one executed call, counted against budgets in cost_unit.",
+    )
+    cost_unit = models.CharField(max_length=16, default="USD", help_text="Budgets in the same unit count it.")
+    connector = models.ForeignKey(
+        "registries.Connector",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tools",
+        help_text="Connector the tool belongs to, if any: its budgets and strategy locks apply too.",
+    )
+    position = models.PositiveIntegerField(default=0, editable=False, help_text="Order in the registry file.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "tool"
+        ordering = ["position", "name"]
+        permissions = [("invoke_tooldefinition", "Can invoke tools through the gateway")]
+        constraints = [
+            models.CheckConstraint(
+                condition=ids.matches("name", ids.TOOL_NAME),
+                name="tooldefinition_name_format",
+                violation_error_message="Tool name must be domain.method.",
+            ),
+            models.CheckConstraint(
+                condition=Q(timeout_ms__gt=0),
+                name="tooldefinition_timeout_positive",
+                violation_error_message="timeout_ms must be a positive integer.",
+            ),
+            models.CheckConstraint(
+                condition=Q(cost__gte=0),
+                name="tooldefinition_cost_not_negative",
+                violation_error_message="Cost cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(idempotency_mode__in=IdempotencyMode.values),
+                name="tooldefinition_mode_known",
+                violation_error_message="Idempotency mode must be none, safe-retry or keyed.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(idempotency_mode="keyed") | ~Q(idempotency_key_field=""),
+                name="tooldefinition_keyed_has_key_field",
+                violation_error_message="A keyed tool needs a key_field.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    # -- the registry file's shape -------------------------------------------------------------
+
+    def registry_entry(self):
+        """This tool as one `tools[]` item of tools.registry.json (key order as in seed 002)."""
+        idempotency = {"mode": self.idempotency_mode}
+        if self.idempotency_key_field:
+            idempotency["key_field"] = self.idempotency_key_field
+        return {
+            "name": self.name,
+            "description": self.description,
+            "input_schema": self.input_schema,
+            "output_schema": self.output_schema,
+            "permissions": list(self.permissions or []),
+            "idempotency": idempotency,
+            "timeout_ms": self.timeout_ms,
+            "receipt_fields": list(self.receipt_fields or []),
+        }
+
+    @staticmethod
+    def fields_from_entry(entry):
+        """Model field values of a (valid) registry entry."""
+        idempotency = entry["idempotency"]
+        return {
+            "name": entry["name"],
+            "description": entry["description"],
+            "input_schema": entry["input_schema"],
+            "output_schema": entry["output_schema"],
+            "permissions": list(entry["permissions"]),
+            "idempotency_mode": idempotency["mode"],
+            "idempotency_key_field": idempotency.get("key_field", ""),
+            "timeout_ms": int(entry["timeout_ms"]),
+            "receipt_fields": list(entry["receipt_fields"]),
+        }
+
+    @property
+    def is_keyed(self):
+        return self.idempotency_mode == IdempotencyMode.KEYED
+
+    # -- validation ------------------------------------------------------------------------------
+
+    def clean_fields(self, exclude=None):
+        # Remembered so clean() does not repeat a field's error in the registry schema's words.
+        self._invalid_fields = set()
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            self._invalid_fields = set(error.error_dict)
+            raise
+
+    def clean(self):
+        super().clean()
+        vocabulary = ToolPermission.objects.values_list("name", flat=True)
+        errors = {}
+        for finding in tool_errors(self.registry_entry(), permissions=set(vocabulary)):
+            field = _field_for(finding.path)
+            if field in getattr(self, "_invalid_fields", ()):
+                continue
+            top = f"$.{_entry_key(finding.path)}"
+            where = "" if finding.path == top else f"at {finding.path}: "
+            errors.setdefault(field, []).append(f"{where}{finding.message}")
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and not self.position:
+            last = ToolDefinition.objects.aggregate(last=models.Max("position"))["last"]
+            self.position = (last or 0) + 1
+        super().save(*args, **kwargs)
+
+
+def _entry_key(path):
+    rest = path[2:] if path.startswith("$.") else ""
+    for stop in (".", "["):
+        rest = rest.split(stop)[0]
+    return rest
+
+
+def _field_for(path):
+    key = _entry_key(path)
+    if key == "idempotency":
+        return "idempotency_mode" if path.startswith("$.idempotency.mode") else "idempotency_key_field"
+    return _ENTRY_FIELDS.get(key, "__all__")
+
+
+class ToolReceipt(models.Model):
+    """What happened on one executed call: who called which tool with what, and what came back.
+
+    `call_slot` / `key_slot` hold the call's idempotency identity while it runs or after it succeeded;
+    unique per tool, they are how concurrent processes agree that a call is already taken (the slot is
+    emptied when a call fails, times out or is abandoned, so it can be retried).
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+        TIMEOUT = "timeout", "timeout"
+        ABANDONED = "abandoned", "abandoned"
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tool_name = models.CharField(max_length=200, db_index=True)
+    call_id = models.CharField(max_length=200, db_index=True)
+    idempotency_mode = models.CharField(max_length=16, choices=IdempotencyMode.choices)
+    idempotency_key = models.CharField(
+        max_length=200, blank=True, help_text="The Idempotency-Key header, if sent."
+    )
+    key_value = models.JSONField(null=True, blank=True, help_text="Keyed tools: the key field's value.")
+    call_slot = models.CharField(max_length=80, null=True, blank=True, editable=False)
+    key_slot = models.CharField(max_length=80, null=True, blank=True, editable=False)
+    input = models.JSONField(default=dict)
+    input_hash = models.CharField(max_length=64)
+    result = models.JSONField(null=True, blank=True)
+    receipt_fields = models.JSONField(default=dict, blank=True)
+    output_errors = models.JSONField(
+        default=list, blank=True, help_text="Output schema mismatches (not blocking)."
+    )
+    error = models.JSONField(default=dict, blank=True, help_text="code and detail of a failed call.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tool_receipts",
+    )
+    tenant = models.ForeignKey(
+        "workbench.Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="tool_receipts"
+    )
+    cost = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0"))
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    deadline_at = models.DateTimeField(help_text="After this a call still running is considered abandoned.")
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "tool receipt"
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tool_name", "call_slot"],
+                name="toolreceipt_one_live_call_id_per_tool",
+                violation_error_message="This call_id is already taken for this tool.",
+            ),
+            models.UniqueConstraint(
+                fields=["tool_name", "key_slot"],
+                name="toolreceipt_one_live_key_per_tool",
+                violation_error_message="This idempotency key is already taken for this tool.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["running", "succeeded"])
+                | (Q(call_slot__isnull=True) & Q(key_slot__isnull=True)),
+                name="toolreceipt_finished_calls_release_slots",
+                violation_error_message="Only running or succeeded calls hold an idempotency slot.",
+            ),
+        ]
+        indexes = [models.Index(fields=["tool_name", "status"])]
+
+    def __str__(self):
+        return f"{self.tool_name} {self.call_id} ({self.status})"
+
+
+class ToolRegistryImport(models.Model):
+    """One import of tools.registry.json: the file's `version`, who imported it and what changed.
+
+    The latest import's version is the `version` an export writes back.
+    """
+
+    version = models.CharField(max_length=32, validators=[ids.validate_semver])
+    source = models.CharField(max_length=300, blank=True, help_text="File name or where the file came from.")
+    imported_at = models.DateTimeField(default=timezone.now, db_index=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.JSONField(default=list, blank=True)
+    updated = models.JSONField(default=list, blank=True)
+    removed = models.JSONField(default=list, blank=True)
+    unchanged = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = "tool registry import"
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self):
+        return f"tools.registry.json {self.version} at {self.imported_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,180 @@
+"""Who may run a call: idempotency slots on the receipt, agreed through the database.
+
+A call that must not run twice claims slots by inserting its receipt (state `running`) in its own
+committed transaction. `call_slot` and `key_slot` are unique per tool, so of any number of processes
+claiming the same slot exactly one insert wins; the others see that receipt and get a 409 (still
+running), a replay (succeeded, same input) or a 422 (same call_id / Idempotency-Key, other input).
+Failed, timed-out and abandoned calls empty their slots so the call can be retried.
+
+Slots:
+- `none`: no slot; every call runs.
+- `safe-retry`: call_slot = caller + call_id; key_slot = caller + Idempotency-Key (when sent).
+- `keyed`: call_slot = caller + call_id; key_slot = the key field's value (one per tool, any caller).
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from registries.models import IdempotencyMode, ToolReceipt
+from workbench.api.errors import Problem
+
+# A running call whose deadline (start + timeout_ms + grace) has passed is taken to have died with its
+# process; its slot may then be taken over (its own commit is refused afterwards, see execution).
+GRACE = timedelta(seconds=30)
+MAX_CLAIM_ATTEMPTS = 5
+
+
+def canonical_json(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder)
+
+
+def digest(*parts):
+    return hashlib.sha256(canonical_json(list(parts)).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Slots:
+    call_slot: str | None = None
+    key_slot: str | None = None
+    key_value: object = None
+
+    @property
+    def any(self):
+        return bool(self.call_slot or self.key_slot)
+
+
+def slots_for(tool, *, user, call_id, input, idempotency_key):
+    caller = user.pk if user is not None else None
+    if tool.idempotency_mode == IdempotencyMode.SAFE_RETRY:
+        return Slots(
+            call_slot=f"c:{digest(caller, call_id)}",
+            key_slot=f"h:{digest(caller, idempotency_key)}" if idempotency_key else None,
+        )
+    if tool.idempotency_mode == IdempotencyMode.KEYED:
+        value = input[tool.idempotency_key_field]
+        return Slots(
+            call_slot=f"c:{digest(caller, call_id)}",
+            key_slot=f"f:{digest(tool.idempotency_key_field, value)}",
+            key_value=value,
+        )
+    return Slots()
+
+
+@dataclass(frozen=True)
+class Claim:
+    receipt: ToolReceipt
+    replayed: bool
+
+
+def _holders(tool, slots):
+    match = Q()
+    if slots.call_slot:
+        match |= Q(call_slot=slots.call_slot)
+    if slots.key_slot:
+        match |= Q(key_slot=slots.key_slot)
+    return list(ToolReceipt.objects.filter(match, tool_name=tool.name).select_related("user", "tenant"))
+
+
+def _abandon(receipt, now):
+    """Free the slot of a call past its deadline. Conditional, so a call finishing meanwhile wins."""
+    with transaction.atomic():
+        ToolReceipt.objects.filter(
+            pk=receipt.pk, status=ToolReceipt.Status.RUNNING, deadline_at__lt=now
+        ).update(
+            status=ToolReceipt.Status.ABANDONED,
+            call_slot=None,
+            key_slot=None,
+            finished_at=now,
+            error={
+                "code": "abandoned",
+                "detail": "Still running past its deadline; taken over by a later call.",
+            },
+        )
+
+
+def _decide(tool, holders, *, slots, input_hash, call_id, now):
+    """A replay of an existing receipt, or a refusal; None when a stale holder was cleared (try again)."""
+    running = [r for r in holders if r.status == ToolReceipt.Status.RUNNING]
+    stale = [r for r in running if r.deadline_at < now]
+    if stale:
+        for receipt in stale:
+            _abandon(receipt, now)
+        return None
+    if running:
+        raise Problem(
+            409,
+            "call_in_progress",
+            f"An identical call to {tool.name} is still running (call_id {running[0].call_id!r}); "
+            "retry shortly.",
+            receipt=str(running[0].uid),
+        )
+    by_call = next((r for r in holders if slots.call_slot and r.call_slot == slots.call_slot), None)
+    by_key = next((r for r in holders if slots.key_slot and r.key_slot == slots.key_slot), None)
+    if by_call is not None and by_call.input_hash != input_hash:
+        raise Problem(
+            422,
+            "idempotency_mismatch",
+            f"call_id {call_id!r} was already used for {tool.name} with a different input.",
+            receipt=str(by_call.uid),
+        )
+    if (
+        by_key is not None
+        and tool.idempotency_mode == IdempotencyMode.SAFE_RETRY
+        and by_key.input_hash != input_hash
+    ):
+        raise Problem(
+            422,
+            "idempotency_mismatch",
+            f"This Idempotency-Key was already used for {tool.name} with a different input.",
+            receipt=str(by_key.uid),
+        )
+    # keyed: the same key value replays the prior result even if other fields differ (seed 002).
+    return Claim(by_call or by_key, replayed=True)
+
+
+def claim_call(*, tool, slots, call_id, input, input_hash, user, tenant, idempotency_key):
+    """Replay an earlier result, refuse, or insert and commit this call's `running` receipt."""
+    for _ in range(MAX_CLAIM_ATTEMPTS):
+        now = timezone.now()
+        if slots.any:
+            holders = _holders(tool, slots)
+            if holders:
+                decision = _decide(
+                    tool, holders, slots=slots, input_hash=input_hash, call_id=call_id, now=now
+                )
+                if decision is not None:
+                    return decision
+                continue
+        try:
+            with transaction.atomic():
+                receipt = ToolReceipt.objects.create(
+                    tool_name=tool.name,
+                    call_id=call_id,
+                    idempotency_mode=tool.idempotency_mode,
+                    idempotency_key=idempotency_key or "",
+                    key_value=slots.key_value,
+                    call_slot=slots.call_slot,
+                    key_slot=slots.key_slot,
+                    input=input,
+                    input_hash=input_hash,
+                    user=user,
+                    tenant=tenant,
+                    cost=tool.cost,
+                    started_at=now,
+                    deadline_at=now + timedelta(milliseconds=tool.timeout_ms) + GRACE,
+                )
+        except IntegrityError:
+            if not slots.any:
+                raise
+            continue  # another process claimed the slot first: look again
+        return Claim(receipt, replayed=False)
+    raise Problem(
+        409, "call_in_progress", f"Another call to {tool.name} holds this call's slot; retry shortly."
+    )

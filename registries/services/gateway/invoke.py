@@ -1,0 +1,215 @@
+"""`tool_invoke`: the one way a registered tool is called (API, admin "try this tool", tests, bench).
+
+Checks, in this order, each answered with its own problem code:
+ 1. tool known (404 tool_not_found) and enabled (409 tool_disabled)
+ 2. handler configured (501 not_configured)
+ 3. call_id and input valid against input_schema, formats included (400 validation_error, one entry
+    per field); a keyed tool's key field present (400)
+ 4. firearm bound to the tool held by the caller (403 firearm_required)
+ 5. no engaged strategy lock covering the tool, its connector or its firearm (423 strategy_locked)
+ 6. no exhausted budget (429 budget_exhausted)
+ 7. idempotency: replay (200, replayed), still running (409 call_in_progress), reuse with another input
+    (422 idempotency_mismatch)
+ 8. the handler within timeout_ms (504 timeout), then output validation (recorded, never blocking),
+    then the receipt and a usage event.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+
+from policies import selectors as policy
+from registries.models import ToolDefinition, ToolReceipt
+from registries.schemas import dialect_for, json_path, nul_paths
+from workbench.api.errors import Problem
+from workbench.models import Membership
+
+from .dispatch import resolve_handler
+from .execution import run_claimed_call
+from .idempotency import claim_call, digest, slots_for
+
+MAX_ID_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a handler knows about the call besides its input."""
+
+    tool: ToolDefinition
+    call_id: str
+    user: object
+    tenant: object
+    receipt: ToolReceipt
+
+
+@dataclass(frozen=True)
+class InvokeOutcome:
+    receipt: ToolReceipt
+    replayed: bool
+
+    @property
+    def result(self):
+        return self.receipt.result
+
+
+def _field_error(field, code, message):
+    return {"field": field, "code": code, "message": message}
+
+
+def _invalid(errors):
+    fields = sorted({e["field"] for e in errors if e["field"]})
+    return Problem(400, "validation_error", f"Invalid {', '.join(fields)}.", errors=errors)
+
+
+def _check_call(call_id, input, idempotency_key):
+    errors = []
+    if not isinstance(call_id, str) or not call_id.strip():
+        errors.append(_field_error("call_id", "required", "call_id is required: a string naming this call."))
+    elif len(call_id) > MAX_ID_LENGTH:
+        errors.append(
+            _field_error("call_id", "max_length", f"call_id has at most {MAX_ID_LENGTH} characters.")
+        )
+    if not isinstance(input, dict):
+        errors.append(_field_error("input", "invalid", "input must be a JSON object."))
+    else:
+        errors += [
+            _field_error(path, "null_characters_not_allowed", "Text must not contain NUL characters.")
+            for path in nul_paths(input, "input")
+        ]
+    if idempotency_key is not None and (
+        not isinstance(idempotency_key, str) or len(idempotency_key) > MAX_ID_LENGTH
+    ):
+        errors.append(
+            _field_error(
+                "idempotency_key",
+                "invalid",
+                f"The Idempotency-Key is a string of at most {MAX_ID_LENGTH} characters.",
+            )
+        )
+    if errors:
+        raise _invalid(errors)
+
+
+def input_errors(tool, input):
+    """One entry per offending field of `input` against the tool's input_schema (formats checked)."""
+    schema = tool.input_schema or {}
+    dialect = dialect_for(schema)
+    validator = dialect(schema, format_checker=dialect.FORMAT_CHECKER)
+    errors, seen = [], set()
+    for error in validator.iter_errors(input):
+        parts = list(error.absolute_path)
+        if error.validator == "required" and isinstance(error.instance, dict):
+            names = [name for name in error.validator_value if name not in error.instance]
+            entries = [
+                (json_path("input", [*parts, name]), "required", f"{name!r} is required.") for name in names
+            ]
+        else:
+            entries = [(json_path("input", parts), str(error.validator), error.message)]
+        for field, code, message in entries:
+            if (field, code) not in seen:
+                seen.add((field, code))
+                errors.append(_field_error(field, code, message))
+    if tool.is_keyed and tool.idempotency_key_field not in input:
+        field = json_path("input", [tool.idempotency_key_field])
+        if (field, "required") not in seen:
+            errors.append(
+                _field_error(
+                    field,
+                    "required",
+                    f"{tool.name} is keyed by {tool.idempotency_key_field!r}: the field is required.",
+                )
+            )
+    return errors
+
+
+def caller_tenant(user, tenant):
+    """The tenant the call is made for: the one named (the caller must belong to it), else the caller's
+    only tenant, else none."""
+    memberships = Membership.objects.filter(user_id=user.pk).order_by()
+    if tenant is not None:
+        if not memberships.filter(tenant=tenant).exists():
+            raise Problem(403, "not_a_member", f"You are not a member of tenant {tenant.slug!r}.")
+        return tenant
+    only = list(memberships.select_related("tenant").order_by("pk")[:2])
+    return only[0].tenant if len(only) == 1 else None
+
+
+def _check_policy(tool, user, tenant):
+    firearm = policy.firearm_bound_to(tool.name)
+    if firearm is not None and not policy.holds_firearm(firearm=firearm, user=user, tenant=tenant):
+        raise Problem(
+            403,
+            "firearm_required",
+            f"{tool.name} needs the firearm {firearm.firearm_id}; ask for a grant.",
+            firearm=firearm.firearm_id,
+        )
+    connector_id = tool.connector.connector_id if tool.connector_id else ""
+    locks = policy.engaged_locks_covering(
+        action_name=tool.name, connector_id=connector_id, firearm_id=firearm.firearm_id if firearm else ""
+    )
+    if locks:
+        lock = locks[0]
+        raise Problem(
+            423,
+            "strategy_locked",
+            f"{tool.name} is locked by strategy lock {lock.name!r}: {lock.reason}",
+            lock=lock.name,
+        )
+    exhausted = policy.exhausted_budget(
+        tenant=tenant, connector=tool.connector, cost=tool.cost, unit=tool.cost_unit
+    )
+    if exhausted is not None:
+        budget = exhausted.budget
+        raise Problem(
+            429,
+            "budget_exhausted",
+            f"Budget {budget.budget_id!r} is exhausted: {exhausted.used.quantize(budget.limit)} of "
+            f"{budget.limit} {budget.unit} used "
+            f"this {budget.period}; this call costs {tool.cost}.",
+            budget=budget.budget_id,
+        )
+
+
+def tool_invoke(*, tool_name, call_id, input, user, idempotency_key=None, tenant=None):
+    """Invoke a registered tool for `user` (and `tenant`); returns an InvokeOutcome or raises Problem."""
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        raise Problem(401, "not_authenticated", "Tools are invoked by a signed-in caller.")
+    tool = ToolDefinition.objects.select_related("connector").filter(name=tool_name).first()
+    if tool is None:
+        raise Problem(404, "tool_not_found", f"No tool named {tool_name!r} in the registry.")
+    if not tool.enabled:
+        raise Problem(409, "tool_disabled", f"{tool.name} is disabled.")
+    handler = resolve_handler(tool.name)
+    if not handler.configured:
+        raise Problem(
+            501,
+            "not_configured",
+            f"{tool.name} has no handler yet (expected at {handler.path}).",
+            handler=handler.path,
+        )
+    idempotency_key = idempotency_key or None
+    _check_call(call_id, input, idempotency_key)
+    errors = input_errors(tool, input)
+    if errors:
+        raise _invalid(errors)
+    tenant = caller_tenant(user, tenant)
+    _check_policy(tool, user, tenant)
+
+    slots = slots_for(tool, user=user, call_id=call_id, input=input, idempotency_key=idempotency_key)
+    claim = claim_call(
+        tool=tool,
+        slots=slots,
+        call_id=call_id,
+        input=input,
+        input_hash=digest(input),
+        user=user,
+        tenant=tenant,
+        idempotency_key=idempotency_key,
+    )
+    if claim.replayed:
+        return InvokeOutcome(claim.receipt, replayed=True)
+    context = ToolContext(tool=tool, call_id=call_id, user=user, tenant=tenant, receipt=claim.receipt)
+    receipt = run_claimed_call(
+        tool=tool, receipt=claim.receipt, handler=handler.function, input=input, context=context
+    )
+    return InvokeOutcome(receipt, replayed=False)

@@ -1,0 +1,147 @@
+"""POST /api/v1/tools/<name>/invoke/: the gateway over HTTP, every refusal as application/problem+json."""
+
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from policies.services import strategy_lock_engage
+from registries.models import Lead, ToolDefinition
+from tests.policies.factories import BudgetPolicyFactory, FirearmBindingFactory, StrategyLockFactory
+from tests.registries.factories import LeadFactory
+from tests.registries.gateway_kit import PROBE_PACKAGES, invoker_with_perm, load_seed_registry, probe_tool
+from tests.workbench.factories import MembershipFactory, TenantFactory, UserFactory, token_client
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def seeded():
+    load_seed_registry()
+
+
+@pytest.fixture
+def caller():
+    return invoker_with_perm()
+
+
+@pytest.fixture
+def api(caller):
+    return token_client(caller)
+
+
+def invoke(api, name="leads.create", input=None, call_id="c-1", **headers):
+    body = {"call_id": call_id, "input": {"phone": "+15550300", "name": "Ann"} if input is None else input}
+    return api.post(f"/api/v1/tools/{name}/invoke/", body, format="json", **headers)
+
+
+def test_invoke_answers_result_receipt_and_replayed(seeded, api, caller):
+    response = invoke(api)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    lead = Lead.objects.get()
+    assert body["replayed"] is False and body["result"]["lead_id"] == lead.pk
+    receipt = body["receipt"]
+    assert (receipt["tool"], receipt["call_id"], receipt["status"], receipt["caller"]) == (
+        "leads.create",
+        "c-1",
+        "succeeded",
+        caller.username,
+    )
+    assert receipt["receipt_fields"] == {"result.lead_id": lead.pk, "result.phone": "+15550300"}
+    again = invoke(api, call_id="c-2")
+    assert again.json()["replayed"] is True and again["Idempotent-Replayed"] == "true"
+    assert again.json()["receipt"]["uid"] == receipt["uid"]
+
+
+def test_idempotency_key_header_replays_safe_retry_calls(seeded, api):
+    LeadFactory(phone="+15550301")
+    first = invoke(api, "leads.get", {"phone": "+15550301"}, call_id="a", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = invoke(api, "leads.get", {"phone": "+15550301"}, call_id="b", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert (first.json()["replayed"], again.json()["replayed"]) == (False, True)
+    mismatch = invoke(api, "leads.get", {"phone": "+15550302"}, call_id="c", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert (mismatch.status_code, mismatch.json()["code"]) == (422, "idempotency_mismatch")
+
+
+def problem(response, status, code):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    assert (body["status"], body["code"]) == (status, code)
+    return body
+
+
+def test_refusals_are_problems_with_their_codes(seeded, api, caller, settings):
+    settings.WORKBENCH_TOOL_HANDLER_PACKAGES = PROBE_PACKAGES
+    problem(invoke(api, "nope.missing"), 404, "tool_not_found")
+    ToolDefinition.objects.filter(name="os.list_tasks").update(enabled=False)
+    problem(invoke(api, "os.list_tasks", {}), 409, "tool_disabled")
+    body = problem(invoke(api, "calendar.create_event", {"title": "x"}), 501, "not_configured")
+    assert body["handler"] == "registries.handlers.calendar.create_event"
+    body = problem(invoke(api, "os.create_task", {"due_at": "soon"}), 400, "validation_error")
+    assert {(e["field"], e["code"]) for e in body["errors"]} == {
+        ("input.title", "required"),
+        ("input.due_at", "format"),
+    }
+    body = problem(invoke(api, "leads.create", {"name": "no phone"}), 400, "validation_error")
+    assert body["errors"][0]["field"] == "input.phone"
+    firearm = FirearmBindingFactory(action_name="identity.add_memory").firearm
+    body = problem(invoke(api, "identity.add_memory", {"key": "k", "content": "c"}), 403, "firearm_required")
+    assert body["firearm"] == firearm.firearm_id
+    lock = StrategyLockFactory(actions=["personal.boundary_set"])
+    strategy_lock_engage(lock=lock, user=caller, reason="review")
+    body = problem(invoke(api, "personal.boundary_set", {"key": "k", "value": "v"}), 423, "strategy_locked")
+    assert body["lock"] == lock.name
+    tenant = TenantFactory()
+    MembershipFactory(tenant=tenant, user=caller)
+    budget = BudgetPolicyFactory(budget_id="tight", tenant=tenant, limit=Decimal("0"))
+    body = problem(
+        invoke(api, "media.register_asset", {"file_ref": "f", "media_type": "image/png"}),
+        429,
+        "budget_exhausted",
+    )
+    assert body["budget"] == "tight"
+    budget.__class__.objects.filter(pk=budget.pk).update(active=False)
+    probe_tool("probe.slow_write", timeout_ms=100)
+    body = problem(invoke(api, "probe.slow_write", {"seconds": 0.3}), 504, "timeout")
+    assert "receipt" in body
+    probe_tool("probe.crash")
+    problem(invoke(api, "probe.crash", {}), 502, "tool_failed")
+
+
+def test_request_body_is_validated(seeded, api):
+    response = api.post("/api/v1/tools/leads.create/invoke/", {"input": {}}, format="json")
+    body = problem(response, 400, "validation_error")
+    assert body["errors"][0]["field"] == "call_id"
+    response = api.post(
+        "/api/v1/tools/leads.create/invoke/", {"call_id": "x", "input": {}, "tenant": "nope"}, format="json"
+    )
+    assert problem(response, 400, "validation_error")["errors"][0]["field"] == "tenant"
+
+
+def test_calling_for_a_tenant_picks_it_and_checks_membership(seeded, api, caller):
+    mine, other = TenantFactory(), TenantFactory()
+    MembershipFactory(tenant=mine, user=caller)
+    MembershipFactory(tenant=TenantFactory(), user=caller)
+    body = {"call_id": "t", "input": {"title": "x"}, "tenant": mine.slug}
+    response = api.post("/api/v1/tools/os.create_task/invoke/", body, format="json")
+    assert response.json()["receipt"]["tenant"] == mine.slug
+    response = api.post("/api/v1/tools/os.create_task/invoke/", {**body, "tenant": other.slug}, format="json")
+    problem(response, 403, "not_a_member")
+
+
+def test_invoking_needs_the_invoke_permission(seeded):
+    viewer = token_client(UserFactory(perms=["registries.view_tooldefinition"]))
+    problem(invoke(viewer), 403, "permission_denied")
+    response = invoke(APIClient())  # no credentials at all
+    assert response.status_code == 401
+    assert Lead.objects.count() == 0
+
+
+def test_replay_over_http_has_a_bounded_query_count(seeded, api, django_assert_max_num_queries):
+    invoke(api)
+    # auth token + user perms + the service's six + serializer (caller and tenant are preloaded)
+    with django_assert_max_num_queries(10):
+        assert invoke(api, call_id="c-2").json()["replayed"] is True

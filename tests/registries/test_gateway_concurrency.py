@@ -1,0 +1,101 @@
+"""Across processes, through the database only: real threads, each with its own PostgreSQL connection."""
+
+from collections import Counter
+
+import pytest
+
+from registries.models import Lead, Task, ToolReceipt
+from registries.services.gateway import tool_invoke
+from tests.registries.gateway_kit import (
+    PROBE_PACKAGES,
+    invoker_with_perm,
+    load_seed_registry,
+    probe_tool,
+    run_in_threads,
+)
+from workbench.api.errors import Problem
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def outcome_kind(result):
+    if isinstance(result, Problem):
+        return f"{result.status_code} {result.problem_code}"
+    if isinstance(result, Exception):
+        return f"error {result!r}"
+    return "replayed" if result.replayed else "executed"
+
+
+def test_sixteen_concurrent_creates_of_one_phone_make_one_lead(on_postgres):
+    load_seed_registry()
+    users = [invoker_with_perm() for _ in range(4)]
+    phone = "+15550199"
+
+    def create(index):
+        return tool_invoke(
+            tool_name="leads.create",
+            call_id=f"call-{index}",
+            input={"phone": phone, "name": "Ann"},
+            user=users[index % 4],
+        )
+
+    results = run_in_threads(16, create)
+    kinds = Counter(outcome_kind(result) for result in results)
+    assert kinds["executed"] == 1, kinds
+    assert set(kinds) <= {"executed", "replayed", "409 call_in_progress"}, kinds
+    assert Lead.objects.filter(phone=phone).count() == 1
+    assert ToolReceipt.objects.filter(tool_name="leads.create", status="succeeded").count() == 1
+    assert ToolReceipt.objects.count() == 1
+    lead_id = Lead.objects.get().pk
+    assert {r.result["lead_id"] for r in results if not isinstance(r, Exception)} == {lead_id}
+
+
+def test_concurrent_safe_retries_of_one_call_id_run_the_handler_once(on_postgres, settings):
+    settings.WORKBENCH_TOOL_HANDLER_PACKAGES = PROBE_PACKAGES
+    probe_tool(mode="safe-retry")
+    user = invoker_with_perm()
+
+    def retry(index):
+        # `hold` keeps the first call running while the others arrive.
+        return tool_invoke(
+            tool_name="probe.touch", call_id="one-call", input={"title": "once", "hold": 0.3}, user=user
+        )
+
+    results = run_in_threads(8, retry)
+    kinds = Counter(outcome_kind(result) for result in results)
+    assert kinds["executed"] == 1, kinds
+    assert set(kinds) <= {"executed", "replayed", "409 call_in_progress"}, kinds
+    assert Task.objects.filter(title="once").count() == 1  # the handler's effect, counted in the database
+    assert ToolReceipt.objects.count() == 1
+    # Once it finished, every retry is a replay of the same result.
+    later = tool_invoke(
+        tool_name="probe.touch", call_id="one-call", input={"title": "once", "hold": 0.3}, user=user
+    )
+    assert later.replayed and Task.objects.count() == 1
+
+
+def test_concurrent_calls_of_a_none_tool_all_run(on_postgres, settings):
+    settings.WORKBENCH_TOOL_HANDLER_PACKAGES = PROBE_PACKAGES
+    probe_tool(mode="none")
+    user = invoker_with_perm()
+    results = run_in_threads(
+        8,
+        lambda index: tool_invoke(
+            tool_name="probe.touch", call_id="same", input={"title": "each"}, user=user
+        ),
+    )
+    assert Counter(outcome_kind(result) for result in results) == {"executed": 8}
+    assert Task.objects.count() == ToolReceipt.objects.count() == 8
+
+
+def test_concurrent_keyed_calls_with_different_keys_do_not_block_each_other(on_postgres):
+    load_seed_registry()
+    user = invoker_with_perm()
+    results = run_in_threads(
+        8,
+        lambda index: tool_invoke(
+            tool_name="leads.create", call_id=f"c{index}", input={"phone": f"+1555020{index}"}, user=user
+        ),
+    )
+    assert Counter(outcome_kind(result) for result in results) == {"executed": 8}
+    assert Lead.objects.count() == 8

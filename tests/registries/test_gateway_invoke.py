@@ -1,0 +1,428 @@
+"""tool_invoke: the order of checks, each refusal, dispatch, receipts, usage events, output validation."""
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from policies.models import UsageEvent
+from policies.services import (
+    firearm_grant_create,
+    firearm_grant_revoke,
+    strategy_lock_engage,
+    strategy_lock_release,
+)
+from registries.models import Lead, Task, ToolReceipt
+from registries.services.gateway import handler_parts, resolve_handler, tool_invoke
+from tests.policies.factories import (
+    BudgetPolicyFactory,
+    FirearmBindingFactory,
+    FirearmFactory,
+    FirearmGrantFactory,
+    StrategyLockFactory,
+    UsageEventFactory,
+)
+from tests.registries.factories import ConnectorFactory
+from tests.registries.gateway_kit import PROBE_PACKAGES, invoker_with_perm, load_seed_registry, probe_tool
+from tests.workbench.factories import GroupFactory, MembershipFactory, TenantFactory, UserFactory
+from workbench.api.errors import Problem
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def probes(settings):
+    settings.WORKBENCH_TOOL_HANDLER_PACKAGES = PROBE_PACKAGES
+
+
+@pytest.fixture
+def caller():
+    return invoker_with_perm()
+
+
+def invoke(user, name="probe.touch", input=None, call_id="call-1", **kwargs):
+    return tool_invoke(
+        tool_name=name, call_id=call_id, input={"title": "t"} if input is None else input, user=user, **kwargs
+    )
+
+
+def refusal(user, *args, **kwargs):
+    with pytest.raises(Problem) as error:
+        invoke(user, *args, **kwargs)
+    return error.value
+
+
+# -- order of checks --------------------------------------------------------------------------------
+
+
+def test_checks_run_in_the_documented_order(settings, caller):
+    """Every check fails at first; fixing them one by one reveals the next, in the contract's order."""
+    settings.WORKBENCH_TOOL_HANDLER_PACKAGES = ["registries.handlers"]  # probe handlers not visible yet
+    tool = probe_tool(enabled=False)
+    firearm = FirearmFactory(firearm_id="firearm.probe")
+    FirearmBindingFactory(action_name=tool.name, firearm=firearm)
+    lock = StrategyLockFactory(actions=[tool.name])
+    strategy_lock_engage(lock=lock, user=caller, reason="freeze")
+    budget = BudgetPolicyFactory(limit=Decimal("0"))
+    bad_input = {"title": "t", "when": "tomorrow"}
+
+    assert refusal(caller, "probe.unknown").problem_code == "tool_not_found"
+    steps = []
+    for fix in [
+        lambda: tool.__class__.objects.filter(pk=tool.pk).update(enabled=True),
+        lambda: setattr(settings, "WORKBENCH_TOOL_HANDLER_PACKAGES", PROBE_PACKAGES),
+        lambda: bad_input.update(when="2030-01-01T09:00:00Z"),
+        lambda: firearm_grant_create(
+            firearm=firearm, principal_type="user", user=caller, reason="test", granted_by=caller
+        ),
+        lambda: strategy_lock_release(lock=lock, user=caller, reason="thaw"),
+        lambda: budget.__class__.objects.filter(pk=budget.pk).update(active=False),
+    ]:
+        problem = refusal(caller, input=bad_input)
+        steps.append((problem.status_code, problem.problem_code))
+        fix()
+    assert steps == [
+        (409, "tool_disabled"),
+        (501, "not_configured"),
+        (400, "validation_error"),
+        (403, "firearm_required"),
+        (423, "strategy_locked"),
+        (429, "budget_exhausted"),
+    ]
+    assert invoke(caller, input=bad_input).receipt.status == "succeeded"
+
+
+def test_policy_is_checked_before_a_replay(probes, caller):
+    probe_tool(mode="safe-retry")
+    first = invoke(caller)
+    lock = StrategyLockFactory(actions=["probe.touch"])
+    strategy_lock_engage(lock=lock, user=caller, reason="incident")
+    assert refusal(caller).problem_code == "strategy_locked"
+    strategy_lock_release(lock=lock, user=caller, reason="over")
+    assert invoke(caller).receipt == first.receipt
+
+
+def test_nothing_runs_when_a_check_refuses(probes, caller):
+    probe_tool()
+    FirearmBindingFactory(action_name="probe.touch")
+    refusal(caller)
+    assert (Task.objects.count(), ToolReceipt.objects.count(), UsageEvent.objects.count()) == (0, 0, 0)
+
+
+# -- each refusal -------------------------------------------------------------------------------------
+
+
+def test_not_configured_names_where_the_handler_is_expected(caller):
+    load_seed_registry()
+    problem = refusal(caller, "messages.send_sms", input={"to": "+15550100", "body": "hi"})
+    assert (problem.status_code, problem.problem_code) == (501, "not_configured")
+    assert problem.extra["handler"] == "registries.handlers.messages.send_sms"
+
+
+def test_input_errors_come_one_per_field_with_formats_checked(probes, caller):
+    probe_tool(
+        input_schema={
+            "type": "object",
+            "required": ["title", "due"],
+            "properties": {
+                "title": {"type": "string"},
+                "due": {"type": "string", "format": "date-time"},
+                "count": {"type": "integer"},
+                "email": {"type": "string", "format": "email"},
+            },
+        }
+    )
+    problem = refusal(caller, input={"count": "two", "email": "nobody"})
+    assert problem.status_code == 400
+    assert {(e["field"], e["code"]) for e in problem.errors} == {
+        ("input.title", "required"),
+        ("input.due", "required"),
+        ("input.count", "type"),
+        ("input.email", "format"),
+    }
+    for bad in ["tomorrow", "2030-13-01T09:00:00Z", "2030-01-01 09:00"]:
+        problem = refusal(caller, input={"title": "t", "due": bad})
+        assert [(e["field"], e["code"]) for e in problem.errors] == [("input.due", "format")], bad
+    assert (
+        invoke(caller, input={"title": "t", "due": "2030-01-01T09:00:00+02:00"}).receipt.status == "succeeded"
+    )
+
+
+@pytest.mark.parametrize(
+    ("call_id", "input", "field"),
+    [
+        ("", {}, "call_id"),
+        ("x" * 201, {}, "call_id"),
+        ("ok", ["not", "an", "object"], "input"),
+        ("ok", {"title": "nul\x00"}, "input.title"),
+    ],
+)
+def test_call_id_and_input_shape_are_checked(probes, caller, call_id, input, field):
+    probe_tool()
+    problem = refusal(caller, call_id=call_id, input=input)
+    assert problem.status_code == 400 and problem.errors[0]["field"] == field
+
+
+def test_keyed_tool_needs_its_key_field_even_if_the_schema_does_not_require_it(probes, caller):
+    tool = probe_tool(mode="keyed", key_field="key")
+    tool.input_schema["required"] = []
+    tool.save()
+    problem = refusal(caller, input={"title": "no key"})
+    assert (problem.status_code, problem.errors[0]["field"]) == (400, "input.key")
+
+
+def test_anonymous_callers_are_refused(probes):
+    from django.contrib.auth.models import AnonymousUser
+
+    probe_tool()
+    assert refusal(AnonymousUser()).status_code == 401
+
+
+# -- firearms -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def armed_tool(probes):
+    probe_tool()
+    return FirearmBindingFactory(action_name="probe.touch").firearm
+
+
+def test_firearm_refusal_names_the_firearm(caller, armed_tool):
+    problem = refusal(caller)
+    assert (problem.status_code, problem.problem_code) == (403, "firearm_required")
+    assert problem.extra["firearm"] == armed_tool.firearm_id
+    assert armed_tool.firearm_id in str(problem.detail)
+
+
+@pytest.mark.parametrize("through", ["user", "group", "tenant"])
+def test_a_grant_reaches_the_caller_directly_or_through_group_or_tenant(caller, armed_tool, through):
+    tenant = TenantFactory()
+    MembershipFactory(tenant=tenant, user=caller)
+    if through == "user":
+        FirearmGrantFactory(firearm=armed_tool, user=caller)
+    elif through == "group":
+        group = GroupFactory()
+        caller.groups.add(group)
+        FirearmGrantFactory(firearm=armed_tool, principal_type="group", user=None, group=group)
+    else:
+        FirearmGrantFactory(firearm=armed_tool, principal_type="tenant", user=None, tenant=tenant)
+    assert invoke(caller, tenant=tenant).receipt.status == "succeeded"
+
+
+def test_expired_revoked_or_foreign_grants_do_not_count(caller, armed_tool):
+    FirearmGrantFactory(firearm=armed_tool, user=caller, expires_at=timezone.now() - timedelta(minutes=1))
+    revoked = FirearmGrantFactory(firearm=armed_tool, user=caller)
+    firearm_grant_revoke(grant=revoked, revoked_by=caller, reason="left the team")
+    FirearmGrantFactory(firearm=FirearmFactory(), user=caller)
+    FirearmGrantFactory(firearm=armed_tool, user=UserFactory())
+    other_tenant = TenantFactory()
+    MembershipFactory(tenant=other_tenant, user=caller)
+    MembershipFactory(tenant=TenantFactory(), user=caller)
+    # A grant to one of the caller's tenants counts only for calls made for that tenant.
+    FirearmGrantFactory(firearm=armed_tool, principal_type="tenant", user=None, tenant=other_tenant)
+    assert refusal(caller).problem_code == "firearm_required"
+
+
+def test_calling_for_a_tenant_you_do_not_belong_to_is_refused(probes, caller):
+    probe_tool()
+    problem = refusal(caller, tenant=TenantFactory())
+    assert (problem.status_code, problem.problem_code) == (403, "not_a_member")
+
+
+# -- strategy locks -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("covers", ["tool", "firearm", "connector"])
+def test_an_engaged_lock_covering_the_tool_its_firearm_or_connector_refuses(probes, caller, covers):
+    connector = ConnectorFactory()
+    probe_tool(connector=connector)
+    firearm = FirearmBindingFactory(action_name="probe.touch").firearm
+    FirearmGrantFactory(firearm=firearm, user=caller)
+    lock = StrategyLockFactory(actions=["probe.touch"] if covers == "tool" else [])
+    if covers == "firearm":
+        lock.firearms.add(firearm)
+    if covers == "connector":
+        lock.connectors.add(connector)
+    assert invoke(caller, call_id="before").receipt.status == "succeeded"  # not engaged yet
+    strategy_lock_engage(lock=lock, user=caller, reason="quarter close")
+    problem = refusal(caller)
+    assert (problem.status_code, problem.problem_code, problem.extra["lock"]) == (
+        423,
+        "strategy_locked",
+        lock.name,
+    )
+
+
+def test_a_lock_on_something_else_does_not_refuse(probes, caller):
+    probe_tool()
+    lock = StrategyLockFactory(actions=["leads.create", "github:admin_write"])
+    strategy_lock_engage(lock=lock, user=caller, reason="other work")
+    assert invoke(caller).receipt.status == "succeeded"
+
+
+# -- budgets ---------------------------------------------------------------------------------------------
+
+
+def test_cost_is_counted_and_an_exhausted_budget_refuses(probes, caller):
+    tenant = TenantFactory()
+    MembershipFactory(tenant=tenant, user=caller)
+    probe_tool(cost=Decimal("0.40"))
+    BudgetPolicyFactory(budget_id="team", tenant=tenant, limit=Decimal("1.00"), period="day")
+    invoke(caller, call_id="a")
+    invoke(caller, call_id="b")
+    assert UsageEvent.objects.filter(action_name="probe.touch", tenant=tenant).count() == 2
+    problem = refusal(caller, call_id="c")  # 0.80 used + 0.40 > 1.00
+    assert (problem.status_code, problem.problem_code, problem.extra["budget"]) == (
+        429,
+        "budget_exhausted",
+        "team",
+    )
+    assert Task.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("budget", "refused"),
+    [
+        ({}, True),  # every tenant, every tool
+        ({"active": False}, False),
+        ({"unit": "calls"}, False),  # a budget in another unit than the tool's cost
+        ({"tenant": "other"}, False),
+        ({"tenant": "mine"}, True),
+        ({"connector": "other"}, False),
+        ({"connector": "mine"}, True),
+    ],
+)
+def test_which_budgets_apply(probes, caller, budget, refused):
+    tenant, connector = TenantFactory(), ConnectorFactory()
+    MembershipFactory(tenant=tenant, user=caller)
+    probe_tool(connector=connector)
+    pick = {
+        "mine": {"tenant": tenant, "connector": connector},
+        "other": {"tenant": TenantFactory(), "connector": ConnectorFactory()},
+    }
+    fields = {
+        key: pick[value][key] if key in ("tenant", "connector") else value for key, value in budget.items()
+    }
+    BudgetPolicyFactory(limit=Decimal("5"), **fields)
+    UsageEventFactory(cost=Decimal("5"), tenant=tenant, connector=connector, unit="USD")
+    if refused:
+        assert refusal(caller).problem_code == "budget_exhausted"
+    else:
+        assert invoke(caller).receipt.status == "succeeded"
+
+
+def test_usage_from_an_earlier_period_does_not_count(probes, caller):
+    probe_tool()
+    BudgetPolicyFactory(limit=Decimal("5"), period="day")
+    UsageEventFactory(cost=Decimal("5"), occurred_at=timezone.now() - timedelta(days=2))
+    assert invoke(caller).receipt.status == "succeeded"
+
+
+# -- running the handler, receipts, usage -------------------------------------------------------------------
+
+
+def test_an_executed_call_leaves_a_receipt_and_a_usage_event(caller):
+    load_seed_registry()
+    tenant = TenantFactory()
+    MembershipFactory(tenant=tenant, user=caller)
+    outcome = tool_invoke(
+        tool_name="leads.create", call_id="lead-1", input={"phone": "+15550101", "name": "Ann"}, user=caller
+    )
+    receipt = ToolReceipt.objects.get()
+    lead = Lead.objects.get()
+    assert outcome.replayed is False and outcome.receipt == receipt
+    assert (receipt.tool_name, receipt.call_id, receipt.user, receipt.tenant, receipt.status) == (
+        "leads.create",
+        "lead-1",
+        caller,
+        tenant,
+        "succeeded",
+    )
+    assert receipt.input == {"phone": "+15550101", "name": "Ann"}
+    assert receipt.result["lead_id"] == lead.pk and receipt.result["phone"] == "+15550101"
+    assert receipt.receipt_fields == {"result.lead_id": lead.pk, "result.phone": "+15550101"}
+    assert receipt.duration_ms is not None and receipt.finished_at >= receipt.started_at
+    assert receipt.output_errors == [] and receipt.key_value == "+15550101"
+    event = UsageEvent.objects.get()
+    assert (event.action_name, event.call_id, event.user, event.tenant, event.cost) == (
+        "leads.create",
+        "lead-1",
+        caller,
+        tenant,
+        Decimal("0"),
+    )
+
+
+def test_output_mismatch_is_logged_and_recorded_never_blocking(probes, caller, caplog):
+    probe_tool(
+        "probe.bad_output",
+        output_schema={"type": "object", "properties": {"count": {"type": "integer"}}},
+        receipt_fields=["result.count", "result.missing"],
+    )
+    with caplog.at_level(logging.WARNING, logger="registries.gateway"):
+        outcome = invoke(caller, "probe.bad_output")
+    assert outcome.receipt.status == "succeeded" and outcome.result == {"count": "three"}
+    assert outcome.receipt.output_errors == [
+        {"path": "result.count", "message": "'three' is not of type 'integer'"}
+    ]
+    assert outcome.receipt.receipt_fields == {"result.count": "three", "result.missing": None}
+    assert "does not match its output_schema" in caplog.text
+    assert Task.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "code"), [("probe.refuse", 409, "already_exists"), ("probe.crash", 502, "tool_failed")]
+)
+def test_a_failing_handler_commits_nothing_and_its_receipt_says_failed(probes, caller, name, status, code):
+    probe_tool(name)
+    problem = refusal(caller, name)
+    assert (problem.status_code, problem.problem_code) == (status, code)
+    receipt = ToolReceipt.objects.get()
+    assert (receipt.status, receipt.error["code"], str(receipt.uid)) == (
+        "failed",
+        code,
+        problem.extra["receipt"],
+    )
+    assert Task.objects.count() == 0
+    assert UsageEvent.objects.filter(call_id="call-1").count() == 1  # executed, so counted
+
+
+def test_dispatch_maps_names_to_module_and_function(probes, caller):
+    assert handler_parts("os.create_task") == ("os", "create_task")
+    assert handler_parts("integrations.google_drive.search") == ("integrations", "google_drive_search")
+    assert resolve_handler("leads.create").path == "registries.handlers.leads.create"
+    assert resolve_handler("probe.deep.call").path == "tests.registries.handlers.probe.deep_call"
+    probe_tool("probe.deep.call")
+    assert invoke(caller, "probe.deep.call").result == {"reached": "deep_call"}
+
+
+@pytest.mark.parametrize("name", ["leads.iso", "leads.create_row", "calendar.create_event", "nowhere.at_all"])
+def test_helpers_and_missing_modules_are_not_handlers(name):
+    handler = resolve_handler(name)
+    assert (handler.configured, handler.status) == (False, "not_configured")
+
+
+@pytest.mark.parametrize(
+    ("name", "input", "key"),
+    [
+        ("leads.create", {"phone": "+15550102", "name": "Bo", "email": "bo@example.com"}, "lead_id"),
+        ("leads.get", {"phone": "+15550102"}, "found"),
+        (
+            "media.register_asset",
+            {"file_ref": "s3://m/a.png", "media_type": "image/png", "size_bytes": 10},
+            "asset_id",
+        ),
+        ("identity.add_memory", {"key": "k1", "content": "likes tea", "tags": ["food"]}, "memory_id"),
+        ("identity.score_pattern", {"key": "k1", "pattern": "late", "score": 0.25}, "score_id"),
+        ("personal.boundary_set", {"key": "k1", "value": "no calls after 8pm"}, "boundary_id"),
+        ("os.create_task", {"title": "Call Bo", "due_at": "2030-01-01T09:00:00Z"}, "task_id"),
+        ("os.list_tasks", {"status": "open"}, "tasks"),
+    ],
+)
+def test_every_real_seed_tool_runs_and_matches_its_output_schema(caller, name, input, key):
+    load_seed_registry()
+    outcome = tool_invoke(tool_name=name, call_id=f"seed-{name}", input=input, user=caller)
+    assert outcome.receipt.status == "succeeded" and key in outcome.result
+    assert outcome.receipt.output_errors == []
