@@ -1,3 +1,4 @@
+from .drafts import WorkbenchDraft
 from .tenants import Membership, Tenant
 
-__all__ = ["Membership", "Tenant"]
+__all__ = ["Membership", "Tenant", "WorkbenchDraft"]

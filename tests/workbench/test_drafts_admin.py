@@ -1,0 +1,327 @@
+import json
+
+import pytest
+from django.db import connection
+from django.forms import MultipleChoiceField
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from registries.models import Connector
+from tests.policies.factories import FirearmFactory, KpiDefinitionFactory
+from tests.workbench.factories import (
+    MembershipFactory,
+    StaffFactory,
+    WorkbenchDraftFactory,
+    draft_spec,
+    draft_tool,
+)
+from workbench.models import WorkbenchDraft
+from workbench.services.drafts import PUBLISH_PERMISSION, draft_update
+
+pytestmark = pytest.mark.django_db
+
+PERMS = ["workbench.view_workbenchdraft", "workbench.add_workbenchdraft", "workbench.change_workbenchdraft"]
+
+
+def staff_member(tenant=None, perms=PERMS, **kwargs):
+    user = StaffFactory(perms=list(perms), **kwargs)
+    MembershipFactory(user=user, **({"tenant": tenant} if tenant else {}))
+    return user
+
+
+def url(name, *args):
+    return reverse(f"admin:workbench_workbenchdraft_{name}", args=args)
+
+
+def form_data(response):
+    """POST data equal to what a browser submits for the card as rendered."""
+    data = {}
+    forms = [
+        response.context["card"],
+        response.context["scopes"].management_form,
+        *response.context["scopes"],
+    ]
+    for form in forms:
+        for field in form:
+            if field.field.disabled:
+                continue
+            value = field.value()
+            if isinstance(field.field, MultipleChoiceField):
+                data[field.html_name] = [str(item) for item in value or []]
+            elif isinstance(value, bool):
+                if value:
+                    data[field.html_name] = "on"
+            else:
+                data[field.html_name] = "" if value is None else field.field.prepare_value(value)
+    return data
+
+
+def test_changelist_and_pages_show_only_the_staff_members_tenant(client):
+    mine = WorkbenchDraftFactory()
+    theirs = WorkbenchDraftFactory()
+    client.force_login(staff_member(tenant=mine.tenant))
+    listed = client.get(url("changelist"))
+    assert listed.status_code == 200
+    assert [d.pk for d in listed.context["cl"].result_list] == [mine.pk]
+    for page in ("change", "history", "diff"):
+        assert client.get(url(page, mine.pk)).status_code == 200, page
+        assert client.get(url(page, theirs.pk)).status_code == 404, page
+    assert client.post(url("validate", theirs.pk)).status_code == 404
+    assert client.post(url("restore", theirs.pk), {"revision": 1, "base_revision": 1}).status_code == 404
+
+
+def test_pages_need_the_permissions(client):
+    draft = WorkbenchDraftFactory()
+    client.force_login(staff_member(tenant=draft.tenant, perms=[]))
+    assert client.get(url("changelist")).status_code == 403
+    assert client.get(url("change", draft.pk)).status_code == 403
+    assert client.get(url("add")).status_code == 403
+    assert client.get(url("import_mcp")).status_code == 403
+    client.force_login(staff_member(tenant=draft.tenant, perms=["workbench.view_workbenchdraft"]))
+    card = client.get(url("change", draft.pk))
+    assert card.status_code == 200 and not card.context["can_change"]
+    assert client.post(url("change", draft.pk), {}).status_code == 403
+
+
+def test_changelist_queries_do_not_grow_with_rows(client):
+    user = staff_member()
+    tenant = user.memberships.get().tenant
+    WorkbenchDraftFactory(tenant=tenant)
+    client.force_login(user)
+    client.get(url("changelist"))
+    with CaptureQueriesContext(connection) as one:
+        client.get(url("changelist"))
+    WorkbenchDraftFactory.create_batch(10, tenant=tenant)
+    with CaptureQueriesContext(connection) as many:
+        client.get(url("changelist"))
+    assert len(one) == len(many)
+
+
+def big_draft(tenant, tools=120, scopes=40):
+    spec = draft_spec(
+        "big-server",
+        tools=[draft_tool(f"tool_{i}", read_only=i % 2 == 0) for i in range(tools)],
+        scopes=[
+            {"name": f"scope_{i}", "tools": [f"tool_{j}" for j in range(i, tools, scopes)]}
+            for i in range(scopes)
+        ],
+    )
+    return WorkbenchDraftFactory(
+        tenant=tenant, connector_id="big-server", spec_snapshot=spec, policy_snapshot={}
+    )
+
+
+def test_card_saves_firearm_decisions_kpis_and_version_as_a_revision_with_the_admin_user(client):
+    FirearmFactory(firearm_id="firearm.external_write")
+    KpiDefinitionFactory(kpi_id="kpi.change_failure_rate")
+    user = staff_member()
+    draft = big_draft(user.memberships.get().tenant)
+    client.force_login(user)
+    card = client.get(url("change", draft.pk))
+    assert card.status_code == 200
+    assert len(card.context["scopes"].forms) == 42  # 40 scopes and two blank rows for new ones
+    data = form_data(card)
+    data.update(
+        {
+            "version": "1.3.0",
+            "scopes-0-firearm": "firearm.external_write",
+            "scopes-1-firearm": "__none__",
+            "scopes-0-kpis": ["kpi.change_failure_rate"],
+            "reason": "decided two scopes",
+        }
+    )
+    saved = client.post(url("change", draft.pk), data)
+    assert saved.status_code == 302, saved.context["card"].errors if saved.context else saved
+    draft.refresh_from_db()
+    assert draft.revision == 2 and draft.version == "1.3.0"
+    assert draft.policy_snapshot["firearms"] == {"scope_0": "firearm.external_write", "scope_1": None}
+    assert draft.policy_snapshot["kpis"] == {"scope_0": ["kpi.change_failure_rate"]}
+    assert len(draft.spec_snapshot["scopes"]) == 40 and len(draft.spec_snapshot["tools"]) == 120
+    latest = draft.history.first()
+    assert (latest.history_user, latest.history_change_reason) == (user, "decided two scopes")
+
+
+def test_card_edits_scopes_and_tools_and_checks_the_tools_json(client):
+    user = staff_member()
+    draft = WorkbenchDraftFactory(tenant=user.memberships.get().tenant)
+    client.force_login(user)
+    data = form_data(client.get(url("change", draft.pk)))
+    tools = json.loads(data["tools"]) + [draft_tool("create_issue", destructive=False)]
+    data.update(
+        {
+            "tools": json.dumps(tools),
+            "scopes-2-name": "issues",
+            "scopes-2-tools": ["create_issue"],
+            "scopes-1-DELETE": "on",
+        }
+    )
+    assert client.post(url("change", draft.pk), data).status_code == 302
+    draft.refresh_from_db()
+    assert [s["name"] for s in draft.spec_snapshot["scopes"]] == ["admin_write", "issues"]
+
+    data = form_data(client.get(url("change", draft.pk)))
+    data["tools"] = json.dumps([{"name": "x y", "inputSchema": {"type": "object", "properties": 5}}])
+    refused = client.post(url("change", draft.pk), data)
+    assert refused.status_code == 200
+    errors = " ".join(refused.context["card"].errors["tools"])
+    assert "tools[0].name" in errors and "tools[0].inputSchema" in errors
+    data["tools"] = "[not json"
+    assert "Not JSON" in " ".join(client.post(url("change", draft.pk), data).context["card"].errors["tools"])
+
+
+def test_stale_save_is_refused_naming_who_changed_it_and_when(client):
+    user = staff_member()
+    draft = WorkbenchDraftFactory(tenant=user.memberships.get().tenant)
+    other = MembershipFactory(tenant=draft.tenant).user
+    client.force_login(user)
+    data = form_data(client.get(url("change", draft.pk)))
+    draft_update(draft_id=draft.pk, user=other, base_revision=1, changes={"stage": "policy"})
+    data["stage"] = "scoping"
+    response = client.post(url("change", draft.pk), data)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert f"was changed by {other.username} at" in text and "were not saved" in text
+    assert response.context["card"]["stage"].value() == "scoping"  # what the user chose is kept
+    draft.refresh_from_db()
+    assert draft.stage == "policy" and draft.revision == 2
+
+
+def test_card_rules_in_the_admin_version_up_only_and_scopes_frozen_unless_draft(client):
+    user = staff_member()
+    draft = WorkbenchDraftFactory(tenant=user.memberships.get().tenant)
+    client.force_login(user)
+    data = form_data(client.get(url("change", draft.pk)))
+    data["version"] = "1.0.0"
+    response = client.post(url("change", draft.pk), data)
+    assert "Version can only move up from 1.2.0." in response.context["card"].errors["version"]
+    draft_update(draft_id=draft.pk, user=user, base_revision=1, changes={"status": "abandoned"})
+    card = client.get(url("change", draft.pk))
+    scope = card.context["scopes"].forms[0]
+    assert scope.fields["tools"].disabled and scope.fields["name"].disabled
+    assert not scope.fields["firearm"].disabled and card.context["card"].fields["tools"].disabled
+
+
+def test_validate_history_diff_and_restore(client):
+    user = staff_member()
+    draft = WorkbenchDraftFactory(tenant=user.memberships.get().tenant)
+    client.force_login(user)
+    assert client.post(url("validate", draft.pk)).status_code == 302
+    draft.refresh_from_db()
+    assert draft.validation_passed is True
+    card = client.get(url("change", draft.pk)).content.decode()
+    assert "passed" in card and "destructive tools (delete_file), no firearm" in card
+    draft_update(draft_id=draft.pk, user=user, base_revision=1, changes={"stage": "policy"})
+    history = client.get(url("history", draft.pk))
+    assert [r.revision for r in history.context["records"]] == [2, 1, 1]
+    diff = client.get(url("diff", draft.pk) + "?from=1&to=2")
+    assert [c["summary"] for c in diff.context["changes"]] == ["stage definition -> policy"]
+    restored = client.post(url("restore", draft.pk), {"revision": 1, "base_revision": 2})
+    assert restored.status_code == 302
+    draft.refresh_from_db()
+    assert draft.revision == 3 and draft.stage == "definition"
+    stale = client.post(url("restore", draft.pk), {"revision": 1, "base_revision": 2}, follow=True)
+    assert "Not restored" in stale.content.decode()
+
+
+def tools_list_json():
+    return json.dumps(
+        {
+            "tools": [
+                draft_tool("search_code", read_only=True),
+                draft_tool("create_issue", destructive=False),
+                draft_tool("delete_repo"),
+            ]
+        }
+    )
+
+
+def test_add_and_import_from_an_mcp_server(client):
+    user = staff_member()
+    client.force_login(user)
+    tenant = user.memberships.get().tenant
+    created = client.post(
+        url("add"), {"tenant": tenant.pk, "connector_id": "notes", "name": "Notes", "version": "0.1.0"}
+    )
+    assert created.status_code == 302
+    assert WorkbenchDraft.objects.get(connector_id="notes").spec_snapshot["name"] == "Notes"
+    imported = client.post(
+        url("import_mcp"),
+        {
+            "tenant": tenant.pk,
+            "connector_id": "github",
+            "name": "GitHub",
+            "version": "1.0.0",
+            "tools_json": tools_list_json(),
+        },
+        follow=True,
+    )
+    draft = WorkbenchDraft.objects.get(connector_id="github")
+    assert imported.redirect_chain[-1][0] == url("change", draft.pk)
+    assert "proposed scopes: read_only (1), write (1), destructive (1)" in imported.content.decode()
+    assert draft.policy_snapshot == {"firearms": {}, "kpis": {}}
+    bad = client.post(
+        url("import_mcp"),
+        {
+            "tenant": tenant.pk,
+            "connector_id": "broken",
+            "version": "1.0.0",
+            "tools_json": json.dumps({"tools": [{"name": "no_schema"}]}),
+        },
+    )
+    assert bad.status_code == 200 and "tools[0]" in " ".join(bad.context["problems"])
+    assert not WorkbenchDraft.objects.filter(connector_id="broken").exists()
+
+
+def test_publish_action_confirms_with_diff_and_risk_flags_then_publishes(client):
+    FirearmFactory(firearm_id="firearm.external_write")
+    user = staff_member(perms=[*PERMS, PUBLISH_PERMISSION])
+    draft = WorkbenchDraftFactory(
+        tenant=user.memberships.get().tenant, connector_id="github", spec_snapshot=draft_spec("github")
+    )
+    client.force_login(user)
+    client.post(url("validate", draft.pk))
+    confirm = client.post(url("changelist"), {"action": "publish_selected", "_selected_action": [draft.pk]})
+    assert confirm.status_code == 200
+    (item,) = confirm.context["items"]
+    assert "destructive tool in a scope without a firearm: admin_write (delete_file)" in item["flags"]
+    assert "scope admin_write added with 1 tools" in [c["summary"] for c in item["changes"]]
+    done = client.post(
+        url("changelist"),
+        {"action": "publish_selected", "_selected_action": [draft.pk], "confirm": "yes"},
+        follow=True,
+    )
+    assert "published github 1.2.0" in done.content.decode()
+    assert Connector.objects.get(connector_id="github").latest_spec.version == "1.2.0"
+    again = client.post(
+        url("changelist"),
+        {"action": "publish_selected", "_selected_action": [draft.pk], "confirm": "yes"},
+        follow=True,
+    )
+    assert "not published" in again.content.decode()
+
+
+def test_publish_action_needs_the_publish_permission(client):
+    user = staff_member()
+    client.force_login(user)
+    response = client.get(url("changelist"))
+    form = response.context["action_form"]
+    assert form is None or "publish_selected" not in dict(form.fields["action"].choices)
+    draft = WorkbenchDraftFactory(tenant=user.memberships.get().tenant)
+    refused = client.post(
+        url("changelist"), {"action": "publish_selected", "_selected_action": [draft.pk], "confirm": "yes"}
+    )
+    assert refused.status_code in (200, 302, 403)
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
+def test_publish_action_ignores_other_tenants_drafts(client):
+    user = staff_member(perms=[*PERMS, PUBLISH_PERMISSION])
+    theirs = WorkbenchDraftFactory(connector_id="theirs")
+    client.force_login(user)
+    response = client.post(
+        url("changelist"), {"action": "publish_selected", "_selected_action": [theirs.pk], "confirm": "yes"}
+    )
+    assert response.status_code in (200, 302)
+    theirs.refresh_from_db()
+    assert theirs.status == "draft" and not Connector.objects.exists()

@@ -1,0 +1,225 @@
+import json
+
+import pytest
+
+from registries.models import Connector
+from tests.policies.factories import FirearmFactory
+from tests.workbench.factories import (
+    MembershipFactory,
+    UserFactory,
+    WorkbenchDraftFactory,
+    draft_spec,
+    draft_tool,
+    token_client,
+)
+from workbench.models import Membership, WorkbenchDraft
+
+pytestmark = pytest.mark.django_db
+
+DRAFT_PERMS = [
+    "workbench.view_workbenchdraft",
+    "workbench.add_workbenchdraft",
+    "workbench.change_workbenchdraft",
+]
+URL = "/api/v1/drafts/"
+
+
+def member(tenant=None, perms=DRAFT_PERMS, role=Membership.Role.EDITOR, **kwargs):
+    user = UserFactory(perms=perms, **kwargs)
+    MembershipFactory(user=user, role=role, **({"tenant": tenant} if tenant else {}))
+    return user
+
+
+def test_create_read_and_list_only_the_callers_tenant():
+    user = member()
+    client = token_client(user)
+    created = client.post(
+        URL, {"connector_id": "github", "spec_snapshot": draft_spec("github")}, format="json"
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["id"].startswith("draft_") and body["revision"] == 1 and created["ETag"] == '"1"'
+    assert body["owner"] == user.username and body["validation"]["passed"] is None
+    WorkbenchDraftFactory()  # another tenant's draft
+    listed = client.get(URL).json()
+    assert [item["id"] for item in listed["results"]] == [body["id"]]
+    read = client.get(f"{URL}{body['id']}/")
+    assert read.status_code == 200 and read["ETag"] == '"1"'
+
+
+def test_other_tenants_drafts_are_not_found_on_every_endpoint():
+    draft = WorkbenchDraftFactory()
+    client = token_client(member(perms=[*DRAFT_PERMS, "workbench.publish_workbenchdraft"]))
+    item = f"{URL}{draft.pk}/"
+    calls = [
+        client.get(item),
+        client.patch(item, {"stage": "policy"}, format="json", HTTP_IF_MATCH='"1"'),
+        client.put(item, {"stage": "policy"}, format="json", HTTP_IF_MATCH='"1"'),
+        client.post(f"{item}validate/"),
+        client.post(f"{item}publish/"),
+        client.get(f"{item}history/"),
+        client.get(f"{item}diff/?from=1&to=1"),
+        client.post(f"{item}restore/", {"revision": 1}, format="json", HTTP_IF_MATCH='"1"'),
+    ]
+    assert [response.status_code for response in calls] == [404] * len(calls)
+    assert calls[0]["Content-Type"] == "application/problem+json"
+
+
+def test_update_needs_if_match_refuses_stale_and_records_the_api_user():
+    draft = WorkbenchDraftFactory()
+    editor = member(tenant=draft.tenant, username="editor-one")
+    client = token_client(editor)
+    item = f"{URL}{draft.pk}/"
+    missing = client.patch(item, {"stage": "scoping"}, format="json")
+    assert missing.status_code == 428 and missing.json()["code"] == "precondition_required"
+    ok = client.patch(
+        item, {"stage": "scoping"}, format="json", HTTP_IF_MATCH='"1"', HTTP_X_CHANGE_REASON="why not"
+    )
+    assert ok.status_code == 200 and ok["ETag"] == '"2"' and ok.json()["revised_by"] == "editor-one"
+    stale = token_client(member(tenant=draft.tenant)).patch(
+        item, {"stage": "policy"}, format="json", HTTP_IF_MATCH='W/"1"'
+    )
+    assert stale.status_code == 412
+    problem = stale.json()
+    assert problem["code"] == "precondition_failed" and "editor-one" in problem["detail"]
+    assert problem["current_revision"] == 2 and problem["changed_by"] == "editor-one"
+    history = client.get(f"{item}history/").json()["results"]
+    assert [(h["revision"], h["user"], h["reason"]) for h in history][0] == (2, "editor-one", "why not")
+
+
+def test_card_rules_answer_400_per_field():
+    draft = WorkbenchDraftFactory()
+    client = token_client(member(tenant=draft.tenant))
+    spec = draft_spec(draft.connector_id, version="0.9.0")
+    response = client.patch(f"{URL}{draft.pk}/", {"spec_snapshot": spec}, format="json", HTTP_IF_MATCH='"1"')
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["spec_snapshot.version"]
+
+
+def test_viewers_read_but_cannot_write():
+    draft = WorkbenchDraftFactory()
+    client = token_client(member(tenant=draft.tenant, role=Membership.Role.VIEWER))
+    assert client.get(f"{URL}{draft.pk}/").status_code == 200
+    response = client.patch(f"{URL}{draft.pk}/", {"stage": "policy"}, format="json", HTTP_IF_MATCH='"1"')
+    assert response.status_code == 403
+
+
+def test_validate_publish_and_conflict_on_second_publish():
+    FirearmFactory(firearm_id="firearm.external_write")
+    publisher = member(perms=[*DRAFT_PERMS, "workbench.publish_workbenchdraft"])
+    tenant = publisher.memberships.get().tenant
+    draft = WorkbenchDraftFactory(
+        tenant=tenant,
+        owner=publisher,
+        connector_id="github",
+        spec_snapshot=draft_spec("github"),
+        policy_snapshot={"firearms": {"admin_write": "firearm.external_write"}},
+    )
+    client = token_client(publisher)
+    item = f"{URL}{draft.pk}/"
+    failed = client.post(f"{item}validate/").json()["validation"]
+    assert failed["passed"] is False and failed["revision"] == 1
+    assert [f["path"] for f in failed["findings"] if f["severity"] == "error"] == [
+        "policy_snapshot.firearms.read_public"
+    ]
+    refused = client.post(f"{item}publish/")
+    assert refused.status_code == 409 and refused.json()["code"] == "validation_failed"
+    policy = {"firearms": {"admin_write": "firearm.external_write", "read_public": None}, "kpis": {}}
+    client.patch(item, {"policy_snapshot": policy}, format="json", HTTP_IF_MATCH='"1"')
+    assert client.post(f"{item}validate/").json()["validation"]["passed"] is True
+    assert client.post(f"{item}publish/", HTTP_IF_MATCH='"1"').status_code == 412
+    published = client.post(f"{item}publish/", HTTP_IF_MATCH='"2"')
+    assert published.status_code == 200 and published.json()["status"] == "published"
+    assert Connector.objects.get(connector_id="github").latest_spec.version == "1.2.0"
+    again = client.post(f"{item}publish/")
+    assert again.status_code == 409 and again.json()["code"] == "already_published"
+
+
+def test_publish_needs_the_publish_permission():
+    draft = WorkbenchDraftFactory()
+    client = token_client(member(tenant=draft.tenant))
+    assert client.post(f"{URL}{draft.pk}/publish/").status_code == 403
+
+
+def test_diff_between_revisions_and_against_live():
+    draft = WorkbenchDraftFactory()
+    client = token_client(member(tenant=draft.tenant))
+    item = f"{URL}{draft.pk}/"
+    spec = draft_spec(draft.connector_id, scopes=[{"name": "admin_write", "tools": ["delete_file"]}])
+    client.patch(item, {"spec_snapshot": spec}, format="json", HTTP_IF_MATCH='"1"')
+    changes = client.get(f"{item}diff/?from=1&to=2").json()["changes"]
+    assert "scope read_public removed" in [c["summary"] for c in changes if c["area"] == "scopes"]
+    live = client.get(f"{item}diff/").json()
+    assert live["from"] == "live" and "scope admin_write added with 1 tools" in [
+        c["summary"] for c in live["changes"]
+    ]
+    assert client.get(f"{item}diff/?from=abc").status_code == 400
+    assert client.get(f"{item}diff/?from=1&to=9").status_code == 404
+
+
+def test_restore_is_a_new_revision_and_needs_if_match():
+    draft = WorkbenchDraftFactory()
+    client = token_client(member(tenant=draft.tenant))
+    item = f"{URL}{draft.pk}/"
+    client.patch(item, {"stage": "policy"}, format="json", HTTP_IF_MATCH='"1"')
+    assert client.post(f"{item}restore/", {"revision": 1}, format="json").status_code == 428
+    restored = client.post(f"{item}restore/", {"revision": 1}, format="json", HTTP_IF_MATCH='"2"')
+    assert (
+        restored.status_code == 200 and restored["ETag"] == '"3"' and restored.json()["stage"] == "definition"
+    )
+
+
+def tools_list(count=3):
+    return {
+        "tools": [
+            draft_tool("list_issues", read_only=True),
+            draft_tool("create_issue", destructive=False),
+            draft_tool("delete_repo"),
+        ]
+        + [draft_tool(f"extra_{i}", read_only=True) for i in range(count - 3)]
+    }
+
+
+def test_import_mcp_creates_a_draft_with_proposed_scopes_and_no_firearm_decisions():
+    importer = member()
+    client = token_client(importer)
+    response = client.post(
+        f"{URL}import-mcp/",
+        {
+            "connector_id": "github",
+            "name": "GitHub",
+            "version": "0.1.0",
+            "tools_list": {"jsonrpc": "2.0", "id": 1, "result": tools_list()},
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["stage"] == "scoping" and body["policy_snapshot"] == {"firearms": {}, "kpis": {}}
+    assert {s["name"]: s["tools"] for s in body["spec_snapshot"]["scopes"]} == {
+        "read_only": ["list_issues"],
+        "write": ["create_issue"],
+        "destructive": ["delete_repo"],
+    }
+    validated = client.post(f"{URL}{body['id']}/validate/").json()["validation"]
+    undecided = sorted(f["path"] for f in validated["findings"] if f["code"] == "firearm_undecided")
+    assert undecided == [f"policy_snapshot.firearms.{name}" for name in ("destructive", "read_only", "write")]
+    first_save = WorkbenchDraft.objects.get(pk=body["id"]).history.earliest()
+    assert (first_save.history_user, first_save.history_change_reason) == (importer, "imported from MCP")
+
+
+def test_import_mcp_refuses_invalid_tools_one_error_per_problem():
+    client = token_client(member())
+    bad = tools_list()
+    bad["tools"].append(
+        {"name": "broken", "inputSchema": {"type": "object", "properties": {"a": {"type": 5}}}}
+    )
+    bad["tools"].append({"name": "no schema"})
+    response = client.post(
+        f"{URL}import-mcp/", {"connector_id": "github", "tools_list": json.dumps(bad)}, format="json"
+    )
+    assert response.status_code == 400
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert "tools[3].inputSchema.properties.a.type" in fields
+    assert {"tools[4]", "tools[4].name"} <= fields
+    assert WorkbenchDraft.objects.count() == 0

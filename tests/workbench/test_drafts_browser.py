@@ -1,0 +1,124 @@
+"""The whole draft flow in a real browser (Playwright driving Debian's Chromium): log in, import a
+tools list, set firearm decisions, validate, publish, see the connector live. Screenshots of every step
+are kept in $TEST_ARTIFACTS_DIR (default: artifacts/browser/) as test artifacts."""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from registries.models import Connector
+from tests.policies.factories import FirearmFactory
+from tests.workbench.factories import MembershipFactory, SuperuserFactory, draft_tool
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(
+    os.environ.get("TEST_ARTIFACTS_DIR", Path(__file__).resolve().parents[2] / "artifacts" / "browser")
+)
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed (apt-get install chromium)"),
+]
+
+
+def server_tools(count=120):
+    """A tools/list of a GitHub-like server: read-only, write and destructive tools (some unannotated)."""
+    tools = []
+    for index in range(count):
+        kind = index % 3
+        name = ["get_item", "update_item", "delete_item"][kind] + f"_{index}"
+        if kind == 0:
+            tools.append(draft_tool(name, read_only=True))
+        elif kind == 1:
+            tools.append(draft_tool(name, destructive=False))
+        else:
+            tool = draft_tool(name)
+            tool.pop("annotations")  # no hints at all: counts as destructive
+            tools.append(tool)
+    return {"jsonrpc": "2.0", "id": 1, "result": {"tools": tools}}
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here are test setup.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def shot(page, name, full_page=False):
+    page.screenshot(path=str(ARTIFACTS / f"drafts_{name}.png"), full_page=full_page)
+
+
+def test_import_decide_validate_publish_and_see_the_connector_live(page, live_server):
+    FirearmFactory(firearm_id="firearm.external_write")
+    admin = SuperuserFactory(username="browser-admin")
+    tenant = MembershipFactory(user=admin).tenant
+    base = live_server.url
+
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "browser-admin")
+    page.fill("#id_password", "pw-for-tests")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+
+    page.goto(f"{base}/admin/workbench/workbenchdraft/")
+    page.click("text=Import from MCP server")
+    page.select_option("#id_tenant", str(tenant.pk))
+    page.fill("#id_connector_id", "github")
+    page.fill("#id_name", "GitHub")
+    page.fill("#id_version", "1.0.0")
+    page.fill("#id_identifier", "@acme/github-mcp")
+    page.fill("#id_package_version", "1.0.0")
+    page.fill("#id_tools_json", json.dumps(server_tools()))
+    shot(page, "1_import")
+    page.click("input[type=submit][value=Import]")
+    page.wait_for_selector("#draft-card")
+    assert "Imported 120 tools" in page.content()
+    shot(page, "2_card_imported")
+
+    page.click("#save-validate-button")
+    page.wait_for_selector("#validation-verdict")
+    assert page.inner_text("#validation-verdict") == "failed"
+    assert page.locator("#findings").inner_text().count("has no firearm decision") == 3
+    shot(page, "3_validation_lists_missing_decisions")
+
+    decisions = {
+        "read_only": "__none__",
+        "write": "firearm.external_write",
+        "destructive": "firearm.external_write",
+    }
+    for index in range(3):
+        name = page.input_value(f"#id_scopes-{index}-name")
+        page.select_option(f"#id_scopes-{index}-firearm", decisions[name])
+    page.fill("#id_reason", "firearm decisions")
+    page.click("#save-validate-button")
+    page.wait_for_selector("#validation-verdict")
+    assert page.inner_text("#validation-verdict") == "passed"
+    shot(page, "4_validated", full_page=True)
+    page.locator("#scopes").screenshot(path=str(ARTIFACTS / "drafts_4b_scopes.png"))
+
+    page.click("#publish-button")
+    page.wait_for_selector("#confirm-publish")
+    assert "scope destructive added with 40 tools" in page.content()
+    shot(page, "5_publish_confirmation")
+    page.click("#confirm-publish")
+    page.wait_for_selector("text=published github 1.0.0")
+
+    page.goto(f"{base}/admin/registries/connector/")
+    assert "github" in page.inner_text("#result_list")
+    shot(page, "6_connector_live")
+    connector = Connector.objects.get(connector_id="github")
+    assert connector.latest_spec.version == "1.0.0" and connector.scopes.count() == 3

@@ -1,0 +1,227 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from policies.services import strategy_lock_engage
+from tests.policies.factories import FirearmFactory, KpiDefinitionFactory, StrategyLockFactory
+from tests.registries.factories import ConnectorFactory, ConnectorSpecFactory
+from tests.workbench.factories import UserFactory, WorkbenchDraftFactory, draft_spec, draft_tool
+from workbench.services.drafts import check_draft_content, draft_update, draft_validate
+
+pytestmark = pytest.mark.django_db
+
+
+def findings_for(spec=None, policy=None, connector_id="github"):
+    spec = spec if spec is not None else draft_spec(connector_id)
+    policy = (
+        policy if policy is not None else {"firearms": {"admin_write": None, "read_public": None}, "kpis": {}}
+    )
+    return check_draft_content(connector_id=connector_id, spec=spec, policy=policy)
+
+
+def codes(findings, severity="error"):
+    return {item["code"] for item in findings if item["severity"] == severity}
+
+
+def test_the_example_draft_passes_with_only_a_risk_warning():
+    found = findings_for()
+    assert codes(found) == set()
+    assert codes(found, "warning") == {"destructive_without_firearm"}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code", "path"),
+    [
+        (
+            lambda s: s["tools"].append({"name": "bad tool!", "inputSchema": {"type": "object"}}),
+            "contract",
+            "spec_snapshot.tools[2].name",
+        ),
+        (lambda s: s["tools"].append({"name": "no_schema"}), "contract", "spec_snapshot.tools[2]"),
+        (
+            lambda s: s["tools"].append(draft_tool("weird", inputSchema={"type": "object", "properties": 3})),
+            "invalid_json_schema",
+            "spec_snapshot.tools[2].inputSchema.properties",
+        ),
+        (
+            lambda s: s["tools"].append(
+                draft_tool(
+                    "draft7",
+                    inputSchema={
+                        "$schema": "http://json-schema.org/draft-07/schema#",
+                        "type": "object",
+                        "required": "x",
+                    },
+                )
+            ),
+            "invalid_json_schema",
+            "spec_snapshot.tools[2].inputSchema.required",
+        ),
+        (
+            lambda s: s["tools"].append(
+                draft_tool("alien", inputSchema={"$schema": "https://x.test/s", "type": "object"})
+            ),
+            "invalid_json_schema",
+            "spec_snapshot.tools[2].inputSchema.$schema",
+        ),
+        (lambda s: s["tools"].append(draft_tool("delete_file")), "duplicate", "spec_snapshot.tools"),
+        (lambda s: s["scopes"][0]["tools"].append("ghost"), "unknown_tool", "spec_snapshot.scopes[0].tools"),
+        (
+            lambda s: s["scopes"].append({"name": "Bad-Name", "tools": []}),
+            "contract",
+            "spec_snapshot.scopes[2].name",
+        ),
+        (lambda s: s.update(id="gitlab"), "invalid", "spec_snapshot.id"),
+        (
+            lambda s: s["packaging"].update(version="^1.2.0"),
+            "inexact_package_version",
+            "spec_snapshot.packaging.version",
+        ),
+        (
+            lambda s: s["packaging"].update(version="latest"),
+            "inexact_package_version",
+            "spec_snapshot.packaging.version",
+        ),
+        (
+            lambda s: s["packaging"].update(version=">=1.0 <2"),
+            "inexact_package_version",
+            "spec_snapshot.packaging.version",
+        ),
+        (lambda s: s.update(scopes=[]), "no_scopes", "spec_snapshot.scopes"),
+    ],
+)
+def test_spec_findings_name_the_path(mutate, code, path):
+    spec = draft_spec("github")
+    mutate(spec)
+    found = findings_for(spec=spec)
+    assert (code, path) in {(item["code"], item["path"]) for item in found if item["severity"] == "error"}, (
+        found
+    )
+
+
+def test_every_scope_needs_an_explicit_firearm_decision_null_is_none():
+    found = findings_for(policy={"firearms": {"read_public": None}, "kpis": {}})
+    missing = [item for item in found if item["code"] == "firearm_undecided"]
+    assert [item["path"] for item in missing] == ["policy_snapshot.firearms.admin_write"]
+
+
+def test_firearm_and_kpi_ids_must_exist():
+    FirearmFactory(firearm_id="firearm.external_write")
+    KpiDefinitionFactory(kpi_id="kpi.change_failure_rate")
+    policy = {
+        "firearms": {"admin_write": "firearm.external_write", "read_public": "firearm.nope"},
+        "kpis": {"admin_write": ["kpi.change_failure_rate", "kpi.ghost"], "nowhere": []},
+    }
+    found = findings_for(policy=policy)
+    pairs = {(item["code"], item["path"]) for item in found}
+    assert ("unknown_firearm", "policy_snapshot.firearms.read_public") in pairs
+    assert ("unknown_kpi", "policy_snapshot.kpis.admin_write") in pairs
+    assert ("unknown_scope", "policy_snapshot.kpis.nowhere") in pairs
+    assert not any(item["message"].startswith("Firearm 'firearm.external_write'") for item in found)
+
+
+def test_version_must_be_above_the_latest_published():
+    ConnectorFactory(
+        connector_id="github", latest_spec=ConnectorSpecFactory(spec_id="github", version="1.10.0")
+    )
+    found = findings_for(spec=draft_spec("github", "1.9.0"))
+    assert "version_not_above_published" in codes(found)
+    assert "version_not_above_published" not in codes(findings_for(spec=draft_spec("github", "1.10.1")))
+
+
+def test_engaged_strategy_locks_covering_the_connector_scope_or_firearm_conflict():
+    user = UserFactory()
+    FirearmFactory(firearm_id="firearm.external_write")
+    by_action = StrategyLockFactory(actions=["github:read_public"])
+    by_firearm = StrategyLockFactory()
+    by_firearm.firearms.add(FirearmFactory(firearm_id="firearm.external_write"))
+    policy = {"firearms": {"admin_write": "firearm.external_write", "read_public": None}, "kpis": {}}
+    assert "lock_conflict" not in codes(findings_for(policy=policy))
+    for lock in (by_action, by_firearm):
+        strategy_lock_engage(lock=lock, user=user, reason="freeze")
+    paths = {item["path"] for item in findings_for(policy=policy) if item["code"] == "lock_conflict"}
+    assert paths == {"spec_snapshot.scopes.read_public", "policy_snapshot.firearms.admin_write"}
+
+
+@pytest.mark.parametrize("where", ["portability", "metadata"])
+def test_a_declared_billing_entitlement_is_a_missing_dependency(where):
+    spec = draft_spec("github", **{where: {"entitlements": ["pro_plan"]}})
+    (item,) = [item for item in findings_for(spec=spec) if item["code"] == "missing_entitlement_store"]
+    assert item["message"].startswith("missing dependency: entitlement store")
+
+
+def big_draft(connector_id, tools=120, scopes=40):
+    spec = draft_spec(
+        connector_id,
+        tools=[draft_tool(f"tool_{i}", read_only=True) for i in range(tools)],
+        scopes=[
+            {"name": f"scope_{i}", "tools": [f"tool_{j}" for j in range(i, tools, scopes)]}
+            for i in range(scopes)
+        ],
+    )
+    return WorkbenchDraftFactory(
+        connector_id=connector_id,
+        spec_snapshot=spec,
+        policy_snapshot={"firearms": {f"scope_{i}": None for i in range(scopes)}},
+    )
+
+
+def test_validation_query_count_does_not_grow_with_tools_and_scopes():
+    counts = []
+    for draft in (big_draft("small-one", tools=2, scopes=1), big_draft("big-one")):
+        with CaptureQueriesContext(connection) as queries:
+            draft_validate(draft_id=draft.pk, user=draft.owner)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_validate_stores_the_result_tied_to_the_revision_and_keeps_the_revision():
+    draft = big_draft("connector-x")
+    draft_validate(draft_id=draft.pk, user=draft.owner)
+    draft.refresh_from_db()
+    assert draft.validation_passed is True and draft.validated_revision == 1 and draft.revision == 1
+    assert draft.validation_findings == [] and draft.validated_by == draft.owner
+    assert draft.history.first().history_change_reason == "validated revision 1: passed"
+    draft_update(draft_id=draft.pk, user=draft.owner, base_revision=1, changes={"stage": "policy"})
+    draft.refresh_from_db()
+    assert not draft.validation_is_current and not draft.publishable
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {
+            "tools": [{"name": ["x"]}, 5, {"name": "a", "annotations": [1]}],
+            "scopes": [{"name": {}, "tools": [{}]}],
+        },
+        {"tools": "nope", "scopes": [{"name": "s", "tools": [[1], "a"]}], "skills": [{"spec_id": []}]},
+        {"id": "github", "version": 3, "packaging": "npm", "portability": {"entitlements": "pro"}},
+    ],
+)
+def test_malformed_content_gives_findings_never_a_crash(spec):
+    policy = {"firearms": {"s": ["x"]}, "kpis": {"s": [{}], "t": "kpi.a"}}
+    found = check_draft_content(connector_id="github", spec=spec, policy=policy)
+    assert any(item["severity"] == "error" for item in found)
+
+
+def test_malformed_draft_still_renders_its_card_and_diff(client):
+    from django.urls import reverse
+
+    from tests.workbench.factories import MembershipFactory, StaffFactory
+    from workbench.selectors.draft_diff import diff_states, draft_diff_against_live
+
+    spec = {
+        "id": "weird",
+        "tools": [{"name": ["x"]}, {"name": "a", "annotations": [1]}],
+        "scopes": [{"name": {}, "tools": [{}]}, {"name": "s", "tools": 5}],
+    }
+    draft = WorkbenchDraftFactory(
+        connector_id="weird", spec_snapshot=spec, policy_snapshot={"firearms": {"s": None}, "kpis": {"s": 3}}
+    )
+    user = StaffFactory(perms=["workbench.view_workbenchdraft", "workbench.change_workbenchdraft"])
+    MembershipFactory(user=user, tenant=draft.tenant)
+    client.force_login(user)
+    assert client.get(reverse("admin:workbench_workbenchdraft_change", args=[draft.pk])).status_code == 200
+    assert draft_diff_against_live(draft)
+    assert diff_states({"spec_snapshot": spec}, {"spec_snapshot": draft_spec("weird")})
+    draft_validate(draft_id=draft.pk, user=draft.owner)

@@ -1,0 +1,1 @@
+from . import drafts, kit, tenants  # noqa: F401

@@ -1,0 +1,107 @@
+"""Admin pages that start drafts: a new (or next) version of a connector, and import from an MCP server."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+
+from workbench.selectors.drafts import live_connector_snapshot, tenants_of
+from workbench.services.drafts import draft_create, draft_import_mcp
+
+from .forms import DraftAddForm, ImportMcpForm
+from .views import _card_url, _context, _refusal_text
+
+
+def add_view(model_admin, request):
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    tenants = tenants_of(request.user, writable=True)
+    form = DraftAddForm(request.POST or None, tenants=tenants)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        spec = None
+        if live_connector_snapshot(data["connector_id"])[0] is None:
+            spec = {
+                "id": data["connector_id"],
+                "name": data["name"] or data["connector_id"],
+                "version": data["version"],
+            }
+        try:
+            draft = draft_create(
+                tenant=data["tenant"],
+                user=request.user,
+                connector_id=data["connector_id"],
+                spec_snapshot=spec,
+                reason="created in the admin",
+            )
+        except ValidationError as refusal:
+            form.add_error(None, _refusal_text(refusal))
+        else:
+            messages.success(request, f"Draft {draft.pk} created.")
+            return HttpResponseRedirect(_card_url(draft.pk))
+    return TemplateResponse(
+        request,
+        "admin/workbench/workbenchdraft/simple_form.html",
+        _context(
+            model_admin,
+            request,
+            "Start a draft",
+            form=form,
+            submit="Create draft",
+            no_tenant=not tenants.exists(),
+            media=model_admin.media + form.media,
+        ),
+    )
+
+
+def import_view(model_admin, request):
+    """Import from an MCP server: paste or upload a tools/list result; scopes are proposed from the
+    annotations and each firearm decision is left for a person."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    tenants = tenants_of(request.user, writable=True)
+    form = ImportMcpForm(request.POST or None, request.FILES or None, tenants=tenants)
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            draft = draft_import_mcp(
+                tenant=data["tenant"],
+                user=request.user,
+                connector_id=data["connector_id"],
+                tools_list=data["tools_list"],
+                name=data["name"],
+                version=data["version"],
+                description=data["description"],
+                packaging=form.packaging(),
+                reason="imported in the admin",
+            )
+        except ValidationError as refusal:
+            problems = [
+                f"{field}: {message}" if field != "__all__" else message
+                for field, errors in getattr(refusal, "message_dict", {"__all__": refusal.messages}).items()
+                for message in errors
+            ]
+        else:
+            scopes = ", ".join(f"{s['name']} ({len(s['tools'])})" for s in draft.spec_snapshot["scopes"])
+            messages.success(
+                request,
+                f"Imported {len(draft.spec_snapshot['tools'])} tools into {draft.pk}; "
+                f"proposed scopes: {scopes}. Decide a firearm for each scope, then validate.",
+            )
+            return HttpResponseRedirect(_card_url(draft.pk))
+    return TemplateResponse(
+        request,
+        "admin/workbench/workbenchdraft/simple_form.html",
+        _context(
+            model_admin,
+            request,
+            "Import from MCP server",
+            form=form,
+            submit="Import",
+            problems=problems,
+            multipart=True,
+            no_tenant=not tenants.exists(),
+            media=model_admin.media + form.media,
+        ),
+    )

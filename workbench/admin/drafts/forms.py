@@ -1,0 +1,292 @@
+"""Forms of the draft card: the card fields, one row per scope (tools, firearm decision, KPIs), the
+tools as a JSON document checked against the MCP contract, and the MCP import page."""
+
+import json
+
+from django import forms
+from django.contrib.admin.widgets import FilteredSelectMultiple
+
+from policies.models import Firearm, KpiDefinition
+from registries import identifiers as ids
+from workbench.models import WorkbenchDraft
+from workbench.services.drafts.contract import named, strings, tool_findings
+
+NONE_DECISION = "__none__"
+PACKAGING_FIELDS = ("registry_type", "identifier", "version", "bin", "transport")
+
+
+class ToolsJsonField(forms.CharField):
+    """The tools array as JSON; every tool is checked as an MCP Tool, one error per problem with its path."""
+
+    widget = forms.Textarea(
+        attrs={"rows": 18, "cols": 100, "class": "vLargeTextField tools-json", "spellcheck": "false"}
+    )
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        try:
+            tools = json.loads(text or "[]")
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not JSON: {exc}") from exc
+        if not isinstance(tools, list):
+            raise forms.ValidationError("The tools must be a JSON array of MCP Tool objects.")
+        problems = [
+            f"{item['path']}: {item['message']}"
+            for index, tool in enumerate(tools)
+            for item in tool_findings(tool, f"tools[{index}]")
+        ]
+        if problems:
+            raise forms.ValidationError(problems)
+        return tools
+
+    def prepare_value(self, value):
+        return value if isinstance(value, str) else json.dumps(value or [], indent=2)
+
+
+class CardForm(forms.Form):
+    base_revision = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.CharField(
+        max_length=32, help_text="Only upward (MAJOR.MINOR.PATCH).", validators=[ids.validate_semver]
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
+    stage = forms.ChoiceField(choices=WorkbenchDraft.Stage.choices)
+    status = forms.ChoiceField(choices=[("draft", "draft"), ("abandoned", "abandoned")])
+    registry_type = forms.ChoiceField(
+        label="Package registry",
+        required=False,
+        choices=[
+            ("", "---------"),
+            ("npm", "npm"),
+            ("pypi", "pypi"),
+            ("oci", "oci"),
+            ("nuget", "nuget"),
+            ("mcpb", "mcpb"),
+        ],
+    )
+    identifier = forms.CharField(label="Package", required=False, max_length=200)
+    package_version = forms.CharField(
+        label="Package version",
+        required=False,
+        max_length=64,
+        help_text="An exact version: no ranges, not 'latest'.",
+    )
+    bin = forms.CharField(required=False, max_length=200)
+    transport = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "---------"),
+            ("stdio", "stdio"),
+            ("streamable-http", "streamable-http"),
+            ("sse", "sse"),
+        ],
+    )
+    tools = ToolsJsonField(required=False, help_text="The tools/list tools as JSON (MCP Tool objects).")
+    reason = forms.CharField(required=False, max_length=100, help_text="Why (kept in the history).")
+
+    def __init__(self, *args, scopes_editable=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not scopes_editable:
+            self.fields["tools"].disabled = True
+
+    @classmethod
+    def initial_for(cls, draft):
+        spec = draft.spec_snapshot or {}
+        packaging = spec.get("packaging") or {}
+        return {
+            "base_revision": draft.revision,
+            "version": spec.get("version", ""),
+            "description": spec.get("description", ""),
+            "stage": draft.stage,
+            "status": draft.status,
+            "registry_type": packaging.get("registry_type", ""),
+            "identifier": packaging.get("identifier", ""),
+            "package_version": packaging.get("version", ""),
+            "bin": packaging.get("bin", ""),
+            "transport": packaging.get("transport", ""),
+            "tools": spec.get("tools") or [],
+        }
+
+    def packaging(self, stored):
+        packaging = dict(stored or {})
+        values = {
+            "registry_type": "registry_type",
+            "identifier": "identifier",
+            "version": "package_version",
+            "bin": "bin",
+            "transport": "transport",
+        }
+        for key, field in values.items():
+            value = self.cleaned_data.get(field) or ""
+            if value:
+                packaging[key] = value
+            else:
+                packaging.pop(key, None)
+        return packaging
+
+
+def firearm_choices():
+    return [("", "— undecided —"), (NONE_DECISION, "NONE (no firearm)")] + [
+        (firearm_id, firearm_id) for firearm_id in Firearm.objects.values_list("firearm_id", flat=True)
+    ]
+
+
+class ScopeForm(forms.Form):
+    name = forms.CharField(max_length=63, required=False, validators=[ids.validate_scope_name])
+    description = forms.CharField(required=False, widget=forms.TextInput(attrs={"size": 40}))
+    tools = forms.MultipleChoiceField(
+        required=False, widget=FilteredSelectMultiple("tools", is_stacked=False)
+    )
+    firearm = forms.ChoiceField(label="Firearm decision", required=False)
+    kpis = forms.MultipleChoiceField(
+        label="KPIs", required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+    )
+
+    def __init__(self, *args, tool_names=(), firearms=(), kpis=(), scopes_editable=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tools"].choices = [(name, name) for name in tool_names]
+        self.fields["firearm"].choices = firearms
+        self.fields["kpis"].choices = kpis
+        if not scopes_editable:
+            for name in ("name", "description", "tools"):
+                self.fields[name].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("name") and (cleaned.get("tools") or cleaned.get("description")):
+            self.add_error("name", "A scope needs a name.")
+        return cleaned
+
+
+class BaseScopeFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        names = [
+            form.cleaned_data.get("name")
+            for form in self.forms
+            if form.cleaned_data and not self._should_delete_form(form) and form.cleaned_data.get("name")
+        ]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise forms.ValidationError(f"Scope names must be unique: {', '.join(duplicates)}.")
+
+
+ScopeFormSet = forms.formset_factory(ScopeForm, formset=BaseScopeFormSet, extra=2, can_delete=True)
+
+
+def scope_formset(draft, *, data=None, tool_names=None):
+    spec, policy = draft.spec_snapshot or {}, draft.policy_snapshot or {}
+    firearms, kpis = policy.get("firearms") or {}, policy.get("kpis") or {}
+    firearms, kpis = (
+        (firearms if isinstance(firearms, dict) else {}),
+        (kpis if isinstance(kpis, dict) else {}),
+    )
+    initial = []
+    for scope in named(spec.get("scopes")):
+        name = scope["name"]
+        decision = firearms.get(name, "") if name in firearms else ""
+        initial.append(
+            {
+                "name": name,
+                "description": scope.get("description", ""),
+                "tools": strings(scope.get("tools")),
+                "firearm": NONE_DECISION if name in firearms and decision is None else (decision or ""),
+                "kpis": strings(kpis.get(name)),
+            }
+        )
+    if tool_names is None:
+        tool_names = [tool["name"] for tool in named(spec.get("tools"))]
+    editable = draft.status == WorkbenchDraft.Status.DRAFT
+    form_kwargs = {
+        "tool_names": tool_names,
+        "firearms": firearm_choices(),
+        "kpis": [(k, k) for k in KpiDefinition.objects.values_list("kpi_id", flat=True)],
+        "scopes_editable": editable,
+    }
+    formset = ScopeFormSet(data=data, initial=initial, prefix="scopes", form_kwargs=form_kwargs)
+    if not editable:
+        formset.extra = 0
+    return formset
+
+
+def scopes_and_policy(formset, stored_scopes):
+    """Scopes (in page order) and the policy the formset describes; an undecided firearm has no key."""
+    scopes, firearms, kpis = [], {}, {}
+    stored_by_name = {scope.get("name"): scope for scope in stored_scopes or []}
+    for form in formset.forms:
+        data = form.cleaned_data
+        if not data or formset._should_delete_form(form) or not data.get("name"):
+            continue
+        name = data["name"]
+        scope = {
+            "name": name,
+            "description": data.get("description", ""),
+            "tools": list(data.get("tools") or []),
+        }
+        if form.fields["name"].disabled:
+            scope = stored_by_name.get(name, scope)
+        scopes.append(scope)
+        if data.get("firearm") == NONE_DECISION:
+            firearms[name] = None
+        elif data.get("firearm"):
+            firearms[name] = data["firearm"]
+        if data.get("kpis"):
+            kpis[name] = list(data["kpis"])
+    return scopes, {"firearms": firearms, "kpis": kpis}
+
+
+class DraftAddForm(forms.Form):
+    tenant = forms.ModelChoiceField(queryset=None)
+    connector_id = forms.CharField(
+        max_length=63,
+        validators=[ids.validate_connector_id],
+        help_text="Fixed after creation. A live connector starts from its latest version.",
+    )
+    name = forms.CharField(max_length=200, required=False, help_text="Fixed after creation.")
+    version = forms.CharField(max_length=32, initial="1.0.0", validators=[ids.validate_semver])
+
+    def __init__(self, *args, tenants, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenant"].queryset = tenants
+        if tenants.count() == 1:
+            self.fields["tenant"].initial = tenants.first()
+
+
+class ImportMcpForm(DraftAddForm):
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
+    identifier = forms.CharField(
+        label="npm package",
+        required=False,
+        max_length=200,
+        help_text="e.g. @modelcontextprotocol/server-github",
+    )
+    package_version = forms.CharField(label="Package version", required=False, max_length=64)
+    tools_json = forms.CharField(
+        label="tools/list result",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 100, "spellcheck": "false"}),
+        help_text="Paste the JSON the server answered to tools/list.",
+    )
+    tools_file = forms.FileField(label="…or upload it", required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("tools_file")
+        if upload:
+            cleaned["tools_list"] = upload.read().decode("utf-8", errors="replace")
+        elif cleaned.get("tools_json"):
+            cleaned["tools_list"] = cleaned["tools_json"]
+        else:
+            raise forms.ValidationError("Paste or upload the tools/list result.")
+        return cleaned
+
+    def packaging(self):
+        packaging = {}
+        if self.cleaned_data.get("identifier"):
+            packaging = {
+                "registry_type": "npm",
+                "identifier": self.cleaned_data["identifier"],
+                "transport": "stdio",
+            }
+        if self.cleaned_data.get("package_version"):
+            packaging["version"] = self.cleaned_data["package_version"]
+        return packaging

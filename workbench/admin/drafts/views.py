@@ -1,0 +1,287 @@
+"""Admin pages of a draft: the card, its history with diffs and restore, the MCP import page and the
+publish confirmation. Thin: forms parse, the draft services decide, refusals come back as messages."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from workbench.models import WorkbenchDraft
+from workbench.selectors.draft_diff import diff_states
+from workbench.selectors.drafts import (
+    draft_history,
+    draft_revision_numbers,
+    draft_revision_record,
+    live_connector_snapshot,
+)
+from workbench.services.drafts import (
+    DraftProblem,
+    StaleRevision,
+    draft_restore,
+    draft_update,
+    draft_validate,
+)
+from workbench.services.drafts.contract import is_destructive, is_read_only, named, strings
+
+from .forms import CardForm, scope_formset, scopes_and_policy
+
+STAGES = [value for value, _ in WorkbenchDraft.Stage.choices]
+
+
+def _context(model_admin, request, title, **extra):
+    request.current_app = model_admin.admin_site.name
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        **extra,
+    }
+
+
+def _card_url(draft_id):
+    return reverse("admin:workbench_workbenchdraft_change", args=[draft_id])
+
+
+def get_draft(model_admin, request, object_id):
+    """The draft if the user may see it: other tenants' drafts do not exist for them."""
+    draft = model_admin.get_queryset(request).filter(pk=object_id).first()
+    if draft is None:
+        raise Http404("No such draft.")
+    if not model_admin.has_view_or_change_permission(request, draft):
+        raise PermissionDenied
+    return draft
+
+
+def _refusal_text(error):
+    if isinstance(error, DraftProblem):
+        return error.message
+    if hasattr(error, "error_dict"):
+        return " ".join(
+            f"{field}: {message}" if field != "__all__" else message
+            for field, errors in error.message_dict.items()
+            for message in errors
+        )
+    return " ".join(error.messages)
+
+
+def _posted_tool_names(card, draft):
+    """Tool choices for the scope rows: the tools as posted when they parse, else the stored ones."""
+    if card.is_bound and "tools" in card.fields and not card.fields["tools"].disabled:
+        try:
+            tools = card.fields["tools"].clean(card.data.get("tools", ""))
+        except ValidationError:
+            tools = None
+        if tools is not None:
+            return [tool.get("name") for tool in tools if isinstance(tool, dict)]
+    return [
+        tool.get("name") for tool in (draft.spec_snapshot or {}).get("tools") or [] if isinstance(tool, dict)
+    ]
+
+
+def _save_card(request, draft, card, scopes):
+    spec = dict(draft.spec_snapshot or {})
+    spec["version"] = card.cleaned_data["version"]
+    spec["description"] = card.cleaned_data["description"]
+    spec["packaging"] = card.packaging(spec.get("packaging"))
+    if not card.fields["tools"].disabled:
+        spec["tools"] = card.cleaned_data["tools"]
+    scope_list, policy = scopes_and_policy(scopes, spec.get("scopes"))
+    if draft.status == WorkbenchDraft.Status.DRAFT:
+        spec["scopes"] = scope_list
+    changes = {"spec_snapshot": spec, "policy_snapshot": policy, "stage": card.cleaned_data["stage"]}
+    if draft.status != WorkbenchDraft.Status.PUBLISHED:
+        changes["status"] = card.cleaned_data["status"]
+    return draft_update(
+        draft_id=draft.pk,
+        user=request.user,
+        base_revision=card.cleaned_data["base_revision"],
+        changes=changes,
+        reason=card.cleaned_data.get("reason") or "edited in the admin",
+    )
+
+
+def card_view(model_admin, request, object_id):
+    """The draft card (CONTRACT B3): name/ID fixed, version upward, scopes while draft, firearm decision
+    and KPIs per scope, validation read-only, stage progress."""
+    draft = get_draft(model_admin, request, object_id)
+    can_change = model_admin.has_change_permission(request, draft) and draft.status != "published"
+    editable = draft.status == WorkbenchDraft.Status.DRAFT
+    stale = None
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        card = CardForm(request.POST, scopes_editable=editable)
+        scopes = scope_formset(draft, data=request.POST, tool_names=_posted_tool_names(card, draft))
+        if card.is_valid() and scopes.is_valid():
+            try:
+                saved = _save_card(request, draft, card, scopes)
+            except StaleRevision as refusal:
+                stale = refusal
+            except (ValidationError, DraftProblem) as refusal:
+                _card_errors(card, refusal)
+            else:
+                messages.success(request, f"Saved revision {saved.revision} of {saved.pk}.")
+                if "_validate" in request.POST:
+                    _validate_and_report(request, saved)
+                return HttpResponseRedirect(_card_url(saved.pk))
+    else:
+        card = CardForm(initial=CardForm.initial_for(draft), scopes_editable=editable)
+        scopes = scope_formset(draft)
+    if not can_change:
+        for field in card.fields.values():
+            field.disabled = True
+    return TemplateResponse(
+        request,
+        "admin/workbench/workbenchdraft/card.html",
+        _context(
+            model_admin,
+            request,
+            f"Draft {draft.pk}: {draft.name or draft.connector_id}",
+            draft=draft,
+            card=card,
+            scopes=scopes,
+            stale=stale,
+            can_change=can_change,
+            scopes_editable=editable,
+            stages=[
+                {"name": s, "done": STAGES.index(s) < STAGES.index(draft.stage), "current": s == draft.stage}
+                for s in STAGES
+            ],
+            findings=draft.validation_findings or [],
+            tools=_tool_rows(draft),
+            can_publish=model_admin.has_publish_permission(request),
+            media=model_admin.media + card.media + scopes.media,
+        ),
+    )
+
+
+def _card_errors(card, refusal):
+    if isinstance(refusal, ValidationError) and hasattr(refusal, "error_dict"):
+        for field, errors in refusal.message_dict.items():
+            target = {"spec_snapshot.version": "version", "status": "status", "stage": "stage"}.get(field)
+            for message in errors:
+                card.add_error(target, message if target else f"{field}: {message}")
+    else:
+        card.add_error(None, _refusal_text(refusal))
+
+
+def _tool_rows(draft):
+    spec = draft.spec_snapshot or {}
+    granted = {}
+    for scope in named(spec.get("scopes")):
+        for tool in strings(scope.get("tools")):
+            granted.setdefault(tool, []).append(scope["name"])
+    return [
+        {
+            "name": tool.get("name"),
+            "title": tool.get("title") or "",
+            "read_only": is_read_only(tool),
+            "destructive": is_destructive(tool),
+            "scopes": granted.get(tool["name"], []),
+        }
+        for tool in named(spec.get("tools"))
+    ]
+
+
+def _validate_and_report(request, draft):
+    try:
+        draft = draft_validate(draft_id=draft.pk, user=request.user)
+    except DraftProblem as refusal:
+        messages.error(request, refusal.message)
+        return
+    errors = sum(1 for item in draft.validation_findings if item["severity"] == "error")
+    if draft.validation_passed:
+        messages.success(
+            request,
+            f"Revision {draft.revision} passed validation ({len(draft.validation_findings)} warnings).",
+        )
+    else:
+        messages.error(request, f"Revision {draft.revision} failed validation: {errors} errors.")
+
+
+def validate_view(model_admin, request, object_id):
+    draft = get_draft(model_admin, request, object_id)
+    if request.method != "POST" or not model_admin.has_change_permission(request, draft):
+        raise PermissionDenied
+    _validate_and_report(request, draft)
+    return HttpResponseRedirect(_card_url(draft.pk))
+
+
+def history_view(model_admin, request, object_id):
+    """Every save with who, when and why; compare any two revisions (or live) and restore one."""
+    draft = get_draft(model_admin, request, object_id)
+    records = list(draft_history(draft))
+    return TemplateResponse(
+        request,
+        "admin/workbench/workbenchdraft/history.html",
+        _context(
+            model_admin,
+            request,
+            f"History of {draft.pk}",
+            draft=draft,
+            records=records,
+            revisions=draft_revision_numbers(draft),
+            can_restore=model_admin.has_change_permission(request, draft) and draft.status != "published",
+        ),
+    )
+
+
+def _state_of(draft, key):
+    if key == "live":
+        spec, policy = live_connector_snapshot(draft.connector_id)
+        return {"spec_snapshot": spec or {}, "policy_snapshot": policy or {}}
+    record = draft_revision_record(draft, int(key)) if str(key).isdigit() else None
+    if record is None:
+        raise Http404(f"No revision {key}.")
+    return {
+        "stage": record.stage,
+        "status": record.status,
+        "spec_snapshot": record.spec_snapshot,
+        "policy_snapshot": record.policy_snapshot,
+    }
+
+
+def diff_view(model_admin, request, object_id):
+    draft = get_draft(model_admin, request, object_id)
+    before = request.GET.get("from", "live")
+    after = request.GET.get("to", str(draft.revision))
+    changes = diff_states(_state_of(draft, before), _state_of(draft, after))
+    return TemplateResponse(
+        request,
+        "admin/workbench/workbenchdraft/diff.html",
+        _context(
+            model_admin,
+            request,
+            f"{draft.pk}: {'live' if before == 'live' else 'revision ' + before} → revision {after}",
+            draft=draft,
+            changes=changes,
+            before=before,
+            after=after,
+            revisions=draft_revision_numbers(draft),
+        ),
+    )
+
+
+def restore_view(model_admin, request, object_id):
+    draft = get_draft(model_admin, request, object_id)
+    if request.method != "POST" or not model_admin.has_change_permission(request, draft):
+        raise PermissionDenied
+    try:
+        restored = draft_restore(
+            draft_id=draft.pk,
+            user=request.user,
+            revision=int(request.POST["revision"]),
+            base_revision=int(request.POST["base_revision"]),
+            reason=f"restored revision {request.POST['revision']} in the admin",
+        )
+    except (ValidationError, DraftProblem, KeyError, ValueError) as refusal:
+        text = (
+            _refusal_text(refusal) if isinstance(refusal, ValidationError | DraftProblem) else "Bad request."
+        )
+        messages.error(request, f"Not restored: {text}")
+        return HttpResponseRedirect(reverse("admin:workbench_workbenchdraft_history", args=[draft.pk]))
+    messages.success(
+        request, f"Revision {request.POST['revision']} restored as revision {restored.revision}."
+    )
+    return HttpResponseRedirect(_card_url(draft.pk))

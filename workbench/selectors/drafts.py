@@ -1,0 +1,79 @@
+"""Which drafts a person may see or change, their history, and the live state they are compared with."""
+
+from registries.models import ComponentSpec, Connector
+from workbench.models import Membership, Tenant, WorkbenchDraft
+
+WRITER_ROLES = (Membership.Role.OWNER, Membership.Role.EDITOR)
+
+
+def tenants_of(user, *, writable=False):
+    """Tenants the user is a member of (with a writing role when `writable`)."""
+    if not getattr(user, "is_authenticated", False):
+        return Tenant.objects.none()
+    memberships = Membership.objects.filter(user_id=user.pk)
+    if writable:
+        memberships = memberships.filter(role__in=WRITER_ROLES)
+    return Tenant.objects.filter(pk__in=memberships.values("tenant_id"))
+
+
+def drafts_visible_to(user):
+    """Drafts of the user's tenants. Membership is the only way in: superusers see no other tenant."""
+    # A subquery rather than a join keeps the queryset lockable with select_for_update on PostgreSQL.
+    return WorkbenchDraft.objects.filter(tenant__in=tenants_of(user).values("pk"))
+
+
+def drafts_editable_by(user):
+    """Drafts of tenants where the user is an owner or editor (viewers only read)."""
+    return WorkbenchDraft.objects.filter(tenant__in=tenants_of(user, writable=True).values("pk"))
+
+
+def draft_history(draft):
+    """History rows of a draft, newest first, with who saved them."""
+    return draft.history.select_related("history_user").order_by("-history_date", "-history_id")
+
+
+def draft_revision_record(draft, revision):
+    """The latest history row holding `revision` of the draft's content, or None."""
+    return draft.history.filter(revision=revision).order_by("-history_date", "-history_id").first()
+
+
+def draft_revision_numbers(draft):
+    return sorted(set(draft.history.values_list("revision", flat=True)))
+
+
+def latest_published_connector_spec(connector_id):
+    """The highest published version of the connector (by semver, not by date), or None."""
+    return (
+        ComponentSpec.objects.filter(spec_id=connector_id, kind=ComponentSpec.Kind.COMPONENT)
+        .order_by("-version_major", "-version_minor", "-version_patch")
+        .first()
+    )
+
+
+def live_connector_snapshot(connector_id):
+    """What is live for the connector, in draft shape: (spec_snapshot, policy_snapshot), or (None, None).
+
+    The firearm decisions and KPIs are read from today's bindings of the latest version's scopes, so a
+    binding changed outside a draft shows up in a diff against live.
+    """
+    from policies.models import FirearmBinding, KpiToolBinding
+
+    connector = Connector.objects.select_related("latest_spec").filter(connector_id=connector_id).first()
+    if connector is None or connector.latest_spec is None:
+        return None, None
+    spec = dict(connector.latest_spec.schema or {})
+    scope_names = [scope.get("name") for scope in spec.get("scopes") or [] if isinstance(scope, dict)]
+    actions = {f"{connector_id}:{name}": name for name in scope_names if name}
+    firearms = dict.fromkeys(scope_names)
+    for action, firearm_id in FirearmBinding.objects.filter(action_name__in=actions).values_list(
+        "action_name", "firearm__firearm_id"
+    ):
+        firearms[actions[action]] = firearm_id
+    kpis = {}
+    for action, kpi_id in (
+        KpiToolBinding.objects.filter(action_name__in=actions)
+        .values_list("action_name", "kpi__kpi_id")
+        .order_by("action_name", "kpi__kpi_id")
+    ):
+        kpis.setdefault(actions[action], []).append(kpi_id)
+    return spec, {"firearms": firearms, "kpis": kpis}

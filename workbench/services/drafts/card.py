@@ -1,0 +1,101 @@
+"""The card's rules (CONTRACT B3): what a save may change on a draft.
+
+Name/ID never change after creation; the version only moves up (semver); scopes and tools change
+only while the draft's status is `draft`; firearm decisions and KPIs may change; the validation
+result is written by validation alone; a published draft never changes (change is a new draft).
+"""
+
+import copy
+
+from django.core.exceptions import ValidationError
+
+from registries import identifiers as ids
+from workbench.models import WorkbenchDraft
+
+from .errors import DraftNotEditable
+
+EDITABLE_FIELDS = ("stage", "status", "spec_snapshot", "policy_snapshot", "connector_id")
+SPEC_DEFAULTS = {"description": "", "tools": [], "scopes": [], "packaging": {}, "portability": {}}
+STATUS_MOVES = {("draft", "abandoned"), ("abandoned", "draft")}
+
+
+def semver_or_none(value):
+    if isinstance(value, str) and ids.validate_semver.regex.match(value):
+        return ids.semver_tuple(value)
+    return None
+
+
+def normalized_spec(spec, connector_id):
+    spec = copy.deepcopy(spec) if isinstance(spec, dict) else spec
+    if isinstance(spec, dict):
+        spec.setdefault("id", connector_id)
+        for key, default in SPEC_DEFAULTS.items():
+            spec.setdefault(key, copy.deepcopy(default))
+    return spec
+
+
+def normalized_policy(policy):
+    policy = copy.deepcopy(policy) if isinstance(policy, dict) else policy
+    if isinstance(policy, dict):
+        policy.setdefault("firearms", {})
+        policy.setdefault("kpis", {})
+    return policy
+
+
+def apply_changes(draft, changes, *, restoring=False):
+    """Apply `changes` to the (locked) draft in memory, refusing what the card forbids."""
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed by a save." for name in unknown})
+    if draft.status == WorkbenchDraft.Status.PUBLISHED:
+        raise DraftNotEditable(
+            f"Draft {draft.pk} is published as version {draft.published_version} and never changes; "
+            "start a new draft with a higher version."
+        )
+    errors = {}
+    if "connector_id" in changes and changes["connector_id"] != draft.connector_id:
+        errors["connector_id"] = "The connector ID is fixed after creation."
+
+    old_spec = draft.spec_snapshot or {}
+    new_spec = normalized_spec(changes.get("spec_snapshot", old_spec), draft.connector_id)
+    if isinstance(new_spec, dict):
+        if new_spec.get("id") != draft.connector_id:
+            errors["spec_snapshot.id"] = "The ID is fixed after creation."
+        if old_spec.get("name") and new_spec.get("name") != old_spec.get("name"):
+            errors["spec_snapshot.name"] = "The name is fixed after creation."
+        old_version, new_version = old_spec.get("version"), new_spec.get("version")
+        if new_version != old_version and not restoring:
+            if semver_or_none(new_version) is None:
+                errors["spec_snapshot.version"] = "Version must be MAJOR.MINOR.PATCH, e.g. 1.2.0."
+            elif semver_or_none(old_version) and semver_or_none(new_version) <= semver_or_none(old_version):
+                errors["spec_snapshot.version"] = f"Version can only move up from {old_version}."
+        scopes_or_tools_changed = any(new_spec.get(key) != old_spec.get(key) for key in ("scopes", "tools"))
+        if scopes_or_tools_changed and draft.status != WorkbenchDraft.Status.DRAFT:
+            errors["spec_snapshot.scopes"] = (
+                f"Scopes and tools are editable only while the status is draft (it is {draft.status})."
+            )
+
+    new_status = changes.get("status", draft.status)
+    if new_status != draft.status and (draft.status, new_status) not in STATUS_MOVES:
+        errors["status"] = (
+            "Only publishing marks a draft published."
+            if new_status == WorkbenchDraft.Status.PUBLISHED
+            else f"A draft cannot move from {draft.status} to {new_status}."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    draft.spec_snapshot = new_spec
+    if "policy_snapshot" in changes:
+        draft.policy_snapshot = normalized_policy(changes["policy_snapshot"])
+    if "stage" in changes:
+        draft.stage = changes["stage"]
+    draft.status = new_status
+    return draft
+
+
+def content_changed(draft, stored):
+    return any(
+        getattr(draft, name) != getattr(stored, name)
+        for name in ("stage", "status", "spec_snapshot", "policy_snapshot")
+    )

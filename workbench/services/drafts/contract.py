@@ -1,0 +1,113 @@
+"""Checks against the MCP contract schema (workbench/schemas/mcp_contract.schema.json): the whole spec,
+one MCP Tool, and each tool's inputSchema/outputSchema against the JSON Schema metaschema it names."""
+
+import re
+from functools import cache
+
+from jsonschema import Draft202012Validator
+from jsonschema.validators import validator_for
+
+from workbench.schemas import load_schema
+
+MAX_ERRORS_PER_SCHEMA = 5
+EXACT_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+
+
+@cache
+def contract_validator():
+    return Draft202012Validator(load_schema("mcp_contract"))
+
+
+@cache
+def policy_validator():
+    return Draft202012Validator(load_schema("draft_policy"))
+
+
+@cache
+def tool_validator():
+    contract = load_schema("mcp_contract")
+    return Draft202012Validator({"$defs": contract["$defs"], "$ref": "#/$defs/tool"})
+
+
+@cache
+def _metaschema_validator(cls):
+    return cls(cls.META_SCHEMA)
+
+
+def strings(value):
+    """The string items of a list (anything else in a list the contract describes is already a finding)."""
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def named(value, key="name"):
+    """The objects of a list that carry a string `key` (the rest are already contract findings)."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict) and isinstance(item.get(key), str)]
+
+
+def finding(path, message, *, severity="error", code="invalid"):
+    return {"path": path, "severity": severity, "code": code, "message": message}
+
+
+def _joined(prefix, json_path):
+    # jsonschema's json_path is "$.tools[3].name"; findings use "spec_snapshot.tools[3].name".
+    return f"{prefix}{json_path[1:]}"
+
+
+def schema_findings(validator, instance, prefix):
+    errors = sorted(validator.iter_errors(instance), key=lambda error: list(map(str, error.absolute_path)))
+    return [finding(_joined(prefix, error.json_path), error.message, code="contract") for error in errors]
+
+
+def json_schema_findings(schema, path):
+    """Findings for a tool's inputSchema/outputSchema: it must be valid under the metaschema its
+    `$schema` names (JSON Schema 2020-12 when it names none)."""
+    if not isinstance(schema, dict):
+        return [finding(path, "Must be a JSON Schema object.", code="invalid_json_schema")]
+    named = schema.get("$schema")
+    if named is not None and validator_for(schema, default=None) is None:
+        return [
+            finding(f"{path}.$schema", f"Unknown JSON Schema dialect {named!r}.", code="invalid_json_schema")
+        ]
+    cls = validator_for(schema, default=Draft202012Validator)
+    errors = list(_metaschema_validator(cls).iter_errors(schema))[:MAX_ERRORS_PER_SCHEMA]
+    return [
+        finding(
+            _joined(path, error.json_path),
+            f"Not a valid JSON Schema: {error.message}",
+            code="invalid_json_schema",
+        )
+        for error in errors
+    ]
+
+
+def tool_findings(tool, path):
+    """Everything wrong with one MCP Tool object: its shape, then its schemas."""
+    found = schema_findings(tool_validator(), tool, path)
+    if isinstance(tool, dict):
+        for key in ("inputSchema", "outputSchema"):
+            if isinstance(tool.get(key), dict):
+                found.extend(json_schema_findings(tool[key], f"{path}.{key}"))
+    return found
+
+
+def _annotations(tool):
+    annotations = tool.get("annotations") if isinstance(tool, dict) else None
+    return annotations if isinstance(annotations, dict) else {}
+
+
+def is_read_only(tool):
+    return _annotations(tool).get("readOnlyHint") is True
+
+
+def is_destructive(tool):
+    """Annotations are untrusted hints: not read-only means destructive unless the tool says otherwise."""
+    annotations = _annotations(tool)
+    if annotations.get("readOnlyHint") is True:
+        return False
+    return annotations.get("destructiveHint") is not False
+
+
+def is_exact_version(value):
+    return isinstance(value, str) and bool(EXACT_VERSION.match(value))

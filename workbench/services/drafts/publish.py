@@ -1,0 +1,308 @@
+"""Publish: one transaction writes the connector version and its policy into every registry, then marks
+the draft published. Any failure leaves every registry and the draft as they were.
+
+Each write is its own step function (`_write_*`), called in order inside the transaction, so a failure
+at any step is easy to reason about (and to inject in tests). Side effects run only after commit.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.dispatch import Signal
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from policies.models import Firearm, FirearmBinding, KpiDefinition, KpiToolBinding
+from registries import identifiers as ids
+from registries.models import MCP_CONNECTOR_CLASS, ComponentSpec, Connector, Scope
+from workbench.models import WorkbenchDraft
+
+from .errors import PublishConflict, PublishForbidden, PublishRefused
+from .revisions import _save, lock_draft_for_change
+from .validation import check_registry_state, declared_entitlements, passes
+
+logger = logging.getLogger(__name__)
+
+PUBLISH_PERMISSION = "workbench.publish_workbenchdraft"
+
+# Sent after the publish transaction commits: sender=WorkbenchDraft, draft=..., spec=..., user=...
+draft_published = Signal()
+
+
+def _refuse_unless_publishable(draft, user):
+    if draft.status == WorkbenchDraft.Status.PUBLISHED:
+        raise PublishConflict(
+            f"Draft {draft.pk} is already published as version {draft.published_version}.",
+            code="already_published",
+        )
+    if draft.status != WorkbenchDraft.Status.DRAFT:
+        raise PublishRefused(
+            f"Draft {draft.pk} is {draft.status}; reopen it before publishing.", code="draft_not_open"
+        )
+    if draft.validated_revision != draft.revision or draft.validation_passed is None:
+        raise PublishRefused(
+            f"Revision {draft.revision} of draft {draft.pk} has not been validated; validate it first.",
+            code="validation_required",
+        )
+    if not draft.validation_passed:
+        raise PublishRefused(
+            f"Validation of revision {draft.revision} failed; fix the findings and validate again.",
+            code="validation_failed",
+        )
+    if getattr(settings, "WORKBENCH_REQUIRE_REVIEW", False) and draft.revised_by_id == user.pk:
+        raise PublishForbidden(
+            f"Review is required: you wrote revision {draft.revision}, so someone else must publish it.",
+            code="review_required",
+        )
+
+
+def _recheck_against_registries(draft):
+    # The registries may have moved since validation (another version published, a lock engaged).
+    findings = check_registry_state(
+        connector_id=draft.connector_id, spec=draft.spec_snapshot, policy=draft.policy_snapshot
+    )
+    if not passes(findings):
+        errors = [
+            {"field": item["path"], "code": item["code"], "message": item["message"]}
+            for item in findings
+            if item["severity"] == "error"
+        ]
+        conflict = any(
+            item["code"] in ("version_not_above_published", "skill_version_taken") for item in findings
+        )
+        problem = PublishConflict if conflict else PublishRefused
+        raise problem(
+            "The live registries changed since validation: " + "; ".join(e["message"] for e in errors[:3]),
+            code="version_conflict" if conflict else "validation_outdated",
+            errors=errors,
+        )
+
+
+def _insert(save, what):
+    """Run one insert in a savepoint; a unique clash with a concurrent publish becomes a clear 409."""
+    try:
+        with transaction.atomic():
+            return save()
+    except IntegrityError as exc:
+        raise PublishConflict(
+            f"{what} was published by someone else just now; nothing was written.", code="version_conflict"
+        ) from exc
+
+
+def _write_spec(draft, user, now):
+    spec = draft.spec_snapshot
+    version = spec["version"]
+    if ComponentSpec.objects.filter(spec_id=draft.connector_id, version=version).exists():
+        raise PublishConflict(
+            f"Version {version} of {draft.connector_id} is already published.", code="version_conflict"
+        )
+    metadata = {
+        "spec_class": MCP_CONNECTOR_CLASS,
+        "packaging": spec.get("packaging") or {},
+        "portability": spec.get("portability") or {},
+        "draft_id": draft.pk,
+        "draft_revision": draft.revision,
+    }
+    entitlements = declared_entitlements(spec)
+    if entitlements:
+        metadata["entitlements"] = entitlements
+    component = ComponentSpec(
+        spec_id=draft.connector_id,
+        version=version,
+        kind=ComponentSpec.Kind.COMPONENT,
+        name=spec.get("name", ""),
+        description=spec.get("description", ""),
+        schema=spec,
+        metadata=metadata,
+        published_by=user,
+        published_at=now,
+    )
+    # Uniqueness is the database's job here: a concurrent publish of the same version fails the insert.
+    component.full_clean(validate_unique=False, validate_constraints=False)
+    return _insert(component.save, f"Version {version} of {draft.connector_id}") or component
+
+
+def _write_connector(draft, component, connector):
+    spec = draft.spec_snapshot
+    if connector is None:
+        connector = Connector(
+            connector_id=draft.connector_id,
+            name=spec.get("name") or draft.connector_id,
+            description=spec.get("description", ""),
+            latest_spec=component,
+        )
+        connector.full_clean(validate_unique=False, validate_constraints=False)
+        _insert(connector.save, f"Connector {draft.connector_id}")
+        return connector
+    connector.latest_spec = component
+    connector.name = spec.get("name") or connector.name
+    connector.description = spec.get("description", connector.description)
+    connector.full_clean(exclude=["latest_spec"], validate_unique=False)
+    connector.save()
+    return connector
+
+
+def _write_scopes(draft, component, connector):
+    scopes = [
+        Scope(
+            spec=component,
+            connector=connector,
+            name=item["name"],
+            description=item.get("description", ""),
+            tools=list(item.get("tools") or []),
+        )
+        for item in draft.spec_snapshot.get("scopes") or []
+    ]
+    for scope in scopes:
+        # spec and connector were written a moment ago in this transaction and names were checked for
+        # duplicates by validation; skipping those per-row lookups keeps publish at a fixed query count.
+        scope.full_clean(exclude=["spec", "connector"], validate_unique=False, validate_constraints=False)
+    return Scope.objects.bulk_create(scopes)
+
+
+def _scope_actions(draft):
+    return {
+        f"{draft.connector_id}:{item['name']}": item["name"]
+        for item in draft.spec_snapshot.get("scopes") or []
+    }
+
+
+def _write_firearm_bindings(draft, user, now):
+    actions = _scope_actions(draft)
+    decisions = (draft.policy_snapshot or {}).get("firearms") or {}
+    wanted = {action: decisions.get(name) for action, name in actions.items()}
+    firearms = Firearm.objects.in_bulk([f for f in wanted.values() if f], field_name="firearm_id")
+    existing = {
+        binding.action_name: binding for binding in FirearmBinding.objects.filter(action_name__in=actions)
+    }
+    reason = f"published {draft.connector_id} {draft.spec_snapshot['version']} from {draft.pk}"
+    to_create, to_update, to_delete = [], [], []
+    for action, firearm_id in wanted.items():
+        binding = existing.get(action)
+        if firearm_id is None:
+            if binding is not None:
+                to_delete.append(binding)
+        elif binding is None:
+            to_create.append(
+                FirearmBinding(
+                    action_name=action,
+                    firearm=firearms[firearm_id],
+                    note=reason,
+                    created_at=now,
+                )
+            )
+        elif binding.firearm_id != firearms[firearm_id].pk:
+            binding.firearm = firearms[firearm_id]
+            binding.note = reason
+            to_update.append(binding)
+    for binding in to_create + to_update:
+        binding.full_clean(exclude=["firearm"], validate_unique=False, validate_constraints=False)
+    bulk_create_with_history(to_create, FirearmBinding, default_user=user, default_change_reason=reason[:100])
+    bulk_update_with_history(
+        to_update,
+        FirearmBinding,
+        ["firearm", "note"],
+        default_user=user,
+        default_change_reason=reason[:100],
+    )
+    # An explicit NONE decision removes the binding. Deletes go one by one so each leaves a history
+    # row through the usual signal; they are rare (a firearm taken off a scope).
+    for binding in to_delete:
+        binding._history_user = user
+        binding._change_reason = f"NONE decided: {reason}"[:100]
+        binding.delete()
+
+
+def _write_kpi_bindings(draft, user, now):
+    actions = _scope_actions(draft)
+    kpis_by_scope = (draft.policy_snapshot or {}).get("kpis") or {}
+    wanted = {
+        (action, kpi_id) for action, name in actions.items() for kpi_id in kpis_by_scope.get(name) or []
+    }
+    kpis = KpiDefinition.objects.in_bulk({kpi_id for _, kpi_id in wanted}, field_name="kpi_id")
+    existing = {
+        (binding.action_name, binding.kpi.kpi_id): binding
+        for binding in KpiToolBinding.objects.filter(action_name__in=actions).select_related("kpi")
+    }
+    reason = f"published {draft.connector_id} {draft.spec_snapshot['version']} from {draft.pk}"[:100]
+    to_create = [
+        KpiToolBinding(action_name=action, kpi=kpis[kpi_id], note=reason, created_at=now)
+        for action, kpi_id in sorted(wanted - set(existing))
+    ]
+    for binding in to_create:
+        binding.full_clean(exclude=["kpi"], validate_unique=False, validate_constraints=False)
+    bulk_create_with_history(to_create, KpiToolBinding, default_user=user, default_change_reason=reason)
+    for key in sorted(set(existing) - wanted):
+        binding = existing[key]
+        binding._history_user = user
+        binding._change_reason = f"KPI removed: {reason}"[:100]
+        binding.delete()
+
+
+def _write_skills(draft, user, now):
+    """The draft's skills become curriculum specs at the connector's version."""
+    version = draft.spec_snapshot["version"]
+    major, minor, patch = ids.semver_tuple(version)
+    skills = [
+        ComponentSpec(
+            spec_id=item["spec_id"],
+            version=version,
+            kind=ComponentSpec.Kind.CURRICULUM,
+            name=item["name"],
+            description=item.get("description", ""),
+            schema={},
+            metadata={"markdown": item["markdown"], "connector_id": draft.connector_id},
+            version_major=major,
+            version_minor=minor,
+            version_patch=patch,
+            published_by=user,
+            published_at=now,
+        )
+        for item in draft.spec_snapshot.get("skills") or []
+    ]
+    for skill in skills:
+        skill.full_clean(exclude=["published_by"], validate_unique=False, validate_constraints=False)
+    if skills:
+        _insert(
+            lambda: ComponentSpec.objects.bulk_create(skills), f"A skill of {draft.connector_id} {version}"
+        )
+    return skills
+
+
+def _mark_published(draft, component, user, now):
+    draft.status = WorkbenchDraft.Status.PUBLISHED
+    draft.published_version = component.version
+    draft.published_spec = component
+    draft.published_at = now
+    draft.published_by = user
+    return _save(draft, user=user, reason=f"published version {component.version}")
+
+
+def _announce(draft, component, user):
+    logger.info("Published %s %s from %s by %s", draft.connector_id, component.version, draft.pk, user)
+    draft_published.send(sender=WorkbenchDraft, draft=draft, spec=component, user=user)
+
+
+def draft_publish(*, draft_id, user):
+    """Publish the draft's current revision: spec version, connector, scopes, firearm and KPI bindings
+    and skills, in one transaction. Refusals: 403 (permission, review), 404, 409 (already published,
+    version taken, a concurrent publish), 409 publish_refused (validation missing, failed or outdated)."""
+    if not user.has_perm(PUBLISH_PERMISSION):
+        raise PublishForbidden("You do not have the permission to publish drafts.")
+    with transaction.atomic():
+        draft = lock_draft_for_change(draft_id=draft_id, user=user)
+        _refuse_unless_publishable(draft, user)
+        # Publishes of the same connector queue up on its row; a new connector is guarded by unique keys.
+        connector = Connector.objects.select_for_update().filter(connector_id=draft.connector_id).first()
+        _recheck_against_registries(draft)
+        now = timezone.now()
+        component = _write_spec(draft, user, now)
+        connector = _write_connector(draft, component, connector)
+        _write_scopes(draft, component, connector)
+        _write_firearm_bindings(draft, user, now)
+        _write_kpi_bindings(draft, user, now)
+        _write_skills(draft, user, now)
+        _mark_published(draft, component, user, now)
+        transaction.on_commit(lambda: _announce(draft, component, user))
+    return draft

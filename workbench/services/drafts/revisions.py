@@ -1,0 +1,161 @@
+"""Creating, saving and restoring drafts. Every save is a new revision and a history row (who, when, why);
+a save based on a revision someone else already replaced is refused, never applied over their work."""
+
+import copy
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from workbench.models import WorkbenchDraft
+from workbench.selectors.drafts import (
+    draft_revision_record,
+    drafts_editable_by,
+    drafts_visible_to,
+    latest_published_connector_spec,
+    live_connector_snapshot,
+    tenants_of,
+)
+
+from .card import apply_changes, normalized_policy, normalized_spec
+from .errors import DraftProblem, StaleRevision
+
+
+class DraftNotFound(DraftProblem):
+    status = 404
+    code = "not_found"
+
+
+class DraftReadOnly(DraftProblem):
+    status = 403
+    code = "permission_denied"
+
+
+def _save(draft, *, user, reason):
+    draft.full_clean()
+    draft._history_user = user
+    draft._change_reason = (reason or "")[:100]
+    draft.save()
+    return draft
+
+
+def lock_draft_for_change(*, draft_id, user):
+    """The draft row, locked until the transaction ends; 404 outside the user's tenants, 403 for viewers."""
+    # No select_related: after waiting for the lock PostgreSQL re-reads the locked row but not the
+    # joined one, so a joined revised_by could be stale; it is fetched lazily when a refusal names it.
+    draft = drafts_editable_by(user).select_for_update(of=("self",)).filter(pk=draft_id).first()
+    if draft is None:
+        if drafts_visible_to(user).filter(pk=draft_id).exists():
+            raise DraftReadOnly(
+                f"You can read draft {draft_id} but your role in its tenant cannot change it."
+            )
+        raise DraftNotFound(f"No draft {draft_id}.")
+    return draft
+
+
+def _bumped(version):
+    major, minor, patch = (int(part) for part in version.split("."))
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def draft_create(
+    *,
+    tenant,
+    user,
+    connector_id,
+    spec_snapshot=None,
+    policy_snapshot=None,
+    stage=WorkbenchDraft.Stage.DEFINITION,
+    reason="created",
+):
+    """Start a draft for `connector_id` in `tenant`, owned by `user`.
+
+    Without a spec snapshot, a connector that is already live starts from its latest published
+    version (next patch version, today's firearm and KPI bindings); a new one starts empty.
+    """
+    if not tenants_of(user, writable=True).filter(pk=tenant.pk).exists():
+        raise ValidationError(
+            {"tenant": "You can create drafts only in tenants where you are an owner or editor."}
+        )
+    if spec_snapshot is None:
+        live_spec, live_policy = live_connector_snapshot(connector_id)
+        if live_spec is not None:
+            spec_snapshot = copy.deepcopy(live_spec)
+            latest = latest_published_connector_spec(connector_id)
+            spec_snapshot["version"] = _bumped(latest.version)
+            policy_snapshot = policy_snapshot if policy_snapshot is not None else live_policy
+        else:
+            spec_snapshot = {"id": connector_id, "name": connector_id, "version": "1.0.0"}
+    spec = normalized_spec(spec_snapshot, connector_id)
+    if isinstance(spec, dict) and spec.get("id") != connector_id:
+        raise ValidationError({"spec_snapshot.id": "The spec's id must be the connector ID."})
+    now = timezone.now()
+    draft = WorkbenchDraft(
+        tenant=tenant,
+        owner=user,
+        connector_id=connector_id,
+        stage=stage,
+        spec_snapshot=spec,
+        policy_snapshot=normalized_policy(policy_snapshot or {}),
+        revision=1,
+        revised_by=user,
+        revised_at=now,
+    )
+    with transaction.atomic():
+        _save(draft, user=user, reason=reason)
+    return draft
+
+
+def draft_update(*, draft_id, user, base_revision, changes, reason=""):
+    """Save `changes` as the next revision, if the draft is still at `base_revision`.
+
+    The row lock makes the compare-and-set atomic: of two saves based on the same revision, the
+    second one waits, then finds the revision moved and is refused with StaleRevision (412).
+    """
+    with transaction.atomic():
+        draft = lock_draft_for_change(draft_id=draft_id, user=user)
+        if base_revision is None or int(base_revision) != draft.revision:
+            raise StaleRevision(draft, base_revision)
+        apply_changes(draft, changes)
+        draft.revision += 1
+        draft.revised_by = user
+        draft.revised_at = timezone.now()
+        _save(draft, user=user, reason=reason or f"revision {draft.revision}")
+    return draft
+
+
+def draft_restore(*, draft_id, user, revision, base_revision=None, reason=""):
+    """Bring back the content of an earlier revision, as a new revision (history is never rewritten).
+
+    The version may go back with it (the upward rule guards edits, not restores); validation still
+    requires a version above the latest published one.
+    """
+    with transaction.atomic():
+        draft = lock_draft_for_change(draft_id=draft_id, user=user)
+        if base_revision is not None and int(base_revision) != draft.revision:
+            raise StaleRevision(draft, base_revision)
+        record = draft_revision_record(draft, revision)
+        if record is None:
+            raise ValidationError({"revision": f"Draft {draft_id} has no revision {revision}."})
+        changes = {
+            "stage": record.stage,
+            "spec_snapshot": record.spec_snapshot,
+            "policy_snapshot": record.policy_snapshot,
+        }
+        apply_changes(draft, changes, restoring=True)
+        draft.revision += 1
+        draft.revised_by = user
+        draft.revised_at = timezone.now()
+        _save(draft, user=user, reason=reason or f"restored revision {revision}")
+    return draft
+
+
+def record_validation(*, draft, user, passed, findings, checked_revision):
+    """Store a validation result on the (locked) draft; the content revision does not move."""
+    draft.validation_passed = passed
+    draft.validation_findings = findings
+    draft.validated_revision = checked_revision
+    draft.validated_at = timezone.now()
+    draft.validated_by = user
+    verdict = "passed" if passed else "failed"
+    return _save(draft, user=user, reason=f"validated revision {checked_revision}: {verdict}")

@@ -1,0 +1,313 @@
+"""Validation (the card's "sandbox result"): checks a draft's whole content against the MCP contract
+and the live registries, and stores pass/fail with findings tied to the revision it checked."""
+
+from collections import Counter
+
+from django.db import transaction
+
+from policies.models import Firearm, KpiDefinition, StrategyLock
+from registries import identifiers as ids
+from registries.models import ComponentSpec
+from workbench.selectors.drafts import latest_published_connector_spec
+
+from .card import semver_or_none
+from .contract import (
+    contract_validator,
+    finding,
+    is_destructive,
+    is_exact_version,
+    json_schema_findings,
+    named,
+    policy_validator,
+    schema_findings,
+    strings,
+)
+from .revisions import lock_draft_for_change, record_validation
+
+ENTITLEMENT_STORE_MISSING = "missing dependency: entitlement store"
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else []
+
+
+def _as_dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def declared_entitlements(spec):
+    """Billing entitlements the spec declares (portability or metadata), PRODUCT.md section 8."""
+    found = []
+    for section in ("portability", "metadata"):
+        value = _as_dict(spec.get(section)).get("entitlements")
+        found.extend(value if isinstance(value, list) else [value] if value else [])
+    return [str(item) for item in found]
+
+
+def _tools_and_scopes(spec, found):
+    tools = named(spec.get("tools"))
+    for index, tool in enumerate(_as_list(spec.get("tools"))):
+        if not isinstance(tool, dict):
+            continue
+        for key in ("inputSchema", "outputSchema"):
+            if isinstance(tool.get(key), dict):
+                found.extend(json_schema_findings(tool[key], f"spec_snapshot.tools[{index}].{key}"))
+    names = Counter(tool.get("name") for tool in tools)
+    for name, count in names.items():
+        if count > 1:
+            found.append(
+                finding("spec_snapshot.tools", f"Tool {name!r} is listed {count} times.", code="duplicate")
+            )
+    scopes = named(spec.get("scopes"))
+    scope_names = Counter(scope.get("name") for scope in scopes)
+    for name, count in scope_names.items():
+        if count > 1:
+            found.append(
+                finding("spec_snapshot.scopes", f"Scope {name!r} is defined {count} times.", code="duplicate")
+            )
+    granted = set()
+    for index, scope in enumerate(scopes):
+        for tool_name in strings(scope.get("tools")):
+            granted.add(tool_name)
+            if tool_name not in names:
+                found.append(
+                    finding(
+                        f"spec_snapshot.scopes[{index}].tools",
+                        f"Scope {scope.get('name')!r} grants tool {tool_name!r}, which is not a tool.",
+                        code="unknown_tool",
+                    )
+                )
+    for name in names:
+        if name not in granted:
+            found.append(
+                finding(
+                    "spec_snapshot.tools",
+                    f"Tool {name!r} is in no scope, so nobody can be allowed to call it.",
+                    severity="warning",
+                    code="tool_without_scope",
+                )
+            )
+    if not scopes:
+        found.append(finding("spec_snapshot.scopes", "The connector has no scopes.", code="no_scopes"))
+    return {tool.get("name"): tool for tool in tools}, [scope.get("name") for scope in scopes], scopes
+
+
+def _policy(spec_tools, scope_names, scopes, policy, found):
+    firearms = _as_dict(policy.get("firearms"))
+    kpis = _as_dict(policy.get("kpis"))
+    for name in scope_names:
+        if name not in firearms:
+            found.append(
+                finding(
+                    f"policy_snapshot.firearms.{name}",
+                    f"Scope {name!r} has no firearm decision: choose a firearm or NONE.",
+                    code="firearm_undecided",
+                )
+            )
+    for name in firearms:
+        if name not in scope_names:
+            found.append(
+                finding(
+                    f"policy_snapshot.firearms.{name}",
+                    f"No scope {name!r} in the spec.",
+                    code="unknown_scope",
+                )
+            )
+    for name in kpis:
+        if name not in scope_names:
+            found.append(
+                finding(
+                    f"policy_snapshot.kpis.{name}", f"No scope {name!r} in the spec.", code="unknown_scope"
+                )
+            )
+    for scope in scopes:
+        name = scope.get("name")
+        if name in firearms and firearms[name] is None:
+            destructive = [
+                t for t in strings(scope.get("tools")) if t in spec_tools and is_destructive(spec_tools[t])
+            ]
+            if destructive:
+                found.append(
+                    finding(
+                        f"policy_snapshot.firearms.{name}",
+                        f"Scope {name!r} has destructive tools ({', '.join(destructive[:5])}), no firearm.",
+                        severity="warning",
+                        code="destructive_without_firearm",
+                    )
+                )
+    return firearms
+
+
+def _policy_ids_exist(policy, found):
+    firearms = _as_dict(policy.get("firearms"))
+    kpis = _as_dict(policy.get("kpis"))
+    wanted_firearms = {value for value in firearms.values() if isinstance(value, str)}
+    known_firearms = set(
+        Firearm.objects.filter(firearm_id__in=wanted_firearms).values_list("firearm_id", flat=True)
+    )
+    for name, value in firearms.items():
+        if isinstance(value, str) and value not in known_firearms:
+            found.append(
+                finding(
+                    f"policy_snapshot.firearms.{name}",
+                    f"Firearm {value!r} does not exist.",
+                    code="unknown_firearm",
+                )
+            )
+    wanted_kpis = {kpi for value in kpis.values() for kpi in _as_list(value) if isinstance(kpi, str)}
+    known_kpis = set(KpiDefinition.objects.filter(kpi_id__in=wanted_kpis).values_list("kpi_id", flat=True))
+    for name, value in kpis.items():
+        for kpi in _as_list(value):
+            if isinstance(kpi, str) and kpi not in known_kpis:
+                found.append(
+                    finding(
+                        f"policy_snapshot.kpis.{name}", f"KPI {kpi!r} does not exist.", code="unknown_kpi"
+                    )
+                )
+
+
+def _registry_state(connector_id, spec, scope_names, firearms, found):
+    version = spec.get("version")
+    latest = latest_published_connector_spec(connector_id)
+    if (
+        latest is not None
+        and semver_or_none(version)
+        and semver_or_none(version) <= semver_or_none(latest.version)
+    ):
+        found.append(
+            finding(
+                "spec_snapshot.version",
+                f"Version {version} is not above the latest published version {latest.version}.",
+                code="version_not_above_published",
+            )
+        )
+    locks = StrategyLock.objects.engaged().prefetch_related("connectors", "firearms")
+    for lock in locks:
+        if lock.covers(connector_id=connector_id):
+            found.append(
+                finding(
+                    "connector_id",
+                    f"Strategy lock {lock.name!r} is engaged on connector {connector_id!r}: {lock.reason}",
+                    code="lock_conflict",
+                )
+            )
+        for name in scope_names:
+            action = f"{connector_id}:{name}"
+            if lock.covers(action_name=action):
+                found.append(
+                    finding(
+                        f"spec_snapshot.scopes.{name}",
+                        f"Strategy lock {lock.name!r} is engaged on {action}: {lock.reason}",
+                        code="lock_conflict",
+                    )
+                )
+            firearm_id = firearms.get(name)
+            if isinstance(firearm_id, str) and lock.covers(firearm_id=firearm_id):
+                found.append(
+                    finding(
+                        f"policy_snapshot.firearms.{name}",
+                        f"Strategy lock {lock.name!r} is engaged on firearm {firearm_id}: {lock.reason}",
+                        code="lock_conflict",
+                    )
+                )
+
+
+def _packaging(spec, found):
+    packaging = _as_dict(spec.get("packaging"))
+    if packaging and not is_exact_version(packaging.get("version")):
+        found.append(
+            finding(
+                "spec_snapshot.packaging.version",
+                f"Packaging must name an exact version, not {packaging.get('version')!r} "
+                "(no ranges, no tags such as latest).",
+                code="inexact_package_version",
+            )
+        )
+    for entitlement in declared_entitlements(spec):
+        found.append(
+            finding(
+                "spec_snapshot.portability.entitlements",
+                f"{ENTITLEMENT_STORE_MISSING} (declares {entitlement!r}; no entitlement store exists).",
+                severity="warning",
+                code="missing_entitlement_store",
+            )
+        )
+    skills = named(spec.get("skills"), "spec_id")
+    for spec_id, count in Counter(skill.get("spec_id") for skill in skills).items():
+        if count > 1:
+            found.append(
+                finding(
+                    "spec_snapshot.skills", f"Skill {spec_id!r} is listed {count} times.", code="duplicate"
+                )
+            )
+
+
+def _skills_free(spec, found):
+    skills = named(spec.get("skills"), "spec_id")
+    version = spec.get("version")
+    if skills and isinstance(version, str):
+        taken = set(
+            ComponentSpec.objects.filter(
+                spec_id__in=[skill.get("spec_id") for skill in skills], version=version
+            ).values_list("spec_id", flat=True)
+        )
+        for spec_id in sorted(taken):
+            found.append(
+                finding(
+                    "spec_snapshot.skills",
+                    f"Skill {spec_id}@{version} is already published.",
+                    code="skill_version_taken",
+                )
+            )
+
+
+def check_registry_state(*, connector_id, spec, policy):
+    """Findings that depend on the live registries: firearm and KPI ids exist, the version is above the
+    latest published, no engaged lock covers it, its skills are free. Publish re-runs these at commit
+    time; the content itself was validated at this very revision."""
+    spec, policy = _as_dict(spec), _as_dict(policy)
+    found = []
+    scope_names = [scope["name"] for scope in named(spec.get("scopes"))]
+    _policy_ids_exist(policy, found)
+    _registry_state(connector_id, spec, scope_names, _as_dict(policy.get("firearms")), found)
+    _skills_free(spec, found)
+    return found
+
+
+def check_draft_content(*, connector_id, spec, policy):
+    """All findings for draft content, errors first. A fixed number of queries, whatever the size."""
+    found = []
+    found.extend(schema_findings(contract_validator(), spec, "spec_snapshot"))
+    found.extend(schema_findings(policy_validator(), policy, "policy_snapshot"))
+    if not isinstance(spec, dict) or not isinstance(policy, dict):
+        return found
+    if spec.get("id") != connector_id:
+        found.append(finding("spec_snapshot.id", f"The spec id must be the connector ID {connector_id!r}."))
+    if not ids.validate_connector_id.regex.match(connector_id or ""):
+        found.append(finding("connector_id", "Connector ID has an invalid format."))
+    spec_tools, scope_names, scopes = _tools_and_scopes(spec, found)
+    _policy(spec_tools, scope_names, scopes, policy, found)
+    _packaging(spec, found)
+    found.extend(check_registry_state(connector_id=connector_id, spec=spec, policy=policy))
+    return sorted(found, key=lambda item: item["severity"] != "error")
+
+
+def passes(findings):
+    return not any(item["severity"] == "error" for item in findings)
+
+
+def draft_validate(*, draft_id, user):
+    """Validate the draft's current revision and store the result on it (a history row, same revision)."""
+    with transaction.atomic():
+        draft = lock_draft_for_change(draft_id=draft_id, user=user)
+        findings = check_draft_content(
+            connector_id=draft.connector_id, spec=draft.spec_snapshot, policy=draft.policy_snapshot
+        )
+        record_validation(
+            draft=draft,
+            user=user,
+            passed=passes(findings),
+            findings=findings,
+            checked_revision=draft.revision,
+        )
+    return draft
