@@ -144,7 +144,8 @@ class ToolDefinition(NaturalKeyModel):
     )
     position = models.PositiveIntegerField(default=0, editable=False, help_text="Order in the registry file.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Not auto_now: plain `loaddata` saves raw, and an auto_now column would be left empty there.
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -249,6 +250,7 @@ class ToolDefinition(NaturalKeyModel):
         if self._state.adding and not self.position:
             last = ToolDefinition.objects.aggregate(last=models.Max("position"))["last"]
             self.position = (last or 0) + 1
+        self.updated_at = timezone.now()
         super().save(*args, **kwargs)
 
 

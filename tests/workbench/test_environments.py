@@ -219,3 +219,90 @@ def test_dump_environment_command_writes_loadable_json(tmp_path):
     ].items()
     assert all("pk" not in entry for entry in data)
     call_command("loaddata", str((tmp_path / "d.json").write_text(out) and tmp_path / "d.json"), verbosity=0)
+
+
+# The real seeds/ and fixtures/ of the repository ------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_each_real_environment_loads_then_reports_no_change(env):
+    first = run("load_environment", env)
+    assert f"{env}: loaded" in first
+    before = dumpdata()
+    second = run("load_environment", env)
+    assert f"{env}: no changes" in second
+    assert dumpdata() == before
+
+
+def test_example_connectors_are_published_through_drafts():
+    from registries.models import ComponentSpec, ToolDefinition
+    from workbench.models import WorkbenchDraft
+
+    run("load_environment", "dev")
+    github = Connector.objects.get(connector_id="github")
+    assert github.latest_spec.version == "1.2.0"
+    draft = WorkbenchDraft.objects.get(pk=github.latest_spec.metadata["draft_id"])
+    assert draft.status == WorkbenchDraft.Status.PUBLISHED
+    assert draft.owner.username == "workbench-seeds"
+    assert (
+        FirearmBinding.objects.get(action_name="github:admin_write").firearm.firearm_id
+        == "firearm.destructive_op"
+    )
+    assert not FirearmBinding.objects.filter(action_name="github:read_public").exists()
+    assert ComponentSpec.objects.get(spec_id="stripe").metadata["entitlements"] == ["billing.stripe_connect"]
+    assert ToolDefinition.objects.filter(name="leads.create").exists()
+
+
+def test_seed_connector_changed_without_a_version_bump_is_refused(tmp_path, monkeypatch):
+    run("load_environment", "dev")
+    seeds = tmp_path / "seeds"
+    (seeds / "connectors").mkdir(parents=True)
+    github = json.loads((loading.SEEDS_DIR / "connectors" / "github.json").read_text())
+    github["spec_snapshot"]["description"] = "Edited in the seed, same version"
+    (seeds / "connectors" / "github.json").write_text(json.dumps(github))
+    monkeypatch.setattr(loading, "SEEDS_DIR", seeds)
+    before = dumpdata()
+    with pytest.raises(CommandError) as err:
+        run("load_environment", "dev")
+    assert "connectors/github.json: field spec_snapshot: github 1.2.0 is published with other content" in str(
+        err.value
+    )
+    assert dumpdata() == before
+
+
+def test_promote_published_state_from_one_database_to_another(tmp_path):
+    """A version published in dev is dumped, planned against prod, then loaded: prod serves it too.
+
+    The "dev database" is a savepoint rolled back after its dump, leaving the prod state behind."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from workbench.models import Tenant
+    from workbench.services.drafts import draft_create, draft_publish, draft_validate
+
+    run("load_environment", "prod")
+    dev_dump = tmp_path / "dev.json"
+    with transaction.atomic():
+        run("load_environment", "dev")
+        publisher = get_user_model().objects.get(username="workbench-seeds")
+        tenant = Tenant.objects.get(slug="workbench")
+        draft = draft_create(tenant=tenant, user=publisher, connector_id="slack")  # from live, next patch
+        draft_validate(draft_id=draft.pk, user=publisher)
+        draft_publish(draft_id=draft.pk, user=publisher)
+        with dev_dump.open("w") as stream:
+            environments.environment_dump(stream=stream)
+        transaction.set_rollback(True)
+    assert Connector.objects.get(connector_id="slack").latest_spec.version == "0.4.1"
+
+    plan = run("load_environment", str(dev_dump), "--plan")
+    changes = sorted(line for line in plan.splitlines() if line.startswith(("created", "updated")))
+    assert changes == [
+        "created  registries.componentspec slack/0.4.2",
+        "created  registries.scope slack/0.4.2/post_message",
+        "created  registries.scope slack/0.4.2/read_channels",
+        "updated  registries.connector slack (latest_spec)",
+    ]
+    assert Connector.objects.get(connector_id="slack").latest_spec.version == "0.4.1"
+    environments.environment_load(name=str(dev_dump))
+    assert Connector.objects.get(connector_id="slack").latest_spec.version == "0.4.2"
+    assert "no changes" in run("load_environment", str(dev_dump))

@@ -1,10 +1,11 @@
 """Dump the published state and policy as a fixture another database can load.
 
 Only what is promoted between environments is dumped: published specs, connectors and scopes,
-routing, firearms and their bindings, KPIs, corridors and KPI tool bindings, and strategy lock
-policies. What differs per environment stays in fixtures/<env>/: grants (they name local users),
-budgets, lock state (engaged or not), usage. Timestamps kept by the database (auto_now) and the
-publishing user (who may not exist elsewhere) are left out, so a dump -> load -> dump is stable.
+engine routes, the tool registry, firearms and their bindings, KPIs, corridors and KPI tool
+bindings, and strategy lock policies. What differs per environment stays in fixtures/<env>/:
+routing backends, grants (they name local users), budgets, lock state (engaged or not), usage.
+Creation and save times and the publishing user (who may not exist elsewhere) are left out, so
+dump -> load -> dump gives the same file and the dump loads with plain `loaddata` too.
 """
 
 import datetime
@@ -14,14 +15,18 @@ from django.apps import apps
 from django.core import serializers
 from django.core.serializers.json import DjangoJSONEncoder
 
+# When a row was created or last saved is this database's fact, not state to promote.
+ALWAYS_EXCLUDED = {"created_at", "updated_at"}
+
 DUMPED = {
     "registries.componentspec": {
         "exclude": {"published_by", "version_major", "version_minor", "version_patch"}
     },
     "registries.connector": {},
     "registries.scope": {},
-    "registries.routingconfig": {},
     "registries.engineroute": {},
+    "registries.toolpermission": {},
+    "registries.tooldefinition": {},
     "policies.firearm": {},
     "policies.firearmbinding": {},
     "policies.kpidefinition": {},
@@ -45,7 +50,7 @@ def _fields(model, exclude):
     for f in model._meta.get_fields():
         if not getattr(f, "concrete", False) or f.primary_key or f.auto_created:
             continue
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) or f.name in exclude:
+        if f.name in ALWAYS_EXCLUDED or f.name in exclude:
             continue
         names.append(f.name)
     return names

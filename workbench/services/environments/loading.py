@@ -58,29 +58,43 @@ class LoadReport:
     def count(self, model, action):
         self.counts[model][action] += 1
 
+    def add_change(self, model, key, action, fields=()):
+        self.changes.append(Change(model, tuple(key), action, list(fields)))
+
     def summary_lines(self):
         lines = []
         for model in sorted(self.counts):
             c = self.counts[model]
-            lines.append(
-                f"{model}: {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged"
-            )
+            line = f"{model}: {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged"
+            lines.append(line + (f", {c['deleted']} deleted" if c["deleted"] else ""))
         return lines
 
 
-def environment_files(name):
-    """The files an environment is made of, in load order: seeds first, then the environment's fixtures.
+TOOL_REGISTRY = "tools.registry.json"
 
-    `name` is an environment under fixtures/ (dev, staging, prod) or the path of a single fixture file
+
+def environment_files(name):
+    """The steps an environment is made of, in load order, as (kind, path) pairs.
+
+    Seeds first: numbered fixtures below 50 (permissions, firearms, KPIs), then the tool registry,
+    then the example connectors (published through drafts), then seed fixtures numbered 50 and up
+    (they may refer to those connectors, e.g. engine routes); last the environment's own fixtures.
+    `name` is an environment under fixtures/ (dev, staging, prod) or the path of one fixture file
     (e.g. one written by dump_environment)."""
     path = Path(name)
     if path.suffix == ".json" and path.exists():
-        return [path]
+        return [("fixture", path)]
     env_dir = FIXTURES_DIR / name
     if not env_dir.is_dir():
         known = sorted(p.name for p in FIXTURES_DIR.iterdir() if p.is_dir()) if FIXTURES_DIR.is_dir() else []
         raise EnvironmentLoadError([f"Unknown environment {name!r}; known: {', '.join(known) or 'none'}."])
-    return sorted(SEEDS_DIR.glob("*.json")) + sorted(env_dir.glob("*.json"))
+    seed_fixtures = sorted(p for p in SEEDS_DIR.glob("*.json") if p.name != TOOL_REGISTRY)
+    steps = [("fixture", p) for p in seed_fixtures if p.name < "50"]
+    if (SEEDS_DIR / TOOL_REGISTRY).exists():
+        steps.append(("tools", SEEDS_DIR / TOOL_REGISTRY))
+    steps += [("connector", p) for p in sorted(SEEDS_DIR.glob("connectors/*.json"))]
+    steps += [("fixture", p) for p in seed_fixtures if p.name >= "50"]
+    return steps + [("fixture", p) for p in sorted(env_dir.glob("*.json"))]
 
 
 def _natural_key(obj):
@@ -175,7 +189,9 @@ def _describe_key(entry):
 def _format(path, index, entry, exc):
     model = entry.get("model", "?") if isinstance(entry, dict) else "?"
     ident = _describe_key(entry) if isinstance(entry, dict) else ""
-    where = f"{path}: object {index} ({model}{' ' + ident if ident else ''})"
+    where = f"{path}"
+    if index is not None:
+        where += f": object {index} ({model}{' ' + ident if ident else ''})"
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         return [f"{where}: field {name}: {msg}" for name, msgs in exc.message_dict.items() for msg in msgs]
     if isinstance(exc, ValidationError):
@@ -185,44 +201,47 @@ def _format(path, index, entry, exc):
     return [f"{where}: {exc}"]
 
 
+def _shown(path):
+    path = Path(path)
+    base = Path(settings.BASE_DIR)
+    return path.relative_to(base) if path.is_absolute() and path.is_relative_to(base) else path
+
+
+LOAD_ERRORS = (ValidationError, DeserializationError, ObjectDoesNotExist, ValueError, TypeError, KeyError)
+
+
+def _load_step(kind, path, *, report, seen, reason, problems):
+    from .seeding import load_tool_registry, publish_seed_connector
+
+    if kind != "fixture":
+        step = load_tool_registry if kind == "tools" else publish_seed_connector
+        try:
+            with transaction.atomic():
+                step(path, report=report, reason=reason)
+        except LOAD_ERRORS as exc:
+            problems.extend(_format(_shown(path), None, {}, exc))
+        return
+    for index, entry in enumerate(_read(path)):
+        try:
+            with transaction.atomic():
+                _load_entry(
+                    entry, label=f"{path.name} object {index}", report=report, seen=seen, reason=reason
+                )
+        except LOAD_ERRORS as exc:
+            problems.extend(_format(_shown(path), index, entry, exc))
+
+
 def environment_load(*, name, plan=False, reason=None):
     """Load environment `name` (or one fixture file); with plan=True, report the changes, write nothing.
 
     Returns a LoadReport; raises EnvironmentLoadError (nothing written) if any object is invalid."""
-    files = environment_files(name)
-    report = LoadReport(files=[str(f) for f in files])
+    steps = environment_files(name)
+    report = LoadReport(files=[str(path) for _, path in steps])
     reason = reason or f"load_environment {name}"
     problems, seen = [], {}
     with transaction.atomic():
-        for path in files:
-            for index, entry in enumerate(_read(path)):
-                try:
-                    with transaction.atomic():
-                        _load_entry(
-                            entry,
-                            label=f"{path.name} object {index}",
-                            report=report,
-                            seen=seen,
-                            reason=reason,
-                        )
-                except (
-                    ValidationError,
-                    DeserializationError,
-                    ObjectDoesNotExist,
-                    ValueError,
-                    TypeError,
-                    KeyError,
-                ) as exc:
-                    problems.extend(
-                        _format(
-                            path.relative_to(settings.BASE_DIR)
-                            if path.is_absolute() and path.is_relative_to(settings.BASE_DIR)
-                            else path,
-                            index,
-                            entry,
-                            exc,
-                        )
-                    )
+        for kind, path in steps:
+            _load_step(kind, path, report=report, seen=seen, reason=reason, problems=problems)
         if problems:
             transaction.set_rollback(True)
             raise EnvironmentLoadError(problems)

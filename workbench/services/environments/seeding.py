@@ -1,0 +1,136 @@
+"""The two seed steps that are not plain fixtures: the tool registry and the example connectors.
+
+The tool registry goes through the registry import (validate every tool, then write). Example
+connectors go through the real publish path: a draft is created by the seed publisher in the
+workbench tenant, validated and published, exactly as staff would; nothing is inserted behind it.
+A connector version that is already published is compared with its seed and left alone when equal;
+a difference means the seed changed without a version bump, which is refused.
+"""
+
+import json
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from registries.identifiers import semver_tuple
+from registries.models import ComponentSpec
+from registries.services.tool_registry import (
+    RegistryImportError,
+    parse_registry,
+    registry_plan,
+    tool_registry_import,
+)
+from workbench.models import Tenant
+from workbench.selectors.drafts import latest_published_connector_spec, live_connector_snapshot
+from workbench.services.drafts import DraftProblem, draft_create, draft_publish, draft_validate
+from workbench.services.drafts.card import normalized_policy, normalized_spec
+
+SEED_TENANT = "workbench"
+SEED_PUBLISHER = "workbench-seeds"
+
+
+def load_tool_registry(path, *, report, reason):
+    """Import tools.registry.json unless the registry already equals it."""
+    from registries.models import ToolRegistryImport
+
+    try:
+        document = parse_registry(Path(path).read_bytes())
+        plan = registry_plan(document)
+        if not plan.ok:
+            raise RegistryImportError(plan)
+    except RegistryImportError as exc:
+        raise ValidationError(exc.plan.errors) from None
+    latest = ToolRegistryImport.objects.order_by("-pk").values_list("version", flat=True).first()
+    changed = plan.created or plan.updated or plan.removed or latest != plan.version
+    for action, names in (
+        ("created", plan.created),
+        ("updated", plan.updated),
+        ("unchanged", plan.unchanged),
+    ):
+        for _ in names:
+            report.count("registries.tooldefinition", action)
+    for _ in plan.removed:
+        report.count("registries.tooldefinition", "deleted")
+    if not changed:
+        return
+    tool_registry_import(document=document, source=f"{Path(path).name} ({reason})")
+    for name in plan.created:
+        report.add_change("registries.tooldefinition", (name,), "created")
+    for name in plan.updated:
+        report.add_change("registries.tooldefinition", (name,), "updated")
+    for name in plan.removed:
+        report.add_change("registries.tooldefinition", (name,), "deleted")
+    if not (plan.created or plan.updated or plan.removed):
+        report.add_change("registries.toolregistryimport", (plan.version,), "created")
+
+
+def _read_connector_seed(path):
+    try:
+        seed = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValidationError(f"cannot read JSON: {exc}") from None
+    missing = [key for key in ("connector_id", "spec_snapshot", "policy_snapshot") if key not in seed]
+    if missing:
+        raise ValidationError({key: "required in a connector seed" for key in missing})
+    return seed
+
+
+def publish_seed_connector(path, *, report, reason):
+    """Publish one example connector through draft -> validate -> publish, unless already live."""
+    seed = _read_connector_seed(path)
+    connector_id = seed["connector_id"]
+    spec = normalized_spec(seed["spec_snapshot"], connector_id)
+    policy = normalized_policy(seed["policy_snapshot"])
+    version = spec.get("version", "")
+    published = ComponentSpec.objects.filter(spec_id=connector_id, version=version).first()
+    if published is not None:
+        if published.schema != spec:
+            raise ValidationError(
+                {
+                    "spec_snapshot": f"{connector_id} {version} is published with other content; "
+                    "bump the version in the seed to publish a change."
+                }
+            )
+        latest = latest_published_connector_spec(connector_id)
+        if latest and latest.version == version and live_connector_snapshot(connector_id)[1] != policy:
+            raise ValidationError(
+                {
+                    "policy_snapshot": f"{connector_id} {version} is live with other firearm or KPI "
+                    "decisions; bump the version in the seed to publish a change."
+                }
+            )
+        report.count("registries.connector", "unchanged")
+        return
+    latest = latest_published_connector_spec(connector_id)
+    if latest and semver_tuple(latest.version) > semver_tuple(version):
+        # A later version was published since (through a draft): the seed is history, not drift.
+        report.count("registries.connector", "unchanged")
+        return
+
+    publisher = get_user_model().objects.get(username=SEED_PUBLISHER)
+    tenant = Tenant.objects.get(slug=SEED_TENANT)
+    try:
+        draft = draft_create(
+            tenant=tenant,
+            user=publisher,
+            connector_id=connector_id,
+            spec_snapshot=spec,
+            policy_snapshot=policy,
+            stage=seed.get("stage", "verification"),
+            reason=reason[:100],
+        )
+        draft = draft_validate(draft_id=draft.pk, user=publisher)
+        if not draft.validation_passed:
+            raise ValidationError(
+                [
+                    f"{f['path']}: {f['message']}"
+                    for f in draft.validation_findings
+                    if f.get("severity") == "error"
+                ]
+            )
+        draft_publish(draft_id=draft.pk, user=publisher)
+    except DraftProblem as exc:
+        raise ValidationError(str(exc)) from None
+    report.count("registries.connector", "updated" if latest else "created")
+    report.add_change("registries.connector", (connector_id, version), "published")
