@@ -1,0 +1,55 @@
+# Connector Workbench. `make run` serves a local copy with demo data; `make test` runs the suite.
+# The virtualenv is a file target: a fresh clone (or a changed pyproject.toml) installs on first use.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+CI_TOOLS := $(VENV)/ci/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test bench lint install ci ci-tools
+
+install: $(INSTALLED)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# The project is not a package (manage.py runs it from the work tree), so the dependencies listed in
+# pyproject.toml are installed directly: the runtime ones plus the dev extra.
+$(INSTALLED): pyproject.toml | $(PY)
+	$(PY) .ci/requirements.py dev > $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r $(VENV)/requirements.txt
+	touch $@
+
+# Tools only CI uses (schemathesis), in a venv of their own inside .venv.
+ci-tools: $(CI_TOOLS)
+
+$(CI_TOOLS): pyproject.toml | $(PY)
+	$(PYTHON) -m venv $(VENV)/ci
+	$(PY) .ci/requirements.py --only ci > $(VENV)/ci/requirements.txt
+	$(VENV)/ci/bin/python -m pip install --quiet --disable-pip-version-check -r $(VENV)/ci/requirements.txt
+	touch $@
+
+run: export DJANGO_DEBUG := 1
+run: $(INSTALLED)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_environment dev
+	$(PY) manage.py create_local_staff --url http://$(HOST):$(PORT)/admin/
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Runs against DATABASE_URL when it is set (pytest-django creates and drops a test_ database there).
+test: $(INSTALLED)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(INSTALLED)
+	$(PY) -m tests.bench
+
+lint: $(INSTALLED)
+	$(PY) -m ruff check .
+
+ci:
+	bash .ci/run
