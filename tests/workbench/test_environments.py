@@ -320,3 +320,38 @@ def test_plain_loaddata_works_on_every_fixture(env):
     run("load_environment", env)
     call_command("loaddata", *map(str, fixtures), verbosity=0)
     assert "no changes" in run("load_environment", env)
+
+
+@pytest.mark.parametrize("name", ["/etc", "../fixtures/dev", "missing.json"])
+def test_only_known_environments_or_existing_json_files_load(name):
+    with pytest.raises(CommandError, match="Unknown environment"):
+        run("load_environment", name)
+
+
+def test_dev_demo_editor_can_draft_validate_and_publish_and_invoke_a_tool():
+    """The people the dev fixtures describe can do what they are there for, through the API."""
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    from workbench.models import Tenant
+
+    run("load_environment", "dev")
+    editor = (
+        __import__("django.contrib.auth", fromlist=["get_user_model"])
+        .get_user_model()
+        .objects.get(username="demo-editor")
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=editor)[1]}")
+    created = client.post("/api/v1/drafts/", {"connector_id": "github", "tenant": "acme"}, format="json")
+    assert created.status_code == 201, created.content
+    draft_id = created.json()["id"]
+    assert client.post(f"/api/v1/drafts/{draft_id}/validate/").status_code == 200
+    published = client.post(f"/api/v1/drafts/{draft_id}/publish/")
+    assert published.status_code == 200, published.content
+    assert Connector.objects.get(connector_id="github").latest_spec.version == "1.2.1"
+    assert Tenant.objects.get(slug="acme").memberships.filter(user=editor).exists()
+    invoked = client.post(
+        "/api/v1/tools/os.list_tasks/invoke/", {"call_id": "c1", "input": {}, "tenant": "acme"}, format="json"
+    )
+    assert invoked.status_code == 200, invoked.content

@@ -84,10 +84,13 @@ def environment_files(name):
     path = Path(name)
     if path.suffix == ".json" and path.exists():
         return [("fixture", path)]
+    known = sorted(p.name for p in FIXTURES_DIR.iterdir() if p.is_dir()) if FIXTURES_DIR.is_dir() else []
+    if name not in known:
+        hint = " (a fixture file must end in .json and exist)" if path.suffix or "/" in name else ""
+        raise EnvironmentLoadError(
+            [f"Unknown environment {name!r}; known: {', '.join(known) or 'none'}{hint}."]
+        )
     env_dir = FIXTURES_DIR / name
-    if not env_dir.is_dir():
-        known = sorted(p.name for p in FIXTURES_DIR.iterdir() if p.is_dir()) if FIXTURES_DIR.is_dir() else []
-        raise EnvironmentLoadError([f"Unknown environment {name!r}; known: {', '.join(known) or 'none'}."])
     seed_fixtures = sorted(p for p in SEEDS_DIR.glob("*.json") if p.name != TOOL_REGISTRY)
     steps = [("fixture", p) for p in seed_fixtures if p.name < "50"]
     if (SEEDS_DIR / TOOL_REGISTRY).exists():
