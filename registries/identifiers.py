@@ -11,7 +11,9 @@ CONNECTOR_ID = r"^[a-z][a-z0-9-]{1,62}$"
 SCOPE_NAME = r"^[a-z][a-z0-9_]{0,62}$"
 TOOL_NAME = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
 SPEC_ID = r"^[a-z][a-z0-9._-]{1,127}$"
-SEMVER = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
+# Each part has at most 9 digits: the parts are stored as integers for semver ordering (32-bit on
+# PostgreSQL), so a longer part would pass validation and then fail the insert.
+SEMVER = r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$"
 FIREARM_ID = r"^firearm\.[a-z][a-z0-9_]{0,62}$"
 KPI_ID = r"^kpi\.[a-z][a-z0-9_]{0,62}$"
 SLUG = r"^[a-z][a-z0-9_-]{1,62}$"
@@ -37,7 +39,7 @@ validate_scope_name = _validator(
 )
 validate_tool_name = _validator(TOOL_NAME, "tool name: two or more lower-case dotted parts", "leads.create")
 validate_spec_id = _validator(SPEC_ID, "spec id", "github")
-validate_semver = _validator(SEMVER, "version MAJOR.MINOR.PATCH", "1.2.0")
+validate_semver = _validator(SEMVER, "version MAJOR.MINOR.PATCH (each part at most 9 digits)", "1.2.0")
 validate_firearm_id = _validator(FIREARM_ID, "firearm id", "firearm.external_write")
 validate_kpi_id = _validator(KPI_ID, "KPI id", "kpi.change_failure_rate")
 validate_slug = _validator(SLUG, "identifier: lower-case letters, digits, '_' or '-'", "acme")

@@ -1,6 +1,8 @@
 import json
+from html.parser import HTMLParser
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.db import connection
 from django.forms import MultipleChoiceField
 from django.test.utils import CaptureQueriesContext
@@ -30,7 +32,8 @@ def staff_member(tenant=None, perms=PERMS, **kwargs):
 
 
 def url(name, *args):
-    return reverse(f"admin:workbench_workbenchdraft_{name}", args=args)
+    # As the admin builds them: primary keys quoted ("draft_.." -> "draft_5F..").
+    return reverse(f"admin:workbench_workbenchdraft_{name}", args=[quote(arg) for arg in args])
 
 
 def form_data(response):
@@ -325,3 +328,120 @@ def test_publish_action_ignores_other_tenants_drafts(client):
     assert response.status_code in (200, 302)
     theirs.refresh_from_db()
     assert theirs.status == "draft" and not Connector.objects.exists()
+
+
+class Links(HTMLParser):
+    """The links and form actions of a page, as a browser would follow them."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.hrefs, self.actions = [], []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href"):
+            self.hrefs.append(attrs["href"])
+        if tag == "form" and attrs.get("action"):
+            self.actions.append(attrs["action"])
+
+
+def draft_links(response, draft):
+    links = Links(response.content.decode())
+    pick = [href for href in links.hrefs + links.actions if f"/workbenchdraft/{quote(draft.pk)}/" in href]
+    return sorted(set(pick))
+
+
+# "draft_22..." and "draft_40..." unquote to 'draft"..' and "draft@..": a link with the raw id would
+# open the wrong (no) draft, so every link must carry the id quoted as the changelist does.
+@pytest.mark.parametrize("draft_id", [None, "draft_22ab34cd0123", "draft_40ab34cd0123"])
+def test_changelist_and_card_links_open_the_draft(client, draft_id):
+    user = staff_member()
+    extra = {"id": draft_id} if draft_id else {}
+    draft = WorkbenchDraftFactory(tenant=user.memberships.get().tenant, **extra)
+    client.force_login(user)
+    listed = client.get(url("changelist"))
+    (card_href,) = [href for href in draft_links(listed, draft) if href.endswith("/change/")]
+    card = client.get(card_href)
+    assert card.status_code == 200 and card.context["draft"] == draft
+    pages = draft_links(card, draft)
+    assert {page.rsplit("/", 2)[-2] for page in pages} == {"change", "history", "diff", "validate"}
+    for page in pages:
+        if page.endswith("/validate/"):
+            validated = client.post(page)
+            assert validated.status_code == 302 and validated.url == card_href
+        else:
+            assert client.get(page).status_code == 200, page
+    history = client.get(url("history", draft.pk))
+    for page in draft_links(history, draft):
+        if not page.endswith("/restore/"):
+            assert client.get(page).status_code == 200, page
+    draft.refresh_from_db()
+    assert draft.validated_revision == 1
+
+
+def test_card_of_a_stored_draft_with_non_object_packaging_renders_and_saves(client):
+    user = staff_member(perms=[*PERMS, PUBLISH_PERMISSION])
+    spec = draft_spec("github", packaging="npm", portability=["x"])
+    draft = WorkbenchDraftFactory(tenant=user.memberships.get().tenant, connector_id="github")
+    # Written directly, as drafts stored before the service refused non-object packaging are.
+    WorkbenchDraft.objects.filter(pk=draft.pk).update(spec_snapshot=spec)
+    client.force_login(user)
+    card = client.get(url("change", draft.pk))
+    assert card.status_code == 200
+    assert card.context["card"]["identifier"].value() == ""
+    assert client.get(url("diff", draft.pk)).status_code == 200
+    confirm = client.post(url("changelist"), {"action": "publish_selected", "_selected_action": [draft.pk]})
+    assert confirm.status_code == 200
+    data = form_data(card)
+    data.update({"identifier": "@acme/github-mcp", "package_version": "1.2.0", "registry_type": "npm"})
+    saved = client.post(url("change", draft.pk), data)
+    assert saved.status_code == 302, saved.context["card"].errors
+    draft.refresh_from_db()
+    assert draft.spec_snapshot["packaging"] == {
+        "registry_type": "npm",
+        "identifier": "@acme/github-mcp",
+        "version": "1.2.0",
+    }
+    assert draft.spec_snapshot["portability"] == {} and draft.revision == 2
+
+
+def test_validate_button_and_page_refuse_published_and_abandoned_drafts(client):
+    user = staff_member()
+    draft = WorkbenchDraftFactory(tenant=user.memberships.get().tenant)
+    draft_update(draft_id=draft.pk, user=user, base_revision=1, changes={"status": "abandoned"})
+    client.force_login(user)
+    card = client.get(url("change", draft.pk))
+    assert card.status_code == 200 and url("validate", draft.pk) not in draft_links(card, draft)
+    refused = client.post(url("validate", draft.pk), follow=True)
+    assert refused.status_code == 200 and "reopen it" in refused.content.decode()
+    draft.refresh_from_db()
+    assert draft.validation_passed is None
+
+
+@pytest.mark.parametrize("version", ["1.0.9999999999", "1.0.99999999999999999999"])
+def test_publish_action_with_an_oversized_version_reports_instead_of_a_500(client, version):
+    FirearmFactory(firearm_id="firearm.external_write")
+    user = staff_member(perms=[*PERMS, PUBLISH_PERMISSION])
+    draft = WorkbenchDraftFactory(
+        tenant=user.memberships.get().tenant,
+        connector_id="github",
+        spec_snapshot=draft_spec("github", version),
+    )
+    client.force_login(user)
+    client.post(url("validate", draft.pk))
+    draft.refresh_from_db()
+    assert draft.validation_passed is False
+    assert ("contract", "spec_snapshot.version") in {
+        (f["code"], f["path"]) for f in draft.validation_findings
+    }
+    publish = {"action": "publish_selected", "_selected_action": [draft.pk], "confirm": "yes"}
+    refused = client.post(url("changelist"), publish, follow=True)
+    assert refused.status_code == 200 and "not published" in refused.content.decode()
+    # A passing result stored before the cap (validated under the looser rule) is refused at publish too.
+    WorkbenchDraft.objects.filter(pk=draft.pk).update(validation_passed=True, validation_findings=[])
+    refused = client.post(url("changelist"), publish, follow=True)
+    assert refused.status_code == 200 and "not published" in refused.content.decode()
+    assert not Connector.objects.exists()
+    draft.refresh_from_db()
+    assert draft.status == "draft"

@@ -223,3 +223,103 @@ def test_import_mcp_refuses_invalid_tools_one_error_per_problem():
     assert "tools[3].inputSchema.properties.a.type" in fields
     assert {"tools[4]", "tools[4].name"} <= fields
     assert WorkbenchDraft.objects.count() == 0
+
+
+def publishing_member():
+    FirearmFactory(firearm_id="firearm.external_write")
+    return member(perms=[*DRAFT_PERMS, "workbench.publish_workbenchdraft"])
+
+
+# 10 digits overflow PostgreSQL's integer, 20 digits SQLite's: neither may ever reach the insert.
+@pytest.mark.parametrize("version", ["1.0.9999999999", "1.0.99999999999999999999"])
+def test_an_oversized_version_is_a_finding_and_publish_never_answers_500(version):
+    client = token_client(publishing_member())
+    created = client.post(
+        URL, {"connector_id": "github", "spec_snapshot": draft_spec("github", version)}, format="json"
+    )
+    assert created.status_code == 201, created.json()
+    item = f"{URL}{created.json()['id']}/"
+    policy = {"firearms": {"admin_write": "firearm.external_write", "read_public": None}, "kpis": {}}
+    client.patch(item, {"policy_snapshot": policy}, format="json", HTTP_IF_MATCH='"1"')
+    validation = client.post(f"{item}validate/").json()["validation"]
+    assert validation["passed"] is False
+    assert [f["path"] for f in validation["findings"] if f["severity"] == "error"] == [
+        "spec_snapshot.version"
+    ]
+    refused = client.post(f"{item}publish/")
+    assert refused.status_code == 409 and refused.json()["code"] == "validation_failed"
+    # A passing result stored under the looser rule: the registries refuse the version at publish.
+    WorkbenchDraft.objects.filter(connector_id="github").update(
+        validation_passed=True, validation_findings=[]
+    )
+    refused = client.post(f"{item}publish/")
+    assert refused.status_code == 409, refused.json()
+    assert refused.json()["code"] == "validation_outdated"
+    assert "version" in {error["field"] for error in refused.json()["errors"]}
+    assert not Connector.objects.exists()
+    # Moving the version up to an oversized one is refused at save already.
+    moved = client.patch(
+        item, {"spec_snapshot": draft_spec("github", "9999999999.0.0")}, format="json", HTTP_IF_MATCH='"2"'
+    )
+    assert moved.status_code == 400
+    assert [e["field"] for e in moved.json()["errors"]] == ["spec_snapshot.version"]
+
+
+def test_a_value_the_database_cannot_store_is_a_clear_refusal(monkeypatch):
+    """The safety net under validation: an out-of-range number at the insert is a 409, nothing written."""
+    client = token_client(publishing_member())
+    created = client.post(
+        URL, {"connector_id": "github", "spec_snapshot": draft_spec("github")}, format="json"
+    )
+    item = f"{URL}{created.json()['id']}/"
+    policy = {"firearms": {"admin_write": "firearm.external_write", "read_public": None}, "kpis": {}}
+    client.patch(item, {"policy_snapshot": policy}, format="json", HTTP_IF_MATCH='"1"')
+    assert client.post(f"{item}validate/").json()["validation"]["passed"] is True
+    # Past every validator, the version parts become a number no integer column holds.
+    monkeypatch.setattr("registries.identifiers.semver_tuple", lambda version: (2**70, 0, 0))
+    refused = client.post(f"{item}publish/")
+    assert refused.status_code == 409, refused.json()
+    assert refused.json()["code"] == "value_out_of_range"
+    assert not Connector.objects.exists()
+    assert client.get(item).json()["status"] == "draft"
+
+
+@pytest.mark.parametrize(
+    ("section", "value"),
+    [("packaging", "npm"), ("packaging", None), ("portability", ["x"]), ("portability", 3)],
+)
+def test_packaging_and_portability_must_be_objects(section, value):
+    client = token_client(member())
+    spec = draft_spec("github", **{section: value})
+    created = client.post(URL, {"connector_id": "github", "spec_snapshot": spec}, format="json")
+    assert created.status_code == 400, created.json()
+    assert [e["field"] for e in created.json()["errors"]] == [f"spec_snapshot.{section}"]
+    assert not WorkbenchDraft.objects.exists()
+    draft = WorkbenchDraftFactory(connector_id="github", tenant=Membership.objects.get().tenant)
+    updated = client.patch(f"{URL}{draft.pk}/", {"spec_snapshot": spec}, format="json", HTTP_IF_MATCH='"1"')
+    assert updated.status_code == 400
+    assert [e["field"] for e in updated.json()["errors"]] == [f"spec_snapshot.{section}"]
+
+
+def test_validate_refuses_published_and_abandoned_drafts():
+    publisher = publishing_member()
+    client = token_client(publisher)
+    spec = draft_spec("github")
+    created = client.post(URL, {"connector_id": "github", "spec_snapshot": spec}, format="json").json()
+    item = f"{URL}{created['id']}/"
+    policy = {"firearms": {"admin_write": "firearm.external_write", "read_public": None}, "kpis": {}}
+    client.patch(item, {"policy_snapshot": policy}, format="json", HTTP_IF_MATCH='"1"')
+    client.post(f"{item}validate/")
+    assert client.post(f"{item}publish/").status_code == 200
+    before = client.get(item).json()["validation"]
+    refused = client.post(f"{item}validate/")
+    assert refused.status_code == 409 and refused.json()["code"] == "draft_not_editable"
+    assert client.get(item).json()["validation"] == before and before["passed"] is True
+
+    other = client.post(URL, {"connector_id": "gitlab", "spec_snapshot": draft_spec("gitlab")}, format="json")
+    other_item = f"{URL}{other.json()['id']}/"
+    client.patch(other_item, {"status": "abandoned"}, format="json", HTTP_IF_MATCH='"1"')
+    refused = client.post(f"{other_item}validate/")
+    assert refused.status_code == 409 and refused.json()["code"] == "draft_not_editable"
+    client.patch(other_item, {"status": "draft"}, format="json", HTTP_IF_MATCH='"2"')
+    assert client.post(f"{other_item}validate/").status_code == 200

@@ -6,7 +6,8 @@ from policies.services import strategy_lock_engage
 from tests.policies.factories import FirearmFactory, KpiDefinitionFactory, StrategyLockFactory
 from tests.registries.factories import ConnectorFactory, ConnectorSpecFactory
 from tests.workbench.factories import UserFactory, WorkbenchDraftFactory, draft_spec, draft_tool
-from workbench.services.drafts import check_draft_content, draft_update, draft_validate
+from workbench.models import WorkbenchDraft
+from workbench.services.drafts import DraftNotEditable, check_draft_content, draft_update, draft_validate
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +89,46 @@ def test_the_example_draft_passes_with_only_a_risk_warning():
             "spec_snapshot.packaging.version",
         ),
         (lambda s: s.update(scopes=[]), "no_scopes", "spec_snapshot.scopes"),
+        (lambda s: s.update(version="1.0.9999999999"), "contract", "spec_snapshot.version"),
+        (lambda s: s.update(version="1000000000.0.0"), "contract", "spec_snapshot.version"),
+        # The tool registry's own schema checks: dangling local $ref, invalid regex, remote $ref.
+        (
+            lambda s: s["tools"].append(
+                draft_tool(
+                    "dangling", inputSchema={"type": "object", "properties": {"x": {"$ref": "#/nope"}}}
+                )
+            ),
+            "invalid_json_schema",
+            "spec_snapshot.tools[2].inputSchema.properties.x.$ref",
+        ),
+        (
+            lambda s: s["tools"].append(
+                draft_tool("bad_regex", inputSchema={"type": "object", "properties": {"x": {"pattern": "("}}})
+            ),
+            "invalid_json_schema",
+            "spec_snapshot.tools[2].inputSchema.properties.x.pattern",
+        ),
+        (
+            lambda s: s["tools"].append(
+                draft_tool("bad_output", outputSchema={"type": "object", "pattern": "("})
+            ),
+            "invalid_json_schema",
+            "spec_snapshot.tools[2].outputSchema.pattern",
+        ),
+        (
+            lambda s: s["tools"].append(
+                draft_tool("remote", inputSchema={"type": "object", "$ref": "https://x.test/s.json"})
+            ),
+            "invalid_json_schema",
+            "spec_snapshot.tools[2].inputSchema.$ref",
+        ),
+        (
+            lambda s: s["tools"].append(
+                draft_tool("list_dialect", inputSchema={"type": "object", "$schema": []})
+            ),
+            "invalid_json_schema",
+            "spec_snapshot.tools[2].inputSchema.$schema",
+        ),
     ],
 )
 def test_spec_findings_name_the_path(mutate, code, path):
@@ -205,6 +246,7 @@ def test_malformed_content_gives_findings_never_a_crash(spec):
 
 
 def test_malformed_draft_still_renders_its_card_and_diff(client):
+    from django.contrib.admin.utils import quote
     from django.urls import reverse
 
     from tests.workbench.factories import MembershipFactory, StaffFactory
@@ -221,7 +263,40 @@ def test_malformed_draft_still_renders_its_card_and_diff(client):
     user = StaffFactory(perms=["workbench.view_workbenchdraft", "workbench.change_workbenchdraft"])
     MembershipFactory(user=user, tenant=draft.tenant)
     client.force_login(user)
-    assert client.get(reverse("admin:workbench_workbenchdraft_change", args=[draft.pk])).status_code == 200
+    card_url = reverse("admin:workbench_workbenchdraft_change", args=[quote(draft.pk)])
+    assert client.get(card_url).status_code == 200
     assert draft_diff_against_live(draft)
     assert diff_states({"spec_snapshot": spec}, {"spec_snapshot": draft_spec("weird")})
     draft_validate(draft_id=draft.pk, user=draft.owner)
+
+
+def test_schema_checks_are_the_tool_registrys():
+    from registries.schemas import schema_errors
+
+    schema = {"type": "object", "properties": {"x": {"$ref": "#/nope"}, "y": {"pattern": "("}}}
+    spec = draft_spec("github")
+    spec["tools"][0]["inputSchema"] = schema
+    drafted = {
+        (item["path"], item["message"].lower())
+        for item in findings_for(spec=spec)
+        if item["code"] == "invalid_json_schema"
+    }
+    registry = {
+        (item.path, item.message.lower())
+        for item in schema_errors(schema, path="spec_snapshot.tools[0].inputSchema")
+    }
+    assert drafted == registry and len(registry) == 2
+
+
+@pytest.mark.parametrize("status", ["published", "abandoned"])
+def test_validate_refuses_a_draft_that_is_not_open_and_keeps_its_result(status):
+    draft = WorkbenchDraftFactory()
+    draft_validate(draft_id=draft.pk, user=draft.owner)
+    WorkbenchDraft.objects.filter(pk=draft.pk).update(status=status, published_version="1.2.0")
+    draft.refresh_from_db()
+    stored = (draft.validation_passed, draft.validated_at, draft.history.count())
+    with pytest.raises(DraftNotEditable) as refused:
+        draft_validate(draft_id=draft.pk, user=draft.owner)
+    assert refused.value.status_code == 409 and refused.value.problem_code == "draft_not_editable"
+    draft.refresh_from_db()
+    assert (draft.validation_passed, draft.validated_at, draft.history.count()) == stored

@@ -90,8 +90,9 @@ class CardForm(forms.Form):
 
     @classmethod
     def initial_for(cls, draft):
-        spec = draft.spec_snapshot or {}
-        packaging = spec.get("packaging") or {}
+        spec = draft.spec_snapshot if isinstance(draft.spec_snapshot, dict) else {}
+        # Drafts stored before packaging had to be an object may hold anything there: show it empty.
+        packaging = spec.get("packaging") if isinstance(spec.get("packaging"), dict) else {}
         return {
             "base_revision": draft.revision,
             "version": spec.get("version", ""),
@@ -107,7 +108,8 @@ class CardForm(forms.Form):
         }
 
     def packaging(self, stored):
-        packaging = dict(stored or {})
+        """The stored packaging with the card's fields applied (a stored non-object is replaced)."""
+        packaging = dict(stored) if isinstance(stored, dict) else {}
         values = {
             "registry_type": "registry_type",
             "identifier": "identifier",

@@ -2,6 +2,7 @@
 publish confirmation. Thin: forms parse, the draft services decide, refusals come back as messages."""
 
 from django.contrib import messages
+from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -39,13 +40,18 @@ def _context(model_admin, request, title, **extra):
     }
 
 
+def draft_admin_url(name, draft_id):
+    # Admin URLs carry the pk quoted ("draft_4f.." -> "draft_5F4f.."), as the changelist links do.
+    return reverse(f"admin:workbench_workbenchdraft_{name}", args=[quote(draft_id)])
+
+
 def _card_url(draft_id):
-    return reverse("admin:workbench_workbenchdraft_change", args=[draft_id])
+    return draft_admin_url("change", draft_id)
 
 
 def get_draft(model_admin, request, object_id):
     """The draft if the user may see it: other tenants' drafts do not exist for them."""
-    draft = model_admin.get_queryset(request).filter(pk=object_id).first()
+    draft = model_admin.get_queryset(request).filter(pk=unquote(object_id)).first()
     if draft is None:
         raise Http404("No such draft.")
     if not model_admin.has_view_or_change_permission(request, draft):
@@ -84,6 +90,10 @@ def _save_card(request, draft, card, scopes):
     spec["version"] = card.cleaned_data["version"]
     spec["description"] = card.cleaned_data["description"]
     spec["packaging"] = card.packaging(spec.get("packaging"))
+    if not isinstance(spec.get("portability", {}), dict):
+        # The card cannot edit portability; a non-object stored before the service refused them would
+        # block every save, so it is reset (the revision's diff shows it).
+        spec["portability"] = {}
     if not card.fields["tools"].disabled:
         spec["tools"] = card.cleaned_data["tools"]
     scope_list, policy = scopes_and_policy(scopes, spec.get("scopes"))
@@ -280,7 +290,7 @@ def restore_view(model_admin, request, object_id):
             _refusal_text(refusal) if isinstance(refusal, ValidationError | DraftProblem) else "Bad request."
         )
         messages.error(request, f"Not restored: {text}")
-        return HttpResponseRedirect(reverse("admin:workbench_workbenchdraft_history", args=[draft.pk]))
+        return HttpResponseRedirect(draft_admin_url("history", draft.pk))
     messages.success(
         request, f"Revision {request.POST['revision']} restored as revision {restored.revision}."
     )

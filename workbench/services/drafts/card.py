@@ -25,12 +25,25 @@ def semver_or_none(value):
     return None
 
 
+OBJECT_SECTIONS = ("packaging", "portability")
+
+
 def normalized_spec(spec, connector_id):
+    """The spec with its defaults filled in. Packaging and portability are objects by contract, and
+    the card reads them field by field, so anything else is refused here (400 naming the field)."""
     spec = copy.deepcopy(spec) if isinstance(spec, dict) else spec
     if isinstance(spec, dict):
         spec.setdefault("id", connector_id)
         for key, default in SPEC_DEFAULTS.items():
             spec.setdefault(key, copy.deepcopy(default))
+        wrong = {}
+        for key in OBJECT_SECTIONS:
+            if not isinstance(spec[key], dict):
+                got = repr(spec[key])
+                got = got if len(got) <= 40 else got[:37] + "..."
+                wrong[f"spec_snapshot.{key}"] = f"{key.capitalize()} must be a JSON object, not {got}."
+        if wrong:
+            raise ValidationError(wrong)
     return spec
 
 
@@ -66,7 +79,9 @@ def apply_changes(draft, changes, *, restoring=False):
         old_version, new_version = old_spec.get("version"), new_spec.get("version")
         if new_version != old_version and not restoring:
             if semver_or_none(new_version) is None:
-                errors["spec_snapshot.version"] = "Version must be MAJOR.MINOR.PATCH, e.g. 1.2.0."
+                errors["spec_snapshot.version"] = (
+                    "Version must be MAJOR.MINOR.PATCH with parts of at most 9 digits, e.g. 1.2.0."
+                )
             elif semver_or_none(old_version) and semver_or_none(new_version) <= semver_or_none(old_version):
                 errors["spec_snapshot.version"] = f"Version can only move up from {old_version}."
         scopes_or_tools_changed = any(new_spec.get(key) != old_spec.get(key) for key in ("scopes", "tools"))

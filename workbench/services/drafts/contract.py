@@ -1,12 +1,14 @@
 """Checks against the MCP contract schema (workbench/schemas/mcp_contract.schema.json): the whole spec,
-one MCP Tool, and each tool's inputSchema/outputSchema against the JSON Schema metaschema it names."""
+one MCP Tool, and each tool's inputSchema/outputSchema with the tool registry's own schema checks."""
 
 import re
 from functools import cache
 
+from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
-from jsonschema.validators import validator_for
 
+from registries import identifiers as ids
+from registries.schemas import schema_errors
 from workbench.schemas import load_schema
 
 MAX_ERRORS_PER_SCHEMA = 5
@@ -15,7 +17,15 @@ EXACT_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za
 
 @cache
 def contract_validator():
-    return Draft202012Validator(load_schema("mcp_contract"))
+    contract = load_schema("mcp_contract")
+    # The contract file repeats the identifier formats; a drift would let validation pass what the
+    # registries' constraints then refuse at publish.
+    for key, pattern in (("id", ids.CONNECTOR_ID), ("version", ids.SEMVER)):
+        if contract["properties"][key]["pattern"] != pattern:
+            raise ImproperlyConfigured(
+                f"mcp_contract.schema.json: the {key} pattern differs from identifiers."
+            )
+    return Draft202012Validator(contract)
 
 
 @cache
@@ -27,11 +37,6 @@ def policy_validator():
 def tool_validator():
     contract = load_schema("mcp_contract")
     return Draft202012Validator({"$defs": contract["$defs"], "$ref": "#/$defs/tool"})
-
-
-@cache
-def _metaschema_validator(cls):
-    return cls(cls.META_SCHEMA)
 
 
 def strings(value):
@@ -61,25 +66,25 @@ def schema_findings(validator, instance, prefix):
 
 
 def json_schema_findings(schema, path):
-    """Findings for a tool's inputSchema/outputSchema: it must be valid under the metaschema its
-    `$schema` names (JSON Schema 2020-12 when it names none)."""
+    """Findings for a tool's inputSchema/outputSchema, judged exactly as the tool registry judges its
+    tools' schemas (registries.schemas.schema_errors): valid under the metaschema of the dialect its
+    `$schema` names (2020-12 when none) with formats such as `regex` checked, only local `$ref`s, and
+    none of them dangling."""
     if not isinstance(schema, dict):
         return [finding(path, "Must be a JSON Schema object.", code="invalid_json_schema")]
-    named = schema.get("$schema")
-    if named is not None and validator_for(schema, default=None) is None:
+    if "$schema" in schema and not isinstance(schema["$schema"], str):
+        # The dialect lookup needs a string; anything else names no dialect at all.
         return [
-            finding(f"{path}.$schema", f"Unknown JSON Schema dialect {named!r}.", code="invalid_json_schema")
+            finding(f"{path}.$schema", "$schema must be a dialect URI string.", code="invalid_json_schema")
         ]
-    cls = validator_for(schema, default=Draft202012Validator)
-    errors = list(_metaschema_validator(cls).iter_errors(schema))[:MAX_ERRORS_PER_SCHEMA]
     return [
-        finding(
-            _joined(path, error.json_path),
-            f"Not a valid JSON Schema: {error.message}",
-            code="invalid_json_schema",
-        )
-        for error in errors
+        finding(item.path, _sentence(item.message), code="invalid_json_schema")
+        for item in schema_errors(schema, path=path)[:MAX_ERRORS_PER_SCHEMA]
     ]
+
+
+def _sentence(message):
+    return message[:1].upper() + message[1:]
 
 
 def tool_findings(tool, path):

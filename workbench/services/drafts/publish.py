@@ -8,7 +8,8 @@ at any step is easy to reason about (and to inject in tests). Side effects run o
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -80,7 +81,8 @@ def _recheck_against_registries(draft):
 
 
 def _insert(save, what):
-    """Run one insert in a savepoint; a unique clash with a concurrent publish becomes a clear 409."""
+    """Run one insert in a savepoint; a unique clash with a concurrent publish becomes a clear 409, and a
+    value the database cannot store (a number out of its range) a clear refusal instead of a 500."""
     try:
         with transaction.atomic():
             return save()
@@ -88,6 +90,28 @@ def _insert(save, what):
         raise PublishConflict(
             f"{what} was published by someone else just now; nothing was written.", code="version_conflict"
         ) from exc
+    except (DataError, OverflowError) as exc:
+        # Validation caps what it lets through (e.g. semver parts at 9 digits); this is the net for a
+        # value that got past it anyway.
+        raise PublishRefused(
+            f"{what} cannot be stored: a value is out of the database's range ({exc}); nothing was written.",
+            code="value_out_of_range",
+        ) from exc
+
+
+def _content_refused(error):
+    messages = getattr(error, "message_dict", {"__all__": error.messages})
+    errors = [
+        {"field": field, "code": "invalid", "message": message}
+        for field, texts in messages.items()
+        for message in texts
+    ]
+    return PublishRefused(
+        "The registries refuse this content; validate the draft again and fix the findings: "
+        + "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3]),
+        code="validation_outdated",
+        errors=errors,
+    )
 
 
 def _write_spec(draft, user, now):
@@ -168,13 +192,33 @@ def _scope_actions(draft):
     }
 
 
-def _write_firearm_bindings(draft, user, now):
+def _dropped_scope_actions(draft, connector):
+    """`<connector_id>:<scope>` actions of scopes the previous latest version had and this one drops:
+    their firearm and KPI bindings go with them, or a dropped scope would stay bound (or, re-added in
+    a later version, come back with a stale firearm)."""
+    if connector is None or connector.latest_spec_id is None:
+        return set()
+    previous = Scope.objects.filter(spec_id=connector.latest_spec_id).values_list("name", flat=True)
+    return {f"{draft.connector_id}:{name}" for name in previous} - set(_scope_actions(draft))
+
+
+def _delete_with_history(bindings, user, reason):
+    # One by one so each leaves a history row (who, why) through simple-history's delete signal: the
+    # query count grows with the number of bindings removed, never with the number of scopes.
+    for binding in bindings:
+        binding._history_user = user
+        binding._change_reason = reason[:100]
+        binding.delete()
+
+
+def _write_firearm_bindings(draft, user, now, dropped=frozenset()):
     actions = _scope_actions(draft)
     decisions = (draft.policy_snapshot or {}).get("firearms") or {}
     wanted = {action: decisions.get(name) for action, name in actions.items()}
     firearms = Firearm.objects.in_bulk([f for f in wanted.values() if f], field_name="firearm_id")
     existing = {
-        binding.action_name: binding for binding in FirearmBinding.objects.filter(action_name__in=actions)
+        binding.action_name: binding
+        for binding in FirearmBinding.objects.filter(action_name__in=set(actions) | set(dropped))
     }
     reason = f"published {draft.connector_id} {draft.spec_snapshot['version']} from {draft.pk}"
     to_create, to_update, to_delete = [], [], []
@@ -206,15 +250,16 @@ def _write_firearm_bindings(draft, user, now):
         default_user=user,
         default_change_reason=reason[:100],
     )
-    # An explicit NONE decision removes the binding. Deletes go one by one so each leaves a history
-    # row through the usual signal; they are rare (a firearm taken off a scope).
-    for binding in to_delete:
-        binding._history_user = user
-        binding._change_reason = f"NONE decided: {reason}"[:100]
-        binding.delete()
+    # An explicit NONE decision removes the binding; so does dropping the scope.
+    _delete_with_history(to_delete, user, f"NONE decided: {reason}")
+    _delete_with_history(
+        [existing[action] for action in sorted(dropped) if action in existing],
+        user,
+        f"scope dropped: {reason}",
+    )
 
 
-def _write_kpi_bindings(draft, user, now):
+def _write_kpi_bindings(draft, user, now, dropped=frozenset()):
     actions = _scope_actions(draft)
     kpis_by_scope = (draft.policy_snapshot or {}).get("kpis") or {}
     wanted = {
@@ -223,7 +268,9 @@ def _write_kpi_bindings(draft, user, now):
     kpis = KpiDefinition.objects.in_bulk({kpi_id for _, kpi_id in wanted}, field_name="kpi_id")
     existing = {
         (binding.action_name, binding.kpi.kpi_id): binding
-        for binding in KpiToolBinding.objects.filter(action_name__in=actions).select_related("kpi")
+        for binding in KpiToolBinding.objects.filter(
+            action_name__in=set(actions) | set(dropped)
+        ).select_related("kpi")
     }
     reason = f"published {draft.connector_id} {draft.spec_snapshot['version']} from {draft.pk}"[:100]
     to_create = [
@@ -233,11 +280,10 @@ def _write_kpi_bindings(draft, user, now):
     for binding in to_create:
         binding.full_clean(exclude=["kpi"], validate_unique=False, validate_constraints=False)
     bulk_create_with_history(to_create, KpiToolBinding, default_user=user, default_change_reason=reason)
-    for key in sorted(set(existing) - wanted):
-        binding = existing[key]
-        binding._history_user = user
-        binding._change_reason = f"KPI removed: {reason}"[:100]
-        binding.delete()
+    # Bindings of dropped scopes are in `existing` but never wanted, so they go here too.
+    _delete_with_history(
+        [existing[key] for key in sorted(set(existing) - wanted)], user, f"KPI removed: {reason}"
+    )
 
 
 def _write_skills(draft, user, now):
@@ -287,7 +333,9 @@ def _announce(draft, component, user):
 def draft_publish(*, draft_id, user):
     """Publish the draft's current revision: spec version, connector, scopes, firearm and KPI bindings
     and skills, in one transaction. Refusals: 403 (permission, review), 404, 409 (already published,
-    version taken, a concurrent publish), 409 publish_refused (validation missing, failed or outdated)."""
+    version taken, a concurrent publish), 409 (validation missing, failed or outdated, content the
+    registries refuse, a value out of the database's range). Bindings of scopes the previous latest
+    version had and this one drops are removed."""
     if not user.has_perm(PUBLISH_PERMISSION):
         raise PublishForbidden("You do not have the permission to publish drafts.")
     with transaction.atomic():
@@ -297,12 +345,18 @@ def draft_publish(*, draft_id, user):
         connector = Connector.objects.select_for_update().filter(connector_id=draft.connector_id).first()
         _recheck_against_registries(draft)
         now = timezone.now()
-        component = _write_spec(draft, user, now)
-        connector = _write_connector(draft, component, connector)
-        _write_scopes(draft, component, connector)
-        _write_firearm_bindings(draft, user, now)
-        _write_kpi_bindings(draft, user, now)
-        _write_skills(draft, user, now)
-        _mark_published(draft, component, user, now)
+        dropped = _dropped_scope_actions(draft, connector)
+        try:
+            component = _write_spec(draft, user, now)
+            connector = _write_connector(draft, component, connector)
+            _write_scopes(draft, component, connector)
+            _write_firearm_bindings(draft, user, now, dropped)
+            _write_kpi_bindings(draft, user, now, dropped)
+            _write_skills(draft, user, now)
+            _mark_published(draft, component, user, now)
+        except ValidationError as exc:
+            # Content the registries' models refuse although validation passed it (e.g. validated under
+            # older, looser rules): a refusal naming the fields, never a 500 in the admin action.
+            raise _content_refused(exc) from exc
         transaction.on_commit(lambda: _announce(draft, component, user))
     return draft

@@ -8,6 +8,7 @@ from django.db import transaction
 from policies.models import Firearm, KpiDefinition, StrategyLock
 from registries import identifiers as ids
 from registries.models import ComponentSpec
+from workbench.models import WorkbenchDraft
 from workbench.selectors.drafts import latest_published_connector_spec
 
 from .card import semver_or_none
@@ -22,6 +23,7 @@ from .contract import (
     schema_findings,
     strings,
 )
+from .errors import DraftNotEditable
 from .revisions import lock_draft_for_change, record_validation
 
 ENTITLEMENT_STORE_MISSING = "missing dependency: entitlement store"
@@ -296,10 +298,24 @@ def passes(findings):
     return not any(item["severity"] == "error" for item in findings)
 
 
+def _refuse_unless_open(draft):
+    # A published draft keeps the passing result it was published with; an abandoned one is reopened
+    # first. Either way a new result would overwrite the record of what was checked.
+    if draft.status == WorkbenchDraft.Status.PUBLISHED:
+        raise DraftNotEditable(
+            f"Draft {draft.pk} is published as version {draft.published_version}; its validation result "
+            "stays as it was at publish. Start a new draft to validate a change."
+        )
+    if draft.status != WorkbenchDraft.Status.DRAFT:
+        raise DraftNotEditable(f"Draft {draft.pk} is {draft.status}; reopen it (status draft) to validate.")
+
+
 def draft_validate(*, draft_id, user):
-    """Validate the draft's current revision and store the result on it (a history row, same revision)."""
+    """Validate the draft's current revision and store the result on it (a history row, same revision).
+    Only a draft whose status is `draft` is validated (409 draft_not_editable otherwise)."""
     with transaction.atomic():
         draft = lock_draft_for_change(draft_id=draft_id, user=user)
+        _refuse_unless_open(draft)
         findings = check_draft_content(
             connector_id=draft.connector_id, spec=draft.spec_snapshot, policy=draft.policy_snapshot
         )
