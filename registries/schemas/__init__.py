@@ -71,6 +71,8 @@ def dialect_for(schema):
     """The jsonschema validator class for a schema's `$schema` (2020-12 when absent); None when unknown."""
     if not isinstance(schema, dict) or "$schema" not in schema:
         return DEFAULT_DIALECT
+    if not isinstance(schema["$schema"], str):
+        return None  # jsonschema's lookup assumes a string and crashes on anything else
     found = validator_for(schema, default=_UNKNOWN)
     return None if found is _UNKNOWN else found
 

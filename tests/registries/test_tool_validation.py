@@ -199,3 +199,9 @@ def test_a_permission_in_use_cannot_be_deleted():
     permission = ToolPermission.objects.get(name="read:db")
     with pytest.raises(ValidationError, match="leads.get"):
         permission.delete()
+
+
+@pytest.mark.parametrize("dialect", [5, ["x"], {"a": 1}, None])
+def test_a_non_string_schema_dialect_is_a_finding_not_a_crash(dialect):
+    entry = good_entry(input_schema={"$schema": dialect, "type": "object"})
+    assert "$.input_schema.$schema" in paths(tool_errors(entry, permissions=VOCABULARY))
