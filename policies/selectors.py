@@ -1,6 +1,9 @@
-"""Policy questions the tool gateway asks before a call runs: firearm, strategy lock, budget.
+"""Policy questions the tool gateway asks before a call runs (firearm, strategy lock, budget), and
+whose calls a user may read.
 
-Each answers from the database at the moment of the call; nothing is cached between calls.
+Each answers from the database at the moment of the call; nothing is cached between calls. The budget
+answer here is a cheap early refusal; the rule that holds across processes is
+`policies.services.usage_charge`, which re-checks under row locks while recording the cost.
 """
 
 from dataclasses import dataclass
@@ -10,6 +13,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from policies.models import BudgetPolicy, FirearmBinding, FirearmGrant, StrategyLock, UsageEvent
+from workbench.models import Membership
 
 
 def firearm_bound_to(action_name):
@@ -48,6 +52,10 @@ class BudgetState:
     def remaining(self):
         return self.budget.limit - self.used
 
+    def refuses(self, cost):
+        """Nothing left, or less left than the call costs."""
+        return self.used >= self.budget.limit or self.used + cost > self.budget.limit
+
 
 def budgets_applying(*, tenant, connector, unit):
     """Active budgets in `unit` for the caller's tenant (or every tenant) and the tool's connector
@@ -76,12 +84,20 @@ def budget_usage(budget, *, at=None):
 def exhausted_budget(*, tenant, connector, cost, unit, at=None):
     """The first budget this call would overrun (nothing left, or less left than the call costs), or None.
 
-    Checked before the call, not reserved: calls running at the same moment may together overshoot a
-    budget by their own cost, never more.
+    A read without locks, for refusing early (replays included); `usage_charge` decides for real.
     """
     at = at or timezone.now()
-    for budget in budgets_applying(tenant=tenant, connector=connector, unit=unit):
+    for budget in budgets_applying(tenant=tenant, connector=connector, unit=unit).order_by("pk"):
         state = budget_usage(budget, at=at)
-        if state.used >= budget.limit or state.used + cost > budget.limit:
+        if state.refuses(cost):
             return state
     return None
+
+
+def calls_visible_to(queryset, user):
+    """Receipts or usage events `user` may read: their own calls and the calls of every tenant they are
+    a member of (inputs hold customers' data); a superuser reads all. One query, however many tenants."""
+    if user.is_superuser:
+        return queryset
+    tenants = Membership.objects.filter(user_id=user.pk).values("tenant_id")
+    return queryset.filter(Q(user_id=user.pk) | Q(tenant_id__in=tenants))

@@ -4,6 +4,7 @@ from django_filters import rest_framework as filters
 from rest_framework import serializers
 
 from policies.models import BudgetPolicy, UsageEvent
+from policies.selectors import calls_visible_to
 from registries.models import Connector
 from workbench.api.serializers import RowSaveSerializer
 from workbench.api.viewsets import ReadOnlyRegistryViewSet, RowViewSet
@@ -73,7 +74,8 @@ class BudgetPolicyViewSet(RowViewSet):
 
 
 class UsageEventViewSet(ReadOnlyRegistryViewSet):
-    """One event per costed call, newest first, addressed by uid. Append-only: no writes here."""
+    """One event per executed call, newest first, addressed by uid. Append-only: no writes here. You see
+    your own calls and the calls made for tenants you are a member of; a superuser sees all."""
 
     lookup_field = "uid"
     serializer_class = UsageEventSerializer
@@ -81,3 +83,6 @@ class UsageEventViewSet(ReadOnlyRegistryViewSet):
     ordering_fields = ["occurred_at", "cost"]
     search_fields = ["action_name", "call_id"]
     queryset = UsageEvent.objects.select_related("tenant", "user", "connector")
+
+    def get_queryset(self):
+        return calls_visible_to(super().get_queryset(), self.request.user)

@@ -1,5 +1,6 @@
 """Tool registry endpoints: `tools/` (by name, registry-file shape), `tools/<name>/invoke/` (the gateway)
-and `receipts/` (read-only). Tool bodies are judged by the registry schema file, like an import."""
+and `receipts/` (read-only; a caller's own calls and their tenants' calls). Tool bodies are judged by
+the registry schema file, like an import."""
 
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -7,6 +8,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from policies.selectors import calls_visible_to
 from registries.models import Connector, IdempotencyMode, ToolDefinition, ToolPermission, ToolReceipt
 from registries.schemas import tool_errors
 from registries.services.gateway import resolve_handler, tool_invoke
@@ -151,12 +153,49 @@ class ToolReceiptSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ToolReceiptSummarySerializer(serializers.ModelSerializer):
+    """Another caller's receipt, answered on a keyed replay: which call, and how it ended. Not its input."""
+
+    tool = serializers.CharField(source="tool_name", read_only=True)
+
+    class Meta:
+        model = ToolReceipt
+        fields = ["uid", "tool", "status"]
+        read_only_fields = fields
+
+
+RECEIPT_OR_SUMMARY = {
+    "anyOf": [
+        {"$ref": "#/components/schemas/ToolReceipt"},
+        {
+            "type": "object",
+            "description": "A keyed replay of another caller's call: its receipt's uid, tool, status.",
+            "properties": {
+                "uid": {"type": "string", "format": "uuid"},
+                "tool": {"type": "string"},
+                "status": {"type": "string", "enum": ToolReceipt.Status.values},
+            },
+            "required": ["uid", "tool", "status"],
+        },
+    ]
+}
+
+
 class InvokeResponseSerializer(serializers.Serializer):
     result = serializers.JSONField(help_text="What the tool returned (the stored result when replayed).")
     replayed = serializers.BooleanField(
         help_text="True when an earlier call's result is returned, not re-run."
     )
-    receipt = ToolReceiptSerializer()
+    receipt = serializers.SerializerMethodField(
+        help_text="The call's receipt; a keyed replay of another caller's call shows only its uid, tool "
+        "and status."
+    )
+
+    @extend_schema_field(RECEIPT_OR_SUMMARY)
+    def get_receipt(self, outcome):
+        if outcome.foreign:
+            return ToolReceiptSummarySerializer(outcome.receipt).data
+        return ToolReceiptSerializer(outcome.receipt).data
 
 
 class InvokeSchema(ProblemAutoSchema):
@@ -226,11 +265,7 @@ class ToolDefinitionViewSet(
             idempotency_key=request.headers.get("Idempotency-Key") or None,
             tenant=body.validated_data.get("tenant"),
         )
-        data = {
-            "result": outcome.result,
-            "replayed": outcome.replayed,
-            "receipt": ToolReceiptSerializer(outcome.receipt).data,
-        }
+        data = InvokeResponseSerializer(outcome).data
         headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
         return Response(data, headers=headers)
 
@@ -247,7 +282,8 @@ class ToolReceiptFilter(filters.FilterSet):
 
 
 class ToolReceiptViewSet(viewsets.ReadOnlyModelViewSet):
-    """Receipts of executed tool calls, newest first (read-only; written by the gateway)."""
+    """Receipts of executed tool calls, newest first (read-only; written by the gateway). You see your
+    own calls and the calls made for tenants you are a member of; a superuser sees all."""
 
     lookup_field = "uid"
     lookup_value_regex = r"[0-9a-fA-F-]{32,36}"
@@ -257,3 +293,6 @@ class ToolReceiptViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["started_at", "duration_ms"]
     search_fields = ["call_id", "tool_name"]
     queryset = ToolReceipt.objects.select_related("user", "tenant").order_by("-started_at", "-id")
+
+    def get_queryset(self):
+        return calls_visible_to(super().get_queryset(), self.request.user)

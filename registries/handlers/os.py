@@ -1,10 +1,8 @@
 """Tasks: `os.create_task` (mode none: every call is a new task) and `os.list_tasks` (a read)."""
 
-from django.utils.dateparse import parse_datetime
-
 from registries.models import Task
 
-from ._kit import iso
+from ._kit import input_datetime, iso
 
 
 def _task(task):
@@ -19,8 +17,7 @@ def _task(task):
 
 
 def create_task(input, *, context):
-    # The input schema already checked RFC 3339; upper-casing accepts its lower-case 't'/'z' too.
-    due_at = parse_datetime(input["due_at"].upper()) if input.get("due_at") else None
+    due_at = input_datetime(input, "due_at")
     task = Task(title=input["title"], notes=input.get("notes", ""), due_at=due_at, call_id=context.call_id)
     task.full_clean()
     task.save()

@@ -15,7 +15,13 @@ from tests.policies.factories import (
     UsageEventFactory,
 )
 from tests.registries.factories import ConnectorFactory
-from tests.workbench.factories import SuperuserFactory, TenantFactory, UserFactory, token_client
+from tests.workbench.factories import (
+    MembershipFactory,
+    SuperuserFactory,
+    TenantFactory,
+    UserFactory,
+    token_client,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +189,23 @@ def test_usage_events_are_read_only_and_filterable(client):
     assert client.get("/api/v1/usage-events/?occurred_after=2000-01-01T00:00:00Z").json()["count"] == 2
     assert client.get("/api/v1/usage-events/?occurred_before=2000-01-01T00:00:00Z").json()["count"] == 0
     assert client.post("/api/v1/usage-events/", {}, format="json").status_code == 405
+
+
+def test_usage_events_show_your_own_calls_and_your_tenants_calls_only():
+    perm = ["policies.view_usageevent"]
+    acme = TenantFactory(slug="acme")
+    member, outsider = UserFactory(perms=perm), UserFactory(perms=perm)
+    MembershipFactory(tenant=acme, user=member)
+    MembershipFactory(tenant=TenantFactory(), user=outsider)
+    for_acme = UsageEventFactory(tenant=acme, user=UserFactory(), call_id="acme")
+    UsageEventFactory(user=outsider, call_id="outsider")
+    UsageEventFactory(user=UserFactory(), call_id="someone")
+
+    def listed(user):
+        return sorted(e["call_id"] for e in token_client(user).get("/api/v1/usage-events/").json()["results"])
+
+    assert listed(member) == ["acme"]
+    assert listed(outsider) == ["outsider"]
+    assert listed(SuperuserFactory()) == ["acme", "outsider", "someone"]
+    assert token_client(member).get(f"/api/v1/usage-events/{for_acme.uid}/").status_code == 200
+    assert token_client(outsider).get(f"/api/v1/usage-events/{for_acme.uid}/").status_code == 404

@@ -145,3 +145,46 @@ def test_replay_over_http_has_a_bounded_query_count(seeded, api, django_assert_m
     # auth token + user perms + the service's six + serializer (caller and tenant are preloaded)
     with django_assert_max_num_queries(10):
         assert invoke(api, call_id="c-2").json()["replayed"] is True
+
+
+def test_a_member_of_several_tenants_gets_tenant_required_naming_the_field(seeded, api, caller):
+    MembershipFactory(tenant=TenantFactory(), user=caller)
+    MembershipFactory(tenant=TenantFactory(), user=caller)
+    body = problem(invoke(api, "os.create_task", {"title": "x"}), 400, "tenant_required")
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("tenant", "required")]
+
+
+def test_a_keyed_replay_for_another_caller_shows_the_result_not_their_receipt(seeded, api, caller):
+    acme = TenantFactory()
+    MembershipFactory(tenant=acme, user=caller)
+    colleague = invoker_with_perm()
+    MembershipFactory(tenant=acme, user=colleague)
+    first = invoke(api, input={"phone": "+15550310", "name": "Ann"}).json()
+    replay = invoke(token_client(colleague), input={"phone": "+15550310", "name": "Other"}, call_id="c-9")
+    assert replay.status_code == 200 and replay["Idempotent-Replayed"] == "true"
+    body = replay.json()
+    assert body["replayed"] is True and body["result"] == first["result"]
+    assert body["receipt"] == {
+        "uid": first["receipt"]["uid"],
+        "tool": "leads.create",
+        "status": "succeeded",
+    }
+    own = invoke(api, input={"phone": "+15550310"}, call_id="c-10").json()
+    assert own["replayed"] is True and own["receipt"]["input"] == {"phone": "+15550310", "name": "Ann"}
+
+
+@pytest.mark.parametrize(
+    ("name", "input", "field"),
+    [
+        (
+            "media.register_asset",
+            {"file_ref": "s3://m/huge.png", "media_type": "image/png", "size_bytes": 2**63},
+            "input.size_bytes",
+        ),
+        ("os.create_task", {"title": "x", "due_at": "9999-12-31T23:59:59-23:59"}, "input.due_at"),
+    ],
+)
+def test_input_a_handler_refuses_is_a_400_naming_the_input_field(seeded, api, name, input, field):
+    body = problem(invoke(api, name, input), 400, "validation_error")
+    assert [e["field"] for e in body["errors"]] == [field]
+    assert "receipt" in body

@@ -1,11 +1,15 @@
 """Across processes, through the database only: real threads, each with its own PostgreSQL connection."""
 
 from collections import Counter
+from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
 
+from policies.models import UsageEvent
 from registries.models import Lead, Task, ToolReceipt
 from registries.services.gateway import tool_invoke
+from tests.policies.factories import BudgetPolicyFactory
 from tests.registries.gateway_kit import (
     PROBE_PACKAGES,
     invoker_with_perm,
@@ -13,6 +17,7 @@ from tests.registries.gateway_kit import (
     probe_tool,
     run_in_threads,
 )
+from tests.workbench.factories import MembershipFactory, TenantFactory
 from workbench.api.errors import Problem
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -99,3 +104,34 @@ def test_concurrent_keyed_calls_with_different_keys_do_not_block_each_other(on_p
     )
     assert Counter(outcome_kind(result) for result in results) == {"executed": 8}
     assert Lead.objects.count() == 8
+
+
+@pytest.mark.parametrize("budget_for", ["tenant", "every tenant"])
+def test_concurrent_calls_never_overrun_a_budget(on_postgres, settings, budget_for):
+    """Limit = 3 x cost, 10 callers at once: the budget rows are locked at claim time, so exactly three
+    run and the usage adds up to the limit, not a cent more."""
+    settings.WORKBENCH_TOOL_HANDLER_PACKAGES = PROBE_PACKAGES
+    probe_tool(mode="none", cost=Decimal("0.25"))
+    tenant = TenantFactory()
+    BudgetPolicyFactory(
+        budget_id="three-calls",
+        tenant=tenant if budget_for == "tenant" else None,
+        limit=Decimal("0.75"),
+        period="day",
+    )
+    users = [invoker_with_perm() for _ in range(10)]
+    for user in users:
+        MembershipFactory(tenant=tenant, user=user)
+
+    def call(index):
+        # `hold` keeps the winners running while the others arrive: a check-only budget overshoots here.
+        return tool_invoke(
+            tool_name="probe.touch", call_id=f"call-{index}", input={"hold": 0.2}, user=users[index]
+        )
+
+    results = run_in_threads(10, call)
+    kinds = Counter(outcome_kind(result) for result in results)
+    assert kinds == {"executed": 3, "429 budget_exhausted": 7}, kinds
+    assert Task.objects.count() == ToolReceipt.objects.count() == 3
+    assert UsageEvent.objects.count() == 3
+    assert UsageEvent.objects.aggregate(total=Sum("cost"))["total"] == Decimal("0.75")

@@ -24,6 +24,7 @@ from registries.services.gateway.idempotency import claim_call, digest, slots_fo
 from registries.services.gateway.invoke import ToolContext
 from tests.registries.factories import LeadFactory, ToolReceiptFactory
 from tests.registries.gateway_kit import PROBE_PACKAGES, invoker_with_perm, load_seed_registry, probe_tool
+from tests.workbench.factories import MembershipFactory, TenantFactory
 from workbench.api.errors import Problem
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +66,28 @@ def test_none_always_executes_and_always_leaves_a_new_receipt(probes, caller):
     assert (first.replayed, second.replayed) == (False, False)
     assert first.receipt != second.receipt
     assert counts() == (2, 2, 2)
+
+
+def test_none_reusing_a_call_id_with_another_input_is_422_with_the_same_input_it_runs_again(probes, caller):
+    probe_tool(mode="none")
+    invoke(caller, call_id="same", input={"title": "one"})
+    again = invoke(caller, call_id="same", input={"title": "one"})
+    assert again.replayed is False and again.receipt.call_slot is None  # the first call holds the slot
+    problem = refused(caller, call_id="same", input={"title": "two"})
+    assert (problem.status_code, problem.problem_code) == (422, "idempotency_mismatch")
+    assert problem.extra["receipt"] == str(ToolReceipt.objects.order_by("pk").first().uid)
+    assert invoke(invoker_with_perm(), call_id="same", input={"title": "two"}).replayed is False
+    assert counts() == (3, 3, 3)
+
+
+def test_none_a_failed_call_frees_its_call_id(probes, caller):
+    probe_tool("probe.refuse", mode="none")
+    with pytest.raises(Problem):
+        invoke(caller, "probe.refuse", input={"title": "one"})
+    assert ToolReceipt.objects.get().call_slot is None
+    with pytest.raises(Problem) as error:
+        invoke(caller, "probe.refuse", input={"title": "two"})
+    assert error.value.problem_code == "already_exists"  # ran, not 422
 
 
 # -- safe-retry ---------------------------------------------------------------------------------------
@@ -185,12 +208,78 @@ def test_a_failed_call_frees_its_key_for_a_retry(caller):
     assert Lead.objects.count() == 1
 
 
+# -- tenants and callers -------------------------------------------------------------------------------
+
+
+def member_of(tenant):
+    user = invoker_with_perm()
+    MembershipFactory(tenant=tenant, user=user)
+    return user
+
+
+def test_keyed_slots_belong_to_the_tenant(probes):
+    probe_tool(mode="keyed", key_field="key")
+    acme, globex = TenantFactory(), TenantFactory()
+    ann, bob, gil = member_of(acme), member_of(acme), member_of(globex)
+    first = invoke(ann, call_id="a", input={"key": "k", "title": "acme's"})
+    # Same tenant, another caller: exactly one effect, the first result.
+    same_tenant = invoke(bob, call_id="b", input={"key": "k", "title": "bob's"})
+    assert same_tenant.replayed and same_tenant.receipt == first.receipt
+    # Another tenant: its own call, never acme's receipt (caller, tenant, input).
+    other_tenant = invoke(gil, call_id="a", input={"key": "k", "title": "globex's"})
+    assert other_tenant.replayed is False and other_tenant.receipt.tenant == globex
+    assert sorted(Task.objects.values_list("title", flat=True)) == ["acme's", "globex's"]
+    # Tenant-less callers share the tenant-less scope.
+    loner, other_loner = invoker_with_perm(), invoker_with_perm()
+    alone = invoke(loner, call_id="x", input={"key": "k", "title": "nobody's"})
+    assert alone.replayed is False and alone.receipt.tenant is None
+    assert invoke(other_loner, call_id="y", input={"key": "k"}).receipt == alone.receipt
+    assert Task.objects.count() == 3
+
+
+def test_a_call_id_names_one_call_per_tenant(probes):
+    probe_tool(mode="safe-retry")
+    acme, globex = TenantFactory(), TenantFactory()
+    caller = member_of(acme)
+    MembershipFactory(tenant=globex, user=caller)
+    for_acme = invoke(caller, call_id="1", tenant=acme)
+    for_globex = invoke(caller, call_id="1", tenant=globex)
+    assert for_globex.replayed is False and for_globex.receipt.tenant == globex
+    assert invoke(caller, call_id="1", tenant=acme).receipt == for_acme.receipt
+
+
+def test_a_keyed_replay_for_another_caller_is_marked_foreign(probes):
+    probe_tool(mode="keyed", key_field="key")
+    acme = TenantFactory()
+    ann, bob = member_of(acme), member_of(acme)
+    first = invoke(ann, call_id="a", input={"key": "k"})
+    assert first.foreign is False
+    assert invoke(ann, call_id="a2", input={"key": "k"}).foreign is False  # own call: the whole receipt
+    replay = invoke(bob, call_id="b", input={"key": "k"})
+    assert replay.replayed and replay.foreign and replay.result == first.result
+
+
+def test_a_lead_of_another_tenant_is_not_replayed_across_tenants(caller):
+    """Domain rows have no tenant yet and phone is unique: the second tenant's call runs and is refused
+    by the handler (409), with its own receipt, instead of receiving the first tenant's lead."""
+    load_seed_registry()
+    acme, globex = TenantFactory(), TenantFactory()
+    tool_invoke(tool_name="leads.create", call_id="a", input={"phone": "+15550160"}, user=member_of(acme))
+    with pytest.raises(Problem) as error:
+        tool_invoke(
+            tool_name="leads.create", call_id="a", input={"phone": "+15550160"}, user=member_of(globex)
+        )
+    assert (error.value.status_code, error.value.problem_code) == (409, "already_exists")
+    assert Lead.objects.count() == 1
+    assert ToolReceipt.objects.filter(tenant=globex, status="failed").count() == 1
+
+
 # -- running, stale, taken over -----------------------------------------------------------------------
 
 
 def claim(tool, user, *, call_id="call-1", input=None, key=None):
     input = {"title": "t"} if input is None else input
-    slots = slots_for(tool, user=user, call_id=call_id, input=input, idempotency_key=key)
+    slots = slots_for(tool, user=user, tenant=None, call_id=call_id, input=input, idempotency_key=key)
     return claim_call(
         tool=tool,
         slots=slots,

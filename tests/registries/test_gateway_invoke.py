@@ -217,12 +217,12 @@ def test_expired_revoked_or_foreign_grants_do_not_count(caller, armed_tool):
     firearm_grant_revoke(grant=revoked, revoked_by=caller, reason="left the team")
     FirearmGrantFactory(firearm=FirearmFactory(), user=caller)
     FirearmGrantFactory(firearm=armed_tool, user=UserFactory())
-    other_tenant = TenantFactory()
+    other_tenant, calling_for = TenantFactory(), TenantFactory()
     MembershipFactory(tenant=other_tenant, user=caller)
-    MembershipFactory(tenant=TenantFactory(), user=caller)
+    MembershipFactory(tenant=calling_for, user=caller)
     # A grant to one of the caller's tenants counts only for calls made for that tenant.
     FirearmGrantFactory(firearm=armed_tool, principal_type="tenant", user=None, tenant=other_tenant)
-    assert refusal(caller).problem_code == "firearm_required"
+    assert refusal(caller, tenant=calling_for).problem_code == "firearm_required"
 
 
 def test_calling_for_a_tenant_you_do_not_belong_to_is_refused(probes, caller):
@@ -426,3 +426,112 @@ def test_every_real_seed_tool_runs_and_matches_its_output_schema(caller, name, i
     outcome = tool_invoke(tool_name=name, call_id=f"seed-{name}", input=input, user=caller)
     assert outcome.receipt.status == "succeeded" and key in outcome.result
     assert outcome.receipt.output_errors == []
+
+
+# -- the caller's tenant -----------------------------------------------------------------------------------
+
+
+def test_a_member_of_several_tenants_must_name_the_tenant(probes, caller):
+    """Otherwise only tenant-less budgets would apply: a tenant's budget could be dodged."""
+    probe_tool(cost=Decimal("1"))
+    acme, globex = TenantFactory(), TenantFactory()
+    MembershipFactory(tenant=acme, user=caller)
+    MembershipFactory(tenant=globex, user=caller)
+    BudgetPolicyFactory(tenant=acme, limit=Decimal("0"))
+    problem = refusal(caller)
+    assert (problem.status_code, problem.problem_code) == (400, "tenant_required")
+    assert [(e["field"], e["code"]) for e in problem.errors] == [("tenant", "required")]
+    assert refusal(caller, tenant=acme).problem_code == "budget_exhausted"
+    assert invoke(caller, tenant=globex).receipt.tenant == globex
+    assert (Task.objects.count(), ToolReceipt.objects.count()) == (1, 1)
+
+
+def test_a_caller_of_no_tenant_calls_tenant_less(probes, caller):
+    probe_tool()
+    assert invoke(caller).receipt.tenant is None
+
+
+# -- the budget is charged when the call is claimed -------------------------------------------------------
+
+
+def test_the_cost_is_charged_when_the_call_is_claimed_so_the_next_caller_counts_it(probes, caller):
+    """A call still running has already spent its cost: a second call cannot squeeze in beside it."""
+    from registries.services.gateway.idempotency import claim_call, digest, slots_for
+
+    tool = probe_tool(cost=Decimal("2"))
+    BudgetPolicyFactory(budget_id="small", limit=Decimal("3"), period="day")
+    slots = slots_for(tool, user=caller, tenant=None, call_id="first", input={}, idempotency_key=None)
+    running = claim_call(
+        tool=tool,
+        slots=slots,
+        call_id="first",
+        input={},
+        input_hash=digest({}),
+        user=caller,
+        tenant=None,
+        idempotency_key=None,
+    ).receipt
+    assert running.status == "running"
+    event = UsageEvent.objects.get()
+    assert (event.call_id, event.cost, event.user) == ("first", Decimal("2"), caller)
+    problem = refusal(caller, call_id="second")  # 2 charged + 2 > 3, though the first has not finished
+    assert (problem.status_code, problem.problem_code, problem.extra["budget"]) == (
+        429,
+        "budget_exhausted",
+        "small",
+    )
+    assert UsageEvent.objects.count() == 1 and ToolReceipt.objects.count() == 1
+
+
+def test_the_charge_under_lock_refuses_what_the_early_check_let_through(probes, caller, monkeypatch):
+    """The early read is only a shortcut: the locked re-check at claim time decides."""
+    from policies import selectors
+
+    probe_tool(cost=Decimal("1"))
+    BudgetPolicyFactory(budget_id="spent", limit=Decimal("1"))
+    UsageEventFactory(cost=Decimal("1"), action_name="probe.touch")
+    monkeypatch.setattr(selectors, "exhausted_budget", lambda **kwargs: None)
+    problem = refusal(caller)
+    assert (problem.status_code, problem.problem_code) == (429, "budget_exhausted")
+    assert (Task.objects.count(), ToolReceipt.objects.count(), UsageEvent.objects.count()) == (0, 0, 1)
+
+
+# -- handler-side refusals of the caller's input -------------------------------------------------------------
+
+
+def test_handler_side_validation_errors_name_the_input_field(caller):
+    load_seed_registry()
+    problem = refusal(
+        caller,
+        "media.register_asset",
+        input={"file_ref": "s3://m/huge.png", "media_type": "image/png", "size_bytes": 2**63},
+    )
+    assert (problem.status_code, problem.problem_code) == (400, "validation_error")
+    assert [(e["field"], e["code"]) for e in problem.errors] == [("input.size_bytes", "max_value")]
+    receipt = ToolReceipt.objects.get()
+    assert (receipt.status, receipt.error["code"], problem.extra["receipt"]) == (
+        "failed",
+        "validation_error",
+        str(receipt.uid),
+    )
+
+
+@pytest.mark.parametrize(
+    ("due_at", "code"),
+    [
+        ("9999-12-31T23:59:59-23:59", "out_of_range"),  # year 10000 in UTC
+        ("0001-01-01T00:00:00+23:59", "out_of_range"),  # year 0 in UTC
+        ("9999-12-31t23:59:59z", None),  # the last representable second, lower-case as RFC 3339 allows
+    ],
+)
+def test_date_times_no_datetime_can_hold_are_the_callers_400(caller, due_at, code):
+    load_seed_registry()
+    input = {"title": "Far away", "due_at": due_at}
+    if code is None:
+        outcome = invoke(caller, "os.create_task", input=input)
+        assert outcome.result["due_at"] == "9999-12-31T23:59:59Z"
+        return
+    problem = refusal(caller, "os.create_task", input=input)
+    assert (problem.status_code, problem.problem_code) == (400, "validation_error")
+    assert [(e["field"], e["code"]) for e in problem.errors] == [("input.due_at", code)]
+    assert Task.objects.count() == 0

@@ -5,7 +5,13 @@ import pytest
 from registries.models import ToolDefinition
 from tests.registries.factories import ToolReceiptFactory, ensure_seed_permissions
 from tests.registries.gateway_kit import load_seed_registry, seed_document
-from tests.workbench.factories import UserFactory, token_client
+from tests.workbench.factories import (
+    MembershipFactory,
+    SuperuserFactory,
+    TenantFactory,
+    UserFactory,
+    token_client,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -98,10 +104,11 @@ def test_writing_needs_the_model_permissions():
 
 
 def test_receipts_are_read_only_and_filterable():
-    client = token_client(UserFactory(perms=["registries.view_toolreceipt"]))
-    ToolReceiptFactory(tool_name="leads.create", call_id="a")
-    ToolReceiptFactory(tool_name="leads.create", call_id="b", status="failed", result=None)
-    other = ToolReceiptFactory(tool_name="os.create_task", call_id="c")
+    reader = UserFactory(perms=["registries.view_toolreceipt"])
+    client = token_client(reader)
+    ToolReceiptFactory(tool_name="leads.create", call_id="a", user=reader)
+    ToolReceiptFactory(tool_name="leads.create", call_id="b", status="failed", result=None, user=reader)
+    other = ToolReceiptFactory(tool_name="os.create_task", call_id="c", user=reader)
 
     def calls(query):
         return sorted(r["call_id"] for r in client.get(f"/api/v1/receipts/{query}").json()["results"])
@@ -113,6 +120,34 @@ def test_receipts_are_read_only_and_filterable():
     assert client.get(f"/api/v1/receipts/{other.uid}/").json()["tool"] == "os.create_task"
     assert client.post("/api/v1/receipts/", {}, format="json").status_code == 405
     assert token_client(UserFactory()).get("/api/v1/receipts/").status_code == 403
+
+
+def test_receipts_show_your_own_calls_and_your_tenants_calls_only():
+    perm = ["registries.view_toolreceipt"]
+    acme = TenantFactory(slug="acme")
+    member, outsider, loner = UserFactory(perms=perm), UserFactory(perms=perm), UserFactory(perms=perm)
+    MembershipFactory(tenant=acme, user=member)
+    MembershipFactory(tenant=TenantFactory(), user=outsider)
+    for_acme = ToolReceiptFactory(call_id="acme", tenant=acme, user=UserFactory(), input={"phone": "+1555"})
+    by_outsider = ToolReceiptFactory(call_id="outsider", user=outsider)
+    by_loner = ToolReceiptFactory(call_id="loner", user=loner)
+
+    def visible(user):
+        client = token_client(user)
+        listed = sorted(r["call_id"] for r in client.get("/api/v1/receipts/").json()["results"])
+        readable = sorted(
+            receipt.call_id
+            for receipt in (for_acme, by_outsider, by_loner)
+            if client.get(f"/api/v1/receipts/{receipt.uid}/").status_code == 200
+        )
+        assert listed == readable
+        return listed
+
+    assert visible(member) == ["acme"]
+    assert visible(outsider) == ["outsider"]
+    assert visible(loner) == ["loner"]
+    assert visible(SuperuserFactory()) == ["acme", "loner", "outsider"]
+    assert token_client(outsider).get(f"/api/v1/receipts/{for_acme.uid}/").status_code == 404
 
 
 def test_openapi_documents_the_gateway(admin_client):

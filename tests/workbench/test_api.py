@@ -26,7 +26,13 @@ from tests.registries.factories import (
     RoutingConfigFactory,
     ScopeFactory,
 )
-from tests.workbench.factories import SuperuserFactory, TenantFactory, UserFactory, token_client
+from tests.workbench.factories import (
+    MembershipFactory,
+    SuperuserFactory,
+    TenantFactory,
+    UserFactory,
+    token_client,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,8 +52,19 @@ def _budget():
     BudgetPolicyFactory(tenant=TenantFactory(), connector=ConnectorFactory())
 
 
+# Usage events are read by their callers and their tenants' members: listers belong to this tenant.
+LISTED_TENANT = "listed"
+
+
 def _usage_event():
-    UsageEventFactory(tenant=TenantFactory(), user=UserFactory(), connector=ConnectorFactory())
+    tenant = TenantFactory(slug=LISTED_TENANT)
+    UsageEventFactory(tenant=tenant, user=UserFactory(), connector=ConnectorFactory())
+
+
+def _lister(perm):
+    user = UserFactory(perms=[perm])
+    MembershipFactory(tenant=TenantFactory(slug=LISTED_TENANT), user=user)
+    return user
 
 
 # list endpoint -> (view permission, makes one row of it)
@@ -101,7 +118,7 @@ def test_without_view_permission_is_403_problem(endpoint):
 def test_view_permission_lists_rows(endpoint):
     perm, make = ENDPOINTS[endpoint]
     make()
-    response = token_client(UserFactory(perms=[perm])).get(f"/api/v1/{endpoint}/")
+    response = token_client(_lister(perm)).get(f"/api/v1/{endpoint}/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.json()["count"] >= 1
@@ -130,7 +147,7 @@ def _list_queries(client, url):
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_list_query_count_is_the_same_for_1_and_50_rows(endpoint):
     perm, make = ENDPOINTS[endpoint]
-    client = token_client(UserFactory(perms=[perm]))
+    client = token_client(_lister(perm))
     url = f"/api/v1/{endpoint}/"
     make()
     client.get(url)  # warm up

@@ -7,9 +7,13 @@ Timeout enforcement, without threads, signals or process-wide state:
 - after the handler returns, a wall-clock check: a run past timeout_ms is rolled back like any error.
 Either way an overrun commits nothing: the receipt says `timeout`, the caller gets a 504. Pure-Python
 work inside a handler is not interrupted mid-way (that would need killing threads); it is only never
-committed. The success path commits the handler's rows, the finished receipt and the usage event in
-one transaction, and only if the receipt is still `running` (a call taken over after its deadline
-cannot commit late).
+committed. The success path commits the handler's rows and the finished receipt in one transaction,
+and only if the receipt is still `running` (a call taken over after its deadline cannot commit late).
+The usage event was recorded when the call was claimed (see idempotency) and stays: a failed or timed-out
+call ran, so it costs.
+
+A handler's ValidationError (a model's full_clean) is the caller's input at fault: 400 with each field
+as `input.<field>`, like the input-schema errors (handlers name their rows' fields after the input's).
 """
 
 import json
@@ -17,11 +21,10 @@ import logging
 import time
 from contextlib import contextmanager
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from policies.models import UsageEvent
 from registries.models import ToolReceipt
 from registries.schemas import dialect_for
 from workbench.api.errors import Problem
@@ -96,21 +99,16 @@ def extract_receipt_fields(tool, result):
     return values
 
 
-def _record_usage(tool, receipt, finished_at):
-    event = UsageEvent(
-        occurred_at=finished_at,
-        tenant=receipt.tenant,
-        user=receipt.user,
-        connector_id=tool.connector_id,
-        action_name=tool.name,
-        call_id=receipt.call_id,
-        cost=tool.cost,
-        unit=tool.cost_unit,
-    )
-    # Fields only: the constraints are the database's to enforce, without a query each on the hot path.
-    event.full_clean(validate_unique=False, validate_constraints=False)
-    event.save()
-    return event
+def input_field_errors(error):
+    """A handler's ValidationError as the gateway's field entries: `input.<field>`, `input` for the rest."""
+    entries = []
+    fields = error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.error_list}
+    for name, errors in fields.items():
+        field = "input" if name == NON_FIELD_ERRORS else f"input.{name}"
+        for item in errors:
+            message = item.message % item.params if item.params else item.message
+            entries.append({"field": field, "code": item.code or "invalid", "message": str(message)})
+    return entries
 
 
 def _finish(tool, receipt, *, status, started, **values):
@@ -126,7 +124,6 @@ def _finish(tool, receipt, *, status, started, **values):
         return False
     for name, value in values.items():
         setattr(receipt, name, value)
-    _record_usage(tool, receipt, finished_at)
     return True
 
 
@@ -182,10 +179,12 @@ def run_claimed_call(*, tool, receipt, handler, input, context):
             error.status, error.code, error.detail, errors=error.errors, receipt=str(receipt.uid)
         ) from error
     except ValidationError as error:
-        _fail(
-            tool, receipt, started, ToolReceipt.Status.FAILED, "validation_error", "; ".join(error.messages)
-        )
-        raise
+        errors = input_field_errors(error)
+        fields = ", ".join(sorted({entry["field"] for entry in errors}))
+        detail = f"{tool.name} refused the input: invalid {fields}."
+        messages = "; ".join(error.messages)
+        _fail(tool, receipt, started, ToolReceipt.Status.FAILED, "validation_error", messages)
+        raise Problem(400, "validation_error", detail, errors=errors, receipt=str(receipt.uid)) from error
     except DatabaseError as error:
         if _is_overrun(error, deadline):
             detail = f"{tool.name} ran past its timeout of {tool.timeout_ms} ms; the database stopped it."

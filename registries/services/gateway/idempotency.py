@@ -1,15 +1,23 @@
-"""Who may run a call: idempotency slots on the receipt, agreed through the database.
+"""Who may run a call: idempotency slots on the receipt, agreed through the database, and the call's
+cost charged in the same transaction.
 
-A call that must not run twice claims slots by inserting its receipt (state `running`) in its own
-committed transaction. `call_slot` and `key_slot` are unique per tool, so of any number of processes
-claiming the same slot exactly one insert wins; the others see that receipt and get a 409 (still
-running), a replay (succeeded, same input) or a 422 (same call_id / Idempotency-Key, other input).
-Failed, timed-out and abandoned calls empty their slots so the call can be retried.
+A call claims slots by inserting its receipt (state `running`) in its own committed transaction.
+`call_slot` and `key_slot` are unique per tool, so of any number of processes claiming the same slot
+exactly one insert wins; the others see that receipt and get a 409 (still running), a replay
+(succeeded, same input) or a 422 (same call_id / Idempotency-Key, other input). Failed, timed-out and
+abandoned calls empty their slots so the call can be retried.
 
-Slots:
-- `none`: no slot; every call runs.
+Slots, all scoped to the call's tenant (tenant-less calls share one scope):
+- `none`: call_slot = caller + call_id, held by the first call only. Every call runs; reusing the
+  call_id with another input is a 422, with the same input the call runs again (seed 002: always
+  execute).
 - `safe-retry`: call_slot = caller + call_id; key_slot = caller + Idempotency-Key (when sent).
-- `keyed`: call_slot = caller + call_id; key_slot = the key field's value (one per tool, any caller).
+- `keyed`: call_slot = caller + call_id; key_slot = the key field's value (one per tool and tenant,
+  any caller of that tenant).
+
+The same transaction that inserts the receipt charges the tool's cost (`usage_charge`: budget rows
+locked, usage re-read, a usage event recorded), so a budget holds across processes: the next claim
+waits for the lock and counts this call. A charged call keeps its charge whatever happens after.
 """
 
 import hashlib
@@ -22,8 +30,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from policies.services import BudgetExhausted, usage_charge
 from registries.models import IdempotencyMode, ToolReceipt
 from workbench.api.errors import Problem
+
+from .errors import budget_refusal
 
 # A running call whose deadline (start + timeout_ms + grace) has passed is taken to have died with its
 # process; its slot may then be taken over (its own commit is refused afterwards, see execution).
@@ -50,21 +61,27 @@ class Slots:
         return bool(self.call_slot or self.key_slot)
 
 
-def slots_for(tool, *, user, call_id, input, idempotency_key):
+NO_SLOTS = Slots()
+
+
+def slots_for(tool, *, user, tenant, call_id, input, idempotency_key):
     caller = user.pk if user is not None else None
+    scope = tenant.pk if tenant is not None else None
+    call_slot = f"c:{digest(scope, caller, call_id)}"
     if tool.idempotency_mode == IdempotencyMode.SAFE_RETRY:
         return Slots(
-            call_slot=f"c:{digest(caller, call_id)}",
-            key_slot=f"h:{digest(caller, idempotency_key)}" if idempotency_key else None,
+            call_slot=call_slot,
+            key_slot=f"h:{digest(scope, caller, idempotency_key)}" if idempotency_key else None,
         )
     if tool.idempotency_mode == IdempotencyMode.KEYED:
         value = input[tool.idempotency_key_field]
         return Slots(
-            call_slot=f"c:{digest(caller, call_id)}",
-            key_slot=f"f:{digest(tool.idempotency_key_field, value)}",
+            call_slot=call_slot,
+            key_slot=f"f:{digest(scope, tool.idempotency_key_field, value)}",
             key_value=value,
         )
-    return Slots()
+    # none: the slot only remembers which input the call_id named; later calls run without it.
+    return Slots(call_slot=call_slot)
 
 
 @dataclass(frozen=True)
@@ -99,14 +116,29 @@ def _abandon(receipt, now):
         )
 
 
+def _mismatch(tool, call_id, holder):
+    return Problem(
+        422,
+        "idempotency_mismatch",
+        f"call_id {call_id!r} was already used for {tool.name} with a different input.",
+        receipt=str(holder.uid),
+    )
+
+
 def _decide(tool, holders, *, slots, input_hash, call_id, now):
-    """A replay of an existing receipt, or a refusal; None when a stale holder was cleared (try again)."""
+    """A replay of an existing receipt, NO_SLOTS (a `none` call that runs again without a slot), or a
+    refusal; None when a stale holder was cleared (try again)."""
     running = [r for r in holders if r.status == ToolReceipt.Status.RUNNING]
     stale = [r for r in running if r.deadline_at < now]
     if stale:
         for receipt in stale:
             _abandon(receipt, now)
         return None
+    if tool.idempotency_mode == IdempotencyMode.NONE:
+        holder = holders[0]
+        if holder.input_hash != input_hash:
+            raise _mismatch(tool, call_id, holder)
+        return NO_SLOTS
     if running:
         raise Problem(
             409,
@@ -118,12 +150,7 @@ def _decide(tool, holders, *, slots, input_hash, call_id, now):
     by_call = next((r for r in holders if slots.call_slot and r.call_slot == slots.call_slot), None)
     by_key = next((r for r in holders if slots.key_slot and r.key_slot == slots.key_slot), None)
     if by_call is not None and by_call.input_hash != input_hash:
-        raise Problem(
-            422,
-            "idempotency_mismatch",
-            f"call_id {call_id!r} was already used for {tool.name} with a different input.",
-            receipt=str(by_call.uid),
-        )
+        raise _mismatch(tool, call_id, by_call)
     if (
         by_key is not None
         and tool.idempotency_mode == IdempotencyMode.SAFE_RETRY
@@ -140,28 +167,45 @@ def _decide(tool, holders, *, slots, input_hash, call_id, now):
 
 
 def claim_call(*, tool, slots, call_id, input, input_hash, user, tenant, idempotency_key):
-    """Replay an earlier result, refuse, or insert and commit this call's `running` receipt."""
+    """Replay an earlier result, refuse, or charge the call and insert its `running` receipt, committed.
+
+    Raises Problem: 409 call_in_progress, 422 idempotency_mismatch, 429 budget_exhausted.
+    """
     for _ in range(MAX_CLAIM_ATTEMPTS):
         now = timezone.now()
+        claimed = slots
         if slots.any:
             holders = _holders(tool, slots)
             if holders:
                 decision = _decide(
                     tool, holders, slots=slots, input_hash=input_hash, call_id=call_id, now=now
                 )
-                if decision is not None:
+                if decision is None:
+                    continue
+                if isinstance(decision, Claim):
                     return decision
-                continue
+                claimed = decision
         try:
             with transaction.atomic():
+                # Budget rows are locked before the slot insert, in every process: one lock order.
+                usage_charge(
+                    tenant=tenant,
+                    user=user,
+                    connector=tool.connector,
+                    action_name=tool.name,
+                    call_id=call_id,
+                    cost=tool.cost,
+                    unit=tool.cost_unit,
+                    at=now,
+                )
                 receipt = ToolReceipt.objects.create(
                     tool_name=tool.name,
                     call_id=call_id,
                     idempotency_mode=tool.idempotency_mode,
                     idempotency_key=idempotency_key or "",
                     key_value=slots.key_value,
-                    call_slot=slots.call_slot,
-                    key_slot=slots.key_slot,
+                    call_slot=claimed.call_slot,
+                    key_slot=claimed.key_slot,
                     input=input,
                     input_hash=input_hash,
                     user=user,
@@ -170,8 +214,10 @@ def claim_call(*, tool, slots, call_id, input, input_hash, user, tenant, idempot
                     started_at=now,
                     deadline_at=now + timedelta(milliseconds=tool.timeout_ms) + GRACE,
                 )
+        except BudgetExhausted as exhausted:
+            raise budget_refusal(tool, exhausted.state) from None
         except IntegrityError:
-            if not slots.any:
+            if not claimed.any:
                 raise
             continue  # another process claimed the slot first: look again
         return Claim(receipt, replayed=False)

@@ -5,13 +5,16 @@ Checks, in this order, each answered with its own problem code:
  2. handler configured (501 not_configured)
  3. call_id and input valid against input_schema, formats included (400 validation_error, one entry
     per field); a keyed tool's key field present (400)
- 4. firearm bound to the tool held by the caller (403 firearm_required)
- 5. no engaged strategy lock covering the tool, its connector or its firearm (423 strategy_locked)
- 6. no exhausted budget (429 budget_exhausted)
- 7. idempotency: replay (200, replayed), still running (409 call_in_progress), reuse with another input
-    (422 idempotency_mismatch)
- 8. the handler within timeout_ms (504 timeout), then output validation (recorded, never blocking),
-    then the receipt and a usage event.
+ 4. the caller's tenant: the one named must be theirs (403 not_a_member); naming none is allowed only
+    with at most one membership (400 tenant_required), so a tenant's budgets and grants always apply
+ 5. firearm bound to the tool held by the caller (403 firearm_required)
+ 6. no engaged strategy lock covering the tool, its connector or its firearm (423 strategy_locked)
+ 7. no exhausted budget (429 budget_exhausted), read without locks so replays are refused too
+ 8. idempotency: replay (200, replayed), still running (409 call_in_progress), reuse with another input
+    (422 idempotency_mismatch); otherwise, in one transaction, the budgets are locked and re-checked
+    (429), the cost recorded as a usage event and the `running` receipt inserted
+ 9. the handler within timeout_ms (504 timeout), then output validation (recorded, never blocking);
+    the receipt is closed. The usage event stays whatever the outcome: an executed call costs.
 """
 
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ from workbench.api.errors import Problem
 from workbench.models import Membership
 
 from .dispatch import resolve_handler
+from .errors import budget_refusal
 from .execution import run_claimed_call
 from .idempotency import claim_call, digest, slots_for
 
@@ -46,6 +50,9 @@ class ToolContext:
 class InvokeOutcome:
     receipt: ToolReceipt
     replayed: bool
+    # A keyed replay of another caller's call (same tenant): the caller gets the result and the
+    # receipt's uid and status, never that caller's input.
+    foreign: bool = False
 
     @property
     def result(self):
@@ -124,14 +131,23 @@ def input_errors(tool, input):
 
 def caller_tenant(user, tenant):
     """The tenant the call is made for: the one named (the caller must belong to it), else the caller's
-    only tenant, else none."""
+    only tenant, else none for a caller of no tenant. A member of several must name one: otherwise only
+    tenant-less budgets would apply and a tenant's budget could be dodged."""
     memberships = Membership.objects.filter(user_id=user.pk).order_by()
     if tenant is not None:
         if not memberships.filter(tenant=tenant).exists():
             raise Problem(403, "not_a_member", f"You are not a member of tenant {tenant.slug!r}.")
         return tenant
-    only = list(memberships.select_related("tenant").order_by("pk")[:2])
-    return only[0].tenant if len(only) == 1 else None
+    first_two = list(memberships.select_related("tenant").order_by("pk")[:2])
+    if len(first_two) > 1:
+        message = "You belong to several tenants: name the tenant this call is made for."
+        raise Problem(
+            400,
+            "tenant_required",
+            message,
+            errors=[_field_error("tenant", "required", message)],
+        )
+    return first_two[0].tenant if first_two else None
 
 
 def _check_policy(tool, user, tenant):
@@ -159,15 +175,7 @@ def _check_policy(tool, user, tenant):
         tenant=tenant, connector=tool.connector, cost=tool.cost, unit=tool.cost_unit
     )
     if exhausted is not None:
-        budget = exhausted.budget
-        raise Problem(
-            429,
-            "budget_exhausted",
-            f"Budget {budget.budget_id!r} is exhausted: {exhausted.used.quantize(budget.limit)} of "
-            f"{budget.limit} {budget.unit} used "
-            f"this {budget.period}; this call costs {tool.cost}.",
-            budget=budget.budget_id,
-        )
+        raise budget_refusal(tool, exhausted)
 
 
 def tool_invoke(*, tool_name, call_id, input, user, idempotency_key=None, tenant=None):
@@ -195,7 +203,9 @@ def tool_invoke(*, tool_name, call_id, input, user, idempotency_key=None, tenant
     tenant = caller_tenant(user, tenant)
     _check_policy(tool, user, tenant)
 
-    slots = slots_for(tool, user=user, call_id=call_id, input=input, idempotency_key=idempotency_key)
+    slots = slots_for(
+        tool, user=user, tenant=tenant, call_id=call_id, input=input, idempotency_key=idempotency_key
+    )
     claim = claim_call(
         tool=tool,
         slots=slots,
@@ -207,7 +217,7 @@ def tool_invoke(*, tool_name, call_id, input, user, idempotency_key=None, tenant
         idempotency_key=idempotency_key,
     )
     if claim.replayed:
-        return InvokeOutcome(claim.receipt, replayed=True)
+        return InvokeOutcome(claim.receipt, replayed=True, foreign=claim.receipt.user_id != user.pk)
     context = ToolContext(tool=tool, call_id=call_id, user=user, tenant=tenant, receipt=claim.receipt)
     receipt = run_claimed_call(
         tool=tool, receipt=claim.receipt, handler=handler.function, input=input, context=context
