@@ -80,3 +80,23 @@ def run_in_threads(count, work):
     for thread in threads:
         thread.join(timeout=120)
     return results
+
+
+def invoke(user, name="probe.touch", input=None, call_id="call-1", **kwargs):
+    """tool_invoke with the probe defaults the gateway tests share."""
+    from registries.services.gateway import tool_invoke
+
+    return tool_invoke(
+        tool_name=name, call_id=call_id, input={"title": "t"} if input is None else input, user=user, **kwargs
+    )
+
+
+def refused(user, *args, **kwargs):
+    """The Problem a refused invoke raises."""
+    import pytest
+
+    from workbench.api.errors import Problem
+
+    with pytest.raises(Problem) as error:
+        invoke(user, *args, **kwargs)
+    return error.value

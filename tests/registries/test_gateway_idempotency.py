@@ -23,33 +23,11 @@ from registries.services.gateway.execution import run_claimed_call
 from registries.services.gateway.idempotency import claim_call, digest, slots_for
 from registries.services.gateway.invoke import ToolContext
 from tests.registries.factories import LeadFactory, ToolReceiptFactory
-from tests.registries.gateway_kit import PROBE_PACKAGES, invoker_with_perm, load_seed_registry, probe_tool
+from tests.registries.gateway_kit import invoke, invoker_with_perm, load_seed_registry, probe_tool, refused
 from tests.workbench.factories import MembershipFactory, TenantFactory
 from workbench.api.errors import Problem
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def probes(settings):
-    settings.WORKBENCH_TOOL_HANDLER_PACKAGES = PROBE_PACKAGES
-
-
-@pytest.fixture
-def caller():
-    return invoker_with_perm()
-
-
-def invoke(user, name="probe.touch", input=None, call_id="call-1", **kwargs):
-    return tool_invoke(
-        tool_name=name, call_id=call_id, input={"title": "t"} if input is None else input, user=user, **kwargs
-    )
-
-
-def refused(user, *args, **kwargs):
-    with pytest.raises(Problem) as error:
-        invoke(user, *args, **kwargs)
-    return error.value
 
 
 def counts():

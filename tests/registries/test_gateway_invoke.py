@@ -25,33 +25,10 @@ from tests.policies.factories import (
     UsageEventFactory,
 )
 from tests.registries.factories import ConnectorFactory
-from tests.registries.gateway_kit import PROBE_PACKAGES, invoker_with_perm, load_seed_registry, probe_tool
+from tests.registries.gateway_kit import PROBE_PACKAGES, invoke, load_seed_registry, probe_tool, refused
 from tests.workbench.factories import GroupFactory, MembershipFactory, TenantFactory, UserFactory
-from workbench.api.errors import Problem
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def probes(settings):
-    settings.WORKBENCH_TOOL_HANDLER_PACKAGES = PROBE_PACKAGES
-
-
-@pytest.fixture
-def caller():
-    return invoker_with_perm()
-
-
-def invoke(user, name="probe.touch", input=None, call_id="call-1", **kwargs):
-    return tool_invoke(
-        tool_name=name, call_id=call_id, input={"title": "t"} if input is None else input, user=user, **kwargs
-    )
-
-
-def refusal(user, *args, **kwargs):
-    with pytest.raises(Problem) as error:
-        invoke(user, *args, **kwargs)
-    return error.value
 
 
 # -- order of checks --------------------------------------------------------------------------------
@@ -68,7 +45,7 @@ def test_checks_run_in_the_documented_order(settings, caller):
     budget = BudgetPolicyFactory(limit=Decimal("0"))
     bad_input = {"title": "t", "when": "tomorrow"}
 
-    assert refusal(caller, "probe.unknown").problem_code == "tool_not_found"
+    assert refused(caller, "probe.unknown").problem_code == "tool_not_found"
     steps = []
     for fix in [
         lambda: tool.__class__.objects.filter(pk=tool.pk).update(enabled=True),
@@ -80,7 +57,7 @@ def test_checks_run_in_the_documented_order(settings, caller):
         lambda: strategy_lock_release(lock=lock, user=caller, reason="thaw"),
         lambda: budget.__class__.objects.filter(pk=budget.pk).update(active=False),
     ]:
-        problem = refusal(caller, input=bad_input)
+        problem = refused(caller, input=bad_input)
         steps.append((problem.status_code, problem.problem_code))
         fix()
     assert steps == [
@@ -99,7 +76,7 @@ def test_policy_is_checked_before_a_replay(probes, caller):
     first = invoke(caller)
     lock = StrategyLockFactory(actions=["probe.touch"])
     strategy_lock_engage(lock=lock, user=caller, reason="incident")
-    assert refusal(caller).problem_code == "strategy_locked"
+    assert refused(caller).problem_code == "strategy_locked"
     strategy_lock_release(lock=lock, user=caller, reason="over")
     assert invoke(caller).receipt == first.receipt
 
@@ -107,7 +84,7 @@ def test_policy_is_checked_before_a_replay(probes, caller):
 def test_nothing_runs_when_a_check_refuses(probes, caller):
     probe_tool()
     FirearmBindingFactory(action_name="probe.touch")
-    refusal(caller)
+    refused(caller)
     assert (Task.objects.count(), ToolReceipt.objects.count(), UsageEvent.objects.count()) == (0, 0, 0)
 
 
@@ -116,7 +93,7 @@ def test_nothing_runs_when_a_check_refuses(probes, caller):
 
 def test_not_configured_names_where_the_handler_is_expected(caller):
     load_seed_registry()
-    problem = refusal(caller, "messages.send_sms", input={"to": "+15550100", "body": "hi"})
+    problem = refused(caller, "messages.send_sms", input={"to": "+15550100", "body": "hi"})
     assert (problem.status_code, problem.problem_code) == (501, "not_configured")
     assert problem.extra["handler"] == "registries.handlers.messages.send_sms"
 
@@ -134,7 +111,7 @@ def test_input_errors_come_one_per_field_with_formats_checked(probes, caller):
             },
         }
     )
-    problem = refusal(caller, input={"count": "two", "email": "nobody"})
+    problem = refused(caller, input={"count": "two", "email": "nobody"})
     assert problem.status_code == 400
     assert {(e["field"], e["code"]) for e in problem.errors} == {
         ("input.title", "required"),
@@ -143,7 +120,7 @@ def test_input_errors_come_one_per_field_with_formats_checked(probes, caller):
         ("input.email", "format"),
     }
     for bad in ["tomorrow", "2030-13-01T09:00:00Z", "2030-01-01 09:00"]:
-        problem = refusal(caller, input={"title": "t", "due": bad})
+        problem = refused(caller, input={"title": "t", "due": bad})
         assert [(e["field"], e["code"]) for e in problem.errors] == [("input.due", "format")], bad
     assert (
         invoke(caller, input={"title": "t", "due": "2030-01-01T09:00:00+02:00"}).receipt.status == "succeeded"
@@ -161,7 +138,7 @@ def test_input_errors_come_one_per_field_with_formats_checked(probes, caller):
 )
 def test_call_id_and_input_shape_are_checked(probes, caller, call_id, input, field):
     probe_tool()
-    problem = refusal(caller, call_id=call_id, input=input)
+    problem = refused(caller, call_id=call_id, input=input)
     assert problem.status_code == 400 and problem.errors[0]["field"] == field
 
 
@@ -169,7 +146,7 @@ def test_keyed_tool_needs_its_key_field_even_if_the_schema_does_not_require_it(p
     tool = probe_tool(mode="keyed", key_field="key")
     tool.input_schema["required"] = []
     tool.save()
-    problem = refusal(caller, input={"title": "no key"})
+    problem = refused(caller, input={"title": "no key"})
     assert (problem.status_code, problem.errors[0]["field"]) == (400, "input.key")
 
 
@@ -177,7 +154,7 @@ def test_anonymous_callers_are_refused(probes):
     from django.contrib.auth.models import AnonymousUser
 
     probe_tool()
-    assert refusal(AnonymousUser()).status_code == 401
+    assert refused(AnonymousUser()).status_code == 401
 
 
 # -- firearms -----------------------------------------------------------------------------------------
@@ -190,7 +167,7 @@ def armed_tool(probes):
 
 
 def test_firearm_refusal_names_the_firearm(caller, armed_tool):
-    problem = refusal(caller)
+    problem = refused(caller)
     assert (problem.status_code, problem.problem_code) == (403, "firearm_required")
     assert problem.extra["firearm"] == armed_tool.firearm_id
     assert armed_tool.firearm_id in str(problem.detail)
@@ -222,12 +199,12 @@ def test_expired_revoked_or_foreign_grants_do_not_count(caller, armed_tool):
     MembershipFactory(tenant=calling_for, user=caller)
     # A grant to one of the caller's tenants counts only for calls made for that tenant.
     FirearmGrantFactory(firearm=armed_tool, principal_type="tenant", user=None, tenant=other_tenant)
-    assert refusal(caller, tenant=calling_for).problem_code == "firearm_required"
+    assert refused(caller, tenant=calling_for).problem_code == "firearm_required"
 
 
 def test_calling_for_a_tenant_you_do_not_belong_to_is_refused(probes, caller):
     probe_tool()
-    problem = refusal(caller, tenant=TenantFactory())
+    problem = refused(caller, tenant=TenantFactory())
     assert (problem.status_code, problem.problem_code) == (403, "not_a_member")
 
 
@@ -247,7 +224,7 @@ def test_an_engaged_lock_covering_the_tool_its_firearm_or_connector_refuses(prob
         lock.connectors.add(connector)
     assert invoke(caller, call_id="before").receipt.status == "succeeded"  # not engaged yet
     strategy_lock_engage(lock=lock, user=caller, reason="quarter close")
-    problem = refusal(caller)
+    problem = refused(caller)
     assert (problem.status_code, problem.problem_code, problem.extra["lock"]) == (
         423,
         "strategy_locked",
@@ -273,7 +250,7 @@ def test_cost_is_counted_and_an_exhausted_budget_refuses(probes, caller):
     invoke(caller, call_id="a")
     invoke(caller, call_id="b")
     assert UsageEvent.objects.filter(action_name="probe.touch", tenant=tenant).count() == 2
-    problem = refusal(caller, call_id="c")  # 0.80 used + 0.40 > 1.00
+    problem = refused(caller, call_id="c")  # 0.80 used + 0.40 > 1.00
     assert (problem.status_code, problem.problem_code, problem.extra["budget"]) == (
         429,
         "budget_exhausted",
@@ -283,7 +260,7 @@ def test_cost_is_counted_and_an_exhausted_budget_refuses(probes, caller):
 
 
 @pytest.mark.parametrize(
-    ("budget", "refused"),
+    ("budget", "exhausted"),
     [
         ({}, True),  # every tenant, every tool
         ({"active": False}, False),
@@ -294,7 +271,7 @@ def test_cost_is_counted_and_an_exhausted_budget_refuses(probes, caller):
         ({"connector": "mine"}, True),
     ],
 )
-def test_which_budgets_apply(probes, caller, budget, refused):
+def test_which_budgets_apply(probes, caller, budget, exhausted):
     tenant, connector = TenantFactory(), ConnectorFactory()
     MembershipFactory(tenant=tenant, user=caller)
     probe_tool(connector=connector)
@@ -307,8 +284,8 @@ def test_which_budgets_apply(probes, caller, budget, refused):
     }
     BudgetPolicyFactory(limit=Decimal("5"), **fields)
     UsageEventFactory(cost=Decimal("5"), tenant=tenant, connector=connector, unit="USD")
-    if refused:
-        assert refusal(caller).problem_code == "budget_exhausted"
+    if exhausted:
+        assert refused(caller).problem_code == "budget_exhausted"
     else:
         assert invoke(caller).receipt.status == "succeeded"
 
@@ -377,7 +354,7 @@ def test_output_mismatch_is_logged_and_recorded_never_blocking(probes, caller, c
 )
 def test_a_failing_handler_commits_nothing_and_its_receipt_says_failed(probes, caller, name, status, code):
     probe_tool(name)
-    problem = refusal(caller, name)
+    problem = refused(caller, name)
     assert (problem.status_code, problem.problem_code) == (status, code)
     receipt = ToolReceipt.objects.get()
     assert (receipt.status, receipt.error["code"], str(receipt.uid)) == (
@@ -438,10 +415,10 @@ def test_a_member_of_several_tenants_must_name_the_tenant(probes, caller):
     MembershipFactory(tenant=acme, user=caller)
     MembershipFactory(tenant=globex, user=caller)
     BudgetPolicyFactory(tenant=acme, limit=Decimal("0"))
-    problem = refusal(caller)
+    problem = refused(caller)
     assert (problem.status_code, problem.problem_code) == (400, "tenant_required")
     assert [(e["field"], e["code"]) for e in problem.errors] == [("tenant", "required")]
-    assert refusal(caller, tenant=acme).problem_code == "budget_exhausted"
+    assert refused(caller, tenant=acme).problem_code == "budget_exhausted"
     assert invoke(caller, tenant=globex).receipt.tenant == globex
     assert (Task.objects.count(), ToolReceipt.objects.count()) == (1, 1)
 
@@ -474,7 +451,7 @@ def test_the_cost_is_charged_when_the_call_is_claimed_so_the_next_caller_counts_
     assert running.status == "running"
     event = UsageEvent.objects.get()
     assert (event.call_id, event.cost, event.user) == ("first", Decimal("2"), caller)
-    problem = refusal(caller, call_id="second")  # 2 charged + 2 > 3, though the first has not finished
+    problem = refused(caller, call_id="second")  # 2 charged + 2 > 3, though the first has not finished
     assert (problem.status_code, problem.problem_code, problem.extra["budget"]) == (
         429,
         "budget_exhausted",
@@ -491,7 +468,7 @@ def test_the_charge_under_lock_refuses_what_the_early_check_let_through(probes, 
     BudgetPolicyFactory(budget_id="spent", limit=Decimal("1"))
     UsageEventFactory(cost=Decimal("1"), action_name="probe.touch")
     monkeypatch.setattr(selectors, "exhausted_budget", lambda **kwargs: None)
-    problem = refusal(caller)
+    problem = refused(caller)
     assert (problem.status_code, problem.problem_code) == (429, "budget_exhausted")
     assert (Task.objects.count(), ToolReceipt.objects.count(), UsageEvent.objects.count()) == (0, 0, 1)
 
@@ -501,7 +478,7 @@ def test_the_charge_under_lock_refuses_what_the_early_check_let_through(probes, 
 
 def test_handler_side_validation_errors_name_the_input_field(caller):
     load_seed_registry()
-    problem = refusal(
+    problem = refused(
         caller,
         "media.register_asset",
         input={"file_ref": "s3://m/huge.png", "media_type": "image/png", "size_bytes": 2**63},
@@ -531,7 +508,7 @@ def test_date_times_no_datetime_can_hold_are_the_callers_400(caller, due_at, cod
         outcome = invoke(caller, "os.create_task", input=input)
         assert outcome.result["due_at"] == "9999-12-31T23:59:59Z"
         return
-    problem = refusal(caller, "os.create_task", input=input)
+    problem = refused(caller, "os.create_task", input=input)
     assert (problem.status_code, problem.problem_code) == (400, "validation_error")
     assert [(e["field"], e["code"]) for e in problem.errors] == [("input.due_at", code)]
     assert Task.objects.count() == 0

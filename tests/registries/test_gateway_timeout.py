@@ -10,15 +10,10 @@ from django.db import connection
 from policies.models import UsageEvent
 from registries.models import Task, ToolDefinition, ToolReceipt
 from registries.services.gateway import tool_invoke
-from tests.registries.gateway_kit import PROBE_PACKAGES, invoker_with_perm, probe_tool
+from tests.registries.gateway_kit import invoker_with_perm, probe_tool
 from workbench.api.errors import Problem
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def probes(settings):
-    settings.WORKBENCH_TOOL_HANDLER_PACKAGES = PROBE_PACKAGES
 
 
 def timed_out(name, input, *, mode="safe-retry"):
