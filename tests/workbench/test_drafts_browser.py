@@ -48,8 +48,26 @@ def server_tools(count=120):
     return {"jsonrpc": "2.0", "id": 1, "result": {"tools": tools}}
 
 
+@pytest.fixture(scope="module")
+def server(live_server, django_db_blocker):
+    """pytest-django's session live server, stopped after this module. Its request threads may still
+    hold a PostgreSQL session (the browser's keep-alive connection), which would block dropping the
+    test database at the end of the run: end those sessions too."""
+    yield live_server
+    live_server.stop()
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
 @pytest.fixture
-def page(live_server, monkeypatch):
+def page(server, monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the ORM calls here are test setup.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -73,11 +91,11 @@ def shot(page, name, full_page=False):
     page.screenshot(path=str(ARTIFACTS / f"drafts_{name}.png"), full_page=full_page)
 
 
-def test_import_decide_validate_publish_and_see_the_connector_live(page, live_server):
+def test_import_decide_validate_publish_and_see_the_connector_live(page, server):
     FirearmFactory(firearm_id="firearm.external_write")
     admin = SuperuserFactory(username="browser-admin")
     tenant = MembershipFactory(user=admin).tenant
-    base = live_server.url
+    base = server.url
 
     page.goto(f"{base}/admin/login/")
     page.fill("#id_username", "browser-admin")
