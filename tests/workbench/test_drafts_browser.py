@@ -50,11 +50,10 @@ def server_tools(count=120):
 
 @pytest.fixture(scope="module")
 def server(live_server, django_db_blocker):
-    """pytest-django's session live server, stopped after this module. Its request threads may still
-    hold a PostgreSQL session (the browser's keep-alive connection), which would block dropping the
-    test database at the end of the run: end those sessions too."""
+    """pytest-django's session live server. Its request threads may still hold a PostgreSQL session
+    after this module (the browser's keep-alive connection), which would block dropping the test
+    database at the end of the run: end those sessions here."""
     yield live_server
-    live_server.stop()
     with django_db_blocker.unblock():
         from django.db import connection
 
