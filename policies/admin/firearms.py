@@ -21,6 +21,8 @@ from workbench.admin.kit import (
     model_perm,
     run_with_reason,
 )
+from workbench.exchange.admin import TsvImportAdmin
+from workbench.exchange.policies import FirearmGrantResource, FirearmResource
 
 
 def grant_status(grant, now=None):
@@ -91,7 +93,8 @@ class SeverityFilter(admin.SimpleListFilter):
 
 
 @admin.register(Firearm)
-class FirearmAdmin(HistoryAdmin, RowAdmin):
+class FirearmAdmin(TsvImportAdmin, HistoryAdmin, RowAdmin):
+    tsv_import = FirearmResource
     list_display = ["firearm_id", "name", "severity", "active_grants", "bindings", "created_at"]
     list_filter = ["severity"]
     search_fields = ["firearm_id", "name", "description"]
@@ -162,8 +165,11 @@ class FirearmGrantForm(forms.ModelForm):
 
 
 @admin.register(FirearmGrant)
-class FirearmGrantAdmin(HistoryAdmin, NoteAdmin, ServiceErrorsAdmin):
-    """Grants are added here and then only revoked (action); an existing grant never changes."""
+class FirearmGrantAdmin(TsvImportAdmin, HistoryAdmin, NoteAdmin, ServiceErrorsAdmin):
+    """Grants are added here (one by one, or from a TSV through firearm_grant_create) and then only
+    revoked (action); an existing grant never changes."""
+
+    tsv_import = FirearmGrantResource
 
     admin_note = (
         "A grant is never edited or deleted: revoke it with the \"Revoke selected grants\" action "

@@ -5,6 +5,8 @@ from django.db.models import Count
 
 from policies.models import KpiCorridor, KpiDefinition, KpiToolBinding
 from workbench.admin.kit import HistoryAdmin, IdentityInline, RowAdmin
+from workbench.exchange.admin import TsvImportAdmin
+from workbench.exchange.policies import KpiCorridorResource
 
 
 def band(corridor):
@@ -76,7 +78,8 @@ class KpiDefinitionAdmin(HistoryAdmin, RowAdmin):
 
 
 @admin.register(KpiCorridor)
-class KpiCorridorAdmin(HistoryAdmin, RowAdmin):
+class KpiCorridorAdmin(TsvImportAdmin, HistoryAdmin, RowAdmin):
+    tsv_import = KpiCorridorResource
     list_display = ["kpi", "kpi_name", "critical_lower", "lower", "upper", "critical_upper"]
     list_filter = ["kpi__direction"]
     list_select_related = ["kpi"]

@@ -4,6 +4,8 @@ from django.contrib import admin
 
 from registries.models import EngineRoute, RoutingConfig
 from workbench.admin.kit import RowAdmin
+from workbench.exchange.admin import TsvExportAdmin
+from workbench.exchange.coverage import CoverageResource
 
 
 @admin.register(RoutingConfig)
@@ -28,7 +30,10 @@ class WrappedFilter(admin.SimpleListFilter):
 
 
 @admin.register(EngineRoute)
-class EngineRouteAdmin(RowAdmin):
+class EngineRouteAdmin(TsvExportAdmin, RowAdmin):
+    """Engine routes and the connector wrapping each; exports the coverage report TSV."""
+
+    tsv_export = CoverageResource
     list_display = ["pattern", "connector", "description"]
     list_filter = [WrappedFilter, ("connector", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["connector"]

@@ -24,6 +24,9 @@ from workbench.admin.kit import (
     pre,
     run_with_reason,
 )
+from workbench.exchange.admin import TsvExportAdmin, TsvImportAdmin
+from workbench.exchange.connectors import ConnectorRegistryResource
+from workbench.exchange.policy_matrix import PolicyMatrixResource
 from workbench.services.rows import row_save
 
 
@@ -220,8 +223,11 @@ class HasPublishedVersionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Connector)
-class ConnectorAdmin(NoteAdmin, ReadOnlyAdmin):
-    """Read-only: published connectors change only through a draft and publish."""
+class ConnectorAdmin(TsvExportAdmin, NoteAdmin, ReadOnlyAdmin):
+    """Read-only: published connectors change only through a draft and publish. Exports the
+    connector registry TSV (latest published version of each connector)."""
+
+    tsv_export = ConnectorRegistryResource
 
     admin_note = "Read-only: a published connector changes only through a draft and publish (a new version)."
 
@@ -297,8 +303,12 @@ class LatestVersionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Scope)
-class ScopeAdmin(NoteAdmin, ReadOnlyAdmin):
-    """Read-only: scopes are written with their connector version at publish."""
+class ScopeAdmin(TsvImportAdmin, TsvExportAdmin, NoteAdmin, ReadOnlyAdmin):
+    """Read-only: scopes are written with their connector version at publish. Exports the policy
+    matrix TSV (scopes of latest versions); importing an edited matrix creates or updates drafts."""
+
+    tsv_export = PolicyMatrixResource
+    tsv_import = PolicyMatrixResource
 
     admin_note = "Read-only: scopes are published with their connector version, through a draft."
 

@@ -1,7 +1,18 @@
-"""Workbench endpoints under /api/v1/ (drafts, receipts, exports): (prefix, viewset, basename) per line."""
+"""Workbench endpoints under /api/v1/ (drafts, receipts, exports): (prefix, viewset, basename) per line.
+
+PATHS holds plain Django paths, for endpoints that are file names without a trailing slash."""
+
+from django.urls import path
 
 from workbench.api.drafts import DraftViewSet
+from workbench.api.exports import ConnectorsExportView, CoverageExportView, PolicyMatrixExportView
 
 ROUTES = [
     ("drafts", DraftViewSet, "draft"),
+]
+
+PATHS = [
+    path("exports/connectors.tsv", ConnectorsExportView.as_view(), name="export-connectors"),
+    path("exports/policy-matrix.tsv", PolicyMatrixExportView.as_view(), name="export-policy-matrix"),
+    path("exports/coverage.tsv", CoverageExportView.as_view(), name="export-coverage"),
 ]

@@ -1,0 +1,198 @@
+"""TSV exchange: the three exports at 10x `rows` (100,000 by default) and an import of `rows` firearms.
+
+Exports. Subject: GET /api/v1/exports/<kind>.tsv through the whole stack (token authentication,
+permission check, the import-export resource's streaming writer: per-cell formatting, the tab/line
+break guard, UTF-8 encoding), read to the last byte. Baseline: the same queryset's values_list (the
+same SQL, annotations included) written by a plain csv.writer into memory and encoded; no formatting.
+Coverage's subject also runs its rules and one draft lookup per chunk of routes.
+
+Import. Subject: `run_import` of a 10,000-row firearms TSV, new rows (the preview's work and the
+writes in one all-or-nothing transaction: per row full_clean, row_save and its simple-history row).
+Baseline: Firearm.objects.bulk_create of the same rows, no checks and no history. Each timed run is
+rolled back, so every run imports anew.
+
+Rows are inserted with COPY (PostgreSQL) or executemany (SQLite): bulk_create would take longer than the
+runs measured.
+"""
+
+import csv
+import io
+
+from django.db import connection, transaction
+
+from tests.bench.__main__ import best_of
+
+EXPORT_REPEAT = 3
+IMPORT_REPEAT = 2
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _rolled_back(fn):
+    def run():
+        try:
+            with transaction.atomic():
+                fn()
+                raise _Rollback
+        except _Rollback:
+            pass
+
+    return run
+
+
+def _insert(model, columns, rows):
+    """Insert `rows` (tuples in `columns` order) fast: COPY on PostgreSQL, executemany on SQLite."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+
+def _registry(count):
+    """`count` connectors (one published version with one scope, every third scope bound), a third as
+    many connectors without a version, and `count` engine routes: a third unwrapped, a third wrapping a
+    connector without a version, a third a published one."""
+    from django.utils import timezone
+
+    from policies.models import Firearm, FirearmBinding
+    from registries.models import ComponentSpec, Connector, EngineRoute, Scope
+
+    now = timezone.now()
+    firearm = Firearm.objects.create(firearm_id="firearm.bench", name="Bench")
+    metadata = '{"spec_class": "mcp_connector", "draft_id": "draft_00000000"}'
+    ids = [f"bench-{index:06d}" for index in range(count)]
+    _insert(ComponentSpec, ["spec_id", "version", "kind", "name", "description", "schema", "metadata",
+                            "version_major", "version_minor", "version_patch", "published_at",
+                            "deprecation_message"],
+            [(cid, "1.0.0", "component", cid, "", "{}", metadata, 1, 0, 0, now, "") for cid in ids])
+    specs = dict(ComponentSpec.objects.filter(spec_id__in=ids).values_list("spec_id", "pk"))
+    _insert(Connector, ["connector_id", "name", "description", "latest_spec_id", "created_at"],
+            [(cid, cid, "", specs[cid], now) for cid in ids])
+    connectors = dict(Connector.objects.values_list("connector_id", "pk"))
+    scopes = [(specs[cid], connectors[cid], "scope_read", "", "[]") for cid in ids]
+    bindings = [(f"{cid}:scope_read", firearm.pk, "", now) for cid in ids[::3]]
+    _insert(Scope, ["spec_id", "connector_id", "name", "description", "tools"], scopes)
+    _insert(FirearmBinding, ["action_name", "firearm_id", "note", "created_at"], bindings)
+    unpublished = [f"idle-{index:06d}" for index in range(count // 3)]
+    _insert(Connector, ["connector_id", "name", "description", "latest_spec_id", "created_at"],
+            [(cid, cid, "", None, now) for cid in unpublished])
+    connectors = dict(Connector.objects.values_list("connector_id", "pk"))
+    routes = []
+    for index in range(count):
+        wrapper = [None, connectors.get(f"idle-{index // 3:06d}"), connectors[ids[index]]][index % 3]
+        routes.append((f"/route-{index:06d}/*", wrapper, ""))
+    _insert(EngineRoute, ["pattern", "connector_id", "description"], routes)
+
+
+def _client():
+    from tests.workbench.factories import UserFactory, token_client
+    from workbench.exchange import EXPORTS
+
+    perms = sorted({perm for resource in EXPORTS.values() for perm in resource.export_permissions})
+    return token_client(UserFactory(username="bench-exchange", perms=perms))
+
+
+def _export_subject(client, kind):
+    def download():
+        response = client.get(f"/api/v1/exports/{kind}.tsv")
+        if response.status_code != 200:
+            raise SystemExit(f"GET {kind}.tsv answered {response.status_code}")
+        return b"".join(response.streaming_content)
+
+    return download
+
+
+def _baseline_rows(kind):
+    """The values_list each export reads (the same SQL), without what the export computes in Python."""
+    from workbench.exchange import EXPORTS
+    from workbench.selectors.coverage import _COLUMNS, routes_for_coverage
+
+    if kind == "coverage":
+        return routes_for_coverage().values_list(*_COLUMNS)
+    resource = EXPORTS[kind]()
+    if kind == "policy-matrix":
+        return resource.get_queryset().values_list("connector__connector_id", "name", "bound_firearm_id")
+    return resource.get_queryset().values_list(*[field.attribute for field in resource.export_fields()])
+
+
+def _export_baseline(kind, resource_class):
+    """csv.writer over values_list of the export's own queryset, nothing formatted."""
+
+    def write():
+        rows = _baseline_rows(kind)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+        writer.writerow(resource_class().headers())
+        writer.writerows(rows.iterator(chunk_size=2000))
+        return buffer.getvalue().encode()
+
+    return write
+
+
+def _firearms_tsv(rows):
+    lines = ["firearm_id\tname\tseverity\tdescription"]
+    lines += [f"firearm.bench_{index:06d}\tBench capability {index}\thigh\tMade up" for index in range(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def _import_subject(user, text, rows):
+    from policies.models import Firearm
+    from workbench.exchange.importing import run_import
+    from workbench.exchange.policies import FirearmResource
+
+    def imported():
+        report = run_import(FirearmResource(user=user), text, dry_run=False, file_name="bench.tsv")
+        written = Firearm.objects.filter(firearm_id__startswith="firearm.bench_").count()
+        if not report.written or written != rows:
+            raise SystemExit(f"the import did not write: {list(report.error_lines())[:3]}")
+
+    return imported
+
+
+def _import_baseline(rows):
+    from policies.models import Firearm
+
+    def inserted():
+        Firearm.objects.bulk_create(
+            [Firearm(firearm_id=f"firearm.bench_{index:06d}", name=f"Bench capability {index}",
+                     severity="high", description="Made up") for index in range(rows)],
+            batch_size=1000,
+        )
+
+    return inserted
+
+
+def run(*, rows):
+    from tests.workbench.factories import UserFactory
+    from workbench.exchange import EXPORTS
+
+    results = []
+    export_rows = rows * 10
+    with transaction.atomic():
+        _registry(export_rows)
+        client = _client()
+        for kind, resource_class in EXPORTS.items():
+            subject, baseline = _export_subject(client, kind), _export_baseline(kind, resource_class)
+            lines = subject().count(b"\n") - 1
+            if lines != export_rows or baseline().count(b"\n") - 1 != lines:
+                raise SystemExit(f"{kind}: the export and the baseline wrote different row counts")
+            results.append((f"export {kind}.tsv ({lines} rows)", best_of(baseline, EXPORT_REPEAT),
+                            best_of(subject, EXPORT_REPEAT)))
+        transaction.set_rollback(True)
+
+    with transaction.atomic():
+        user = UserFactory(username="bench-importer")
+        text = _firearms_tsv(rows)
+        results.append((f"import firearms.tsv ({rows} new rows)",
+                        best_of(_rolled_back(_import_baseline(rows)), IMPORT_REPEAT),
+                        best_of(_rolled_back(_import_subject(user, text, rows)), IMPORT_REPEAT)))
+        transaction.set_rollback(True)
+    return results

@@ -1,0 +1,159 @@
+"""Data the TSV exchange tests share: a small registry whose three exports are the golden files in
+tests/workbench/expected/, and helpers to publish connectors and read downloads."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from policies.models import FirearmBinding
+from registries.models import MCP_CONNECTOR_CLASS, Connector, EngineRoute, Scope
+from tests.policies.factories import FirearmFactory, StrategyLockFactory
+from tests.registries.factories import ConnectorSpecFactory
+from tests.workbench.factories import UserFactory, WorkbenchDraftFactory, draft_spec, draft_tool
+
+EXPECTED = Path(__file__).parent / "expected"
+PUBLISHED_AT = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
+
+
+IMPORTER_PERMS = [
+    "policies.view_firearm", "policies.add_firearm", "policies.change_firearm", "policies.add_firearmgrant",
+    "policies.view_firearmgrant", "policies.add_kpicorridor", "policies.change_kpicorridor",
+    "policies.view_kpicorridor",
+]
+GRANT_HEADER = ["uid", "firearm_id", "principal_type", "principal", "reason", "expires_at"]
+CORRIDOR_HEADER = ["kpi_id", "critical_lower", "lower", "upper", "critical_upper", "note"]
+
+
+def table(*rows):
+    """TSV text of rows of cells."""
+    return "".join("\t".join(row) + "\n" for row in rows)
+
+
+FIREARMS = table(
+    ["firearm_id", "name", "severity"],
+    ["firearm.external_write", "External write", "critical"],
+    ["firearm.data_export", "Data export", "high"],
+    ["firearm.send_message", "Send message", "medium"],
+)
+
+
+def make_importer(**extra):
+    """A user allowed to import firearms, grants and KPI corridors."""
+    return UserFactory(username="importer", perms=IMPORTER_PERMS, **extra)
+
+
+def expected(kind):
+    return (EXPECTED / f"{kind}.tsv").read_bytes()
+
+
+def body(response):
+    """All bytes of a (streaming or plain) response."""
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def publish_version(
+    connector_id, version, scopes, *, at=PUBLISHED_AT, via_draft=True, entitlements=None, bindings=None
+):
+    """A published connector version written directly (fixed time), with its scopes and firearm bindings.
+
+    `via_draft` marks it as published from a workbench draft (metadata draft_id), as publish does.
+    """
+    tools = [draft_tool(f"{scope}_tool") for scope in scopes]
+    spec_scopes = [{"name": scope, "description": "", "tools": [f"{scope}_tool"]} for scope in scopes]
+    metadata = {"spec_class": MCP_CONNECTOR_CLASS, "packaging": {}, "portability": {}}
+    if via_draft:
+        metadata.update(draft_id="draft_00000000", draft_revision=1)
+    if entitlements:
+        metadata["entitlements"] = list(entitlements)
+    spec = ConnectorSpecFactory(
+        spec_id=connector_id,
+        version=version,
+        name=connector_id.title(),
+        published_at=at,
+        metadata=metadata,
+        schema=draft_spec(connector_id, version, tools=tools, scopes=spec_scopes),
+    )
+    connector, _ = Connector.objects.get_or_create(connector_id=connector_id, defaults={"name": spec.name})
+    connector.latest_spec = spec
+    connector.save()
+    for scope in scopes:
+        Scope.objects.create(spec=spec, connector=connector, name=scope, tools=[f"{scope}_tool"])
+    for scope, firearm_id in (bindings or {}).items():
+        FirearmBinding.objects.update_or_create(
+            action_name=f"{connector_id}:{scope}", defaults={"firearm": FirearmFactory(firearm_id=firearm_id)}
+        )
+    return connector
+
+
+def golden_registry():
+    """The registry behind tests/workbench/expected/*.tsv (see the comments for what each row shows)."""
+    FirearmFactory(firearm_id="firearm.external_write")
+    FirearmFactory(firearm_id="firearm.data_export")
+    FirearmFactory(firearm_id="firearm.money_movement")
+    # An older github version: only the latest version is exported.
+    publish_version("github", "1.1.0", ["read_public"], at=datetime(2025, 12, 1, 9, 30, tzinfo=UTC))
+    github = publish_version(
+        "github", "1.2.0", ["admin_write", "read_public"], bindings={"admin_write": "firearm.external_write"}
+    )
+    # Loaded without a draft, one scope unbound: undecided (coverage PARTIAL 50%).
+    slack = publish_version(
+        "slack",
+        "2.0.0",
+        ["post_message", "read_channels"],
+        via_draft=False,
+        at=datetime(2026, 2, 28, 23, 59, 59, tzinfo=UTC),
+        bindings={"post_message": "firearm.data_export"},
+    )
+    # Declares a billing entitlement: a missing dependency, not a column.
+    stripe = publish_version(
+        "stripe",
+        "1.0.0",
+        ["charge", "refund", "read_balance"],
+        entitlements=["billing.seats"],
+        bindings={"charge": "firearm.money_movement", "refund": "firearm.money_movement"},
+    )
+    # No scope bound (firearms_required FALSE); "git-lab" sorts before "github" byte by byte.
+    publish_version("git-lab", "0.3.1", ["read_repo"], at=datetime(2026, 3, 1, 0, 0, 5, tzinfo=UTC))
+    # A connector row without a published version, with an open draft deciding 2 of 3 scopes.
+    video = Connector.objects.create(connector_id="video-gen", name="Video generator")
+    WorkbenchDraftFactory(
+        connector_id="video-gen",
+        spec_snapshot=draft_spec(
+            "video-gen",
+            "0.1.0",
+            tools=[draft_tool("render")],
+            scopes=[
+                {"name": "render", "tools": ["render"]},
+                {"name": "upload", "tools": []},
+                {"name": "publish", "tools": []},
+            ],
+        ),
+        policy_snapshot={"firearms": {"render": None, "upload": "firearm.data_export"}, "kpis": {}},
+    )
+    mail = Connector.objects.create(connector_id="mail", name="Mail")
+    # Lock policies, engaged or not, all count: by action, by connector, by firearm.
+    StrategyLockFactory(
+        name="no-admin-writes",
+        actions=["github:admin_write"],
+        engaged=True,
+        reason="Incident 42",
+        engaged_by=UserFactory(),
+    )
+    StrategyLockFactory(name="payments-freeze").connectors.add(stripe)
+    StrategyLockFactory(name="exports-paused").firearms.add(FirearmFactory(firearm_id="firearm.data_export"))
+    for pattern, connector in [
+        ("/chat/*", slack),
+        ("/search/*", github),
+        ("/payments/*", stripe),
+        ("/video/*", video),
+        ("/mail/*", mail),
+        ("/voice/*", None),
+    ]:
+        EngineRoute.objects.create(pattern=pattern, connector=connector)
+    return {"github": github, "slack": slack, "stripe": stripe}
+
+
+def bound(connector_id, scope):
+    binding = FirearmBinding.objects.filter(action_name=f"{connector_id}:{scope}")
+    return binding.values_list("firearm__firearm_id", flat=True).first()

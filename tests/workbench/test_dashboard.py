@@ -1,0 +1,120 @@
+"""The admin index dashboard: what it shows, to whom, offline, in a bounded number of queries."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from registries.models import Connector, EngineRoute
+from tests.admin_helpers import logged_in, staff
+from tests.policies.factories import FirearmFactory, FirearmGrantFactory
+from tests.workbench.exchange_kit import golden_registry, publish_version
+from tests.workbench.factories import (
+    MembershipFactory,
+    SuperuserFactory,
+    TenantFactory,
+    WorkbenchDraftFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def dashboard_html(client):
+    html = client.get("/admin/").content.decode()
+    start = html.index('id="workbench-dashboard"')
+    return html[start : html.index('id="content-main"')]
+
+
+def section(html, name):
+    match = re.search(rf'<section class="wb-panel[^"]*" id="wb-{name}">(.*?)</section>', html, re.S)
+    return match.group(1) if match else None
+
+
+def squash(text):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip()
+
+
+@pytest.fixture
+def admin_user():
+    user = SuperuserFactory()
+    MembershipFactory(tenant=TenantFactory(slug="acme"), user=user)
+    return user
+
+
+def test_the_index_shows_the_state_of_the_registries_at_a_glance(client, admin_user):
+    golden_registry()
+    FirearmGrantFactory.create_batch(2, firearm=FirearmFactory(firearm_id="firearm.external_write"))
+    tenant = admin_user.memberships.get().tenant
+    WorkbenchDraftFactory(tenant=tenant, owner=admin_user, stage="policy")
+    logged_in(client, admin_user)
+
+    html = dashboard_html(client)
+
+    counts = squash(section(html, "counts"))
+    assert "4 published connectors" in counts and "6 engine routes" in counts
+    assert "3 strategy locks 1 engaged" in counts and "2 active grants" in counts
+    # Open drafts of the user's tenants only (the golden registry's draft is in another tenant).
+    assert squash(section(html, "drafts")).startswith("Open drafts by stage 0 definition 0 scoping 1 policy")
+    coverage = section(html, "coverage")
+    assert re.search(r"/chat/\*.*?PARTIAL.*?width: 50%.*?50% \(1/2\)", coverage, re.S)
+    assert re.search(r"/search/\*.*?DONE.*?width: 100%", coverage, re.S)
+    assert re.search(r"/voice/\*.*?none.*?MISSING.*?width: 0%", coverage, re.S)
+    assert "missing dependency: entitlement store (declares billing.seats)" in coverage
+    publishes = squash(section(html, "publishes"))
+    assert "git-lab 0.3.1 — 2026-03-01 00:00" in publishes
+    assert squash(section(html, "firearms")).endswith("firearm.external_write high 2")
+    assert "stripe 1.0.0: missing dependency: entitlement store (declares billing.seats)" in squash(
+        section(html, "dependencies")
+    )
+
+
+def test_sections_follow_the_users_view_permissions(client):
+    logged_in(client, staff(["policies.view_firearm"]))
+    FirearmGrantFactory(firearm=FirearmFactory(firearm_id="firearm.external_write"))
+
+    html = dashboard_html(client)
+
+    assert "firearms" in squash(section(html, "counts"))
+    assert "firearm.external_write" in section(html, "firearms")
+    for hidden in ("drafts", "coverage", "publishes", "dependencies"):
+        assert section(html, hidden) is None, hidden
+    assert "engine routes" not in html
+
+
+def test_the_admin_loads_no_script_or_style_from_outside_the_project(client, admin_user):
+    golden_registry()
+    logged_in(client, admin_user)
+    html = client.get("/admin/").content.decode()
+    sources = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', html)
+    assert sources
+    assert all(source.startswith("/") and not source.startswith("//") for source in sources), sources
+    assert "@import" not in html and "url(http" not in html
+
+
+def test_the_dashboard_costs_the_same_queries_with_many_rows(client, admin_user):
+    golden_registry()
+    logged_in(client, admin_user)
+    client.get("/admin/")  # warm per-process caches (content types, permissions)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/admin/").status_code == 200
+
+    tenant = admin_user.memberships.get().tenant
+    for index in range(25):
+        connector = publish_version(
+            f"more-{index:02d}",
+            "1.0.0",
+            ["a", "b"],
+            entitlements=["billing.x"],
+            bindings={"a": "firearm.external_write"},
+        )
+        EngineRoute.objects.create(pattern=f"/more-{index:02d}/*", connector=connector)
+        draft_connector = Connector.objects.create(connector_id=f"drafted-{index:02d}", name="D")
+        EngineRoute.objects.create(pattern=f"/drafted-{index:02d}/*", connector=draft_connector)
+        WorkbenchDraftFactory(connector_id=f"drafted-{index:02d}", tenant=tenant, owner=admin_user)
+        FirearmGrantFactory(firearm=FirearmFactory(firearm_id=f"firearm.more_{index:02d}"))
+
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/admin/").status_code == 200
+
+    assert len(many) == len(few) <= 30, "\n".join(query["sql"] for query in many.captured_queries)

@@ -1,0 +1,211 @@
+"""The three TSV exports: golden files, the same bytes from the admin, the API and the command, access."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
+from import_export.fields import Field
+
+from registries.models import Connector, EngineRoute, Scope
+from tests.admin_helpers import logged_in, staff
+from tests.policies.factories import FirearmFactory
+from tests.workbench.exchange_kit import body, expected, golden_registry
+from tests.workbench.factories import SuperuserFactory, UserFactory, token_client
+from workbench.exchange import EXPORTS, tsv
+from workbench.exchange.exporting import TsvExportResource
+
+pytestmark = pytest.mark.django_db
+
+KINDS = ["connectors", "policy-matrix", "coverage"]
+ADMIN = {
+    "connectors": "/admin/registries/connector/",
+    "policy-matrix": "/admin/registries/scope/",
+    "coverage": "/admin/registries/engineroute/",
+}
+MODELS = {"connectors": Connector, "policy-matrix": Scope, "coverage": EngineRoute}
+
+
+def _api_user(kind):
+    return UserFactory(perms=list(EXPORTS[kind].export_permissions))
+
+
+@pytest.fixture
+def registry():
+    return golden_registry()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_api_download_is_the_golden_file(registry, kind):
+    response = token_client(_api_user(kind)).get(f"/api/v1/exports/{kind}.tsv")
+
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/tab-separated-values; charset=utf-8"
+    assert response["Content-Disposition"] == f'attachment; filename="{kind}.tsv"'
+    assert body(response) == expected(kind)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_admin_export_button_and_action_give_the_same_bytes(client, registry, kind):
+    logged_in(client, SuperuserFactory())
+
+    button = client.get(f"{ADMIN[kind]}export/")
+    every_pk = [str(pk) for pk in MODELS[kind].objects.values_list("pk", flat=True)]
+    action = client.post(ADMIN[kind], {"action": "export_tsv_selected", "_selected_action": every_pk})
+
+    for response in (button, action):
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/tab-separated-values; charset=utf-8"
+        assert body(response) == expected(kind)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_command_writes_the_golden_file_to_stdout_and_to_a_path(registry, kind, tmp_path):
+    out = io.StringIO()
+    call_command("export_tsv", kind, stdout=out, stderr=io.StringIO())
+    call_command("export_tsv", kind, "--output", str(tmp_path / "out.tsv"), stderr=io.StringIO())
+
+    assert out.getvalue().encode() == expected(kind)
+    assert (tmp_path / "out.tsv").read_bytes() == expected(kind)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_import_export_dataset_renders_the_same_bytes(registry, kind):
+    resource = EXPORTS[kind]()
+    assert tsv.TsvFormat().export_data(resource.export()).encode() == expected(kind)
+
+
+def test_the_export_button_follows_the_changelist_filters(client, registry):
+    logged_in(client, SuperuserFactory())
+    github = Connector.objects.get(connector_id="github")
+
+    response = client.get(f"/admin/registries/scope/export/?connector__id__exact={github.pk}")
+
+    assert body(response).decode().splitlines() == [
+        "connector_id\tscope\tfirearm_id\tstrategy_lock",
+        "github\tadmin_write\tfirearm.external_write\tTRUE",
+        "github\tread_public\tNONE\tFALSE",
+    ]
+
+
+def test_the_export_action_exports_the_selected_rows_only(client, registry):
+    logged_in(client, SuperuserFactory())
+    chosen = EngineRoute.objects.filter(pattern__in=["/video/*", "/chat/*"]).values_list("pk", flat=True)
+
+    selection = {"action": "export_tsv_selected", "_selected_action": [*chosen]}
+    response = client.post(ADMIN["coverage"], selection)
+
+    assert body(response).decode().splitlines() == [
+        "engine_route\tmcp_wrapper_status\tpolicy_coverage",
+        "/chat/*\tPARTIAL\t50%",
+        "/video/*\tPARTIAL\t66%",
+    ]
+
+
+def test_coverage_command_reports_missing_dependencies_beside_the_file(registry):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("export_tsv", "coverage", stdout=out, stderr=err)
+
+    assert out.getvalue().encode() == expected("coverage")
+    assert "/payments/*: missing dependency: entitlement store (declares billing.seats)" in err.getvalue()
+
+
+def test_exports_of_an_empty_registry_are_just_the_header():
+    for kind in KINDS:
+        assert b"".join(EXPORTS[kind]().stream()) == expected(kind).split(b"\n")[0] + b"\n"
+
+
+# -- access -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_api_needs_authentication(client, kind):
+    response = client.get(f"/api/v1/exports/{kind}.tsv")
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_api_needs_the_view_permissions_even_when_asking_for_tsv(kind):
+    client = token_client(UserFactory(perms=["registries.view_componentspec"]))
+    response = client.get(f"/api/v1/exports/{kind}.tsv", HTTP_ACCEPT="text/tab-separated-values")
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "permission_denied"
+
+
+def test_api_answers_405_to_writes():
+    client = token_client(_api_user("connectors"))
+    response = client.post("/api/v1/exports/connectors.tsv", {})
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_admin_export_needs_the_export_permissions(client, kind):
+    model_view = f"{MODELS[kind]._meta.app_label}.view_{MODELS[kind]._meta.model_name}"
+    logged_in(client, staff([model_view]))
+    if set(EXPORTS[kind].export_permissions) != {model_view}:
+        assert client.get(f"{ADMIN[kind]}export/").status_code == 403
+        assert "Export" not in client.get(ADMIN[kind]).content.decode()
+    logged_in(client, staff({model_view, *EXPORTS[kind].export_permissions}))
+    page = client.get(ADMIN[kind]).content.decode()
+    assert f"Export {kind}.tsv" in page
+    assert client.get(f"{ADMIN[kind]}export/").status_code == 200
+
+
+# -- no tab or line break gets into a file ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["a\tb", "a\nb", "a\rb", "a\u2028b", "a\x85b"])
+def test_a_line_refuses_a_cell_with_a_tab_or_a_line_break(value):
+    with pytest.raises(tsv.UnsafeCell):
+        tsv.line(["ok", value])
+    with pytest.raises(tsv.UnsafeCell):
+        tsv.check_cell(value)
+
+
+@pytest.mark.parametrize("value", ["bad\nvalue", "bad\tvalue", "bad\u2029value"])
+def test_an_export_stops_at_a_row_with_a_tab_or_line_break_instead_of_writing_it(value):
+    class Broken(TsvExportResource):
+        kind = "broken"
+        a = Field(attribute="a", column_name="a", widget=tsv.TextCell())
+        b = Field(attribute="b", column_name="b", widget=tsv.TextCell())
+
+        class Meta:
+            fields = ("a", "b")
+
+        def get_queryset(self):
+            return None
+
+        def source_rows(self, queryset):
+            yield "fine", "row"
+            yield value, "row"
+
+    stream = Broken().stream()
+    assert next(stream) == b"a\tb\n"
+    with pytest.raises(tsv.UnsafeCell):
+        list(stream)
+    with pytest.raises(tsv.UnsafeCell):
+        tsv.TsvFormat().export_data(Broken().export())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Connector.objects.create(connector_id="bad\tid", name="x"),
+        lambda: EngineRoute.objects.create(pattern="/chat\n/*"),
+        lambda: FirearmFactory(firearm_id="firearm.bad\tid"),
+        lambda: Scope.objects.create(
+            spec=Connector.objects.get(connector_id="github").latest_spec,
+            connector=Connector.objects.get(connector_id="github"),
+            name="bad\nscope",
+        ),
+    ],
+    ids=["connector_id", "engine_route", "firearm_id", "scope"],
+)
+def test_the_database_refuses_identifiers_with_a_tab_or_a_line_break(registry, make):
+    # Every exported value is an identifier checked by a constraint, or a value the export formats.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make()

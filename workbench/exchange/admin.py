@@ -1,0 +1,218 @@
+"""Admin mixins for the TSV exchange, on django-import-export's ExportMixin and ImportMixin.
+
+Export: the changelist's "Export TSV" button downloads what the list shows (its filters and search
+applied; unfiltered, the whole file) and the "Export selected ... (TSV)" action the selected rows,
+both streamed, byte for byte what the API and `export_tsv` give for the same rows.
+
+Import: import-export's flow (upload, a dry-run preview of every row as new / update / unchanged /
+error with errors by line and column, then confirm), running the same resource as `import_tsv`.
+Nothing is written unless every row is valid; a confirm that fails shows the report again. Between
+preview and confirm the file travels in the confirm form itself (compressed, signed, valid for an
+hour), not in one machine's temp folder, so any app server can take the confirm.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.core import signing
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from import_export.admin import ExportMixin, ImportMixin
+from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.signals import post_export, post_import
+from import_export.tmp_storages import BaseStorage
+
+from workbench.models import Tenant
+from workbench.selectors.drafts import tenants_of
+
+from .http import tsv_response
+from .tsv import TsvFormat
+
+CHANGE_LIST_TEMPLATE = "admin/workbench/exchange/change_list.html"
+
+
+class UploadLost(ValueError):
+    """The file of a preview cannot be read back at confirm (too old, or altered)."""
+
+
+class SignedUploadStorage(BaseStorage):
+    """import-export's temporary storage, kept in the confirm form: the upload, compressed and signed
+    with SECRET_KEY. Nothing stays on a machine's disk or in a process's memory between the steps."""
+
+    SALT = "workbench.exchange.upload"
+    MAX_AGE = 3600
+
+    def save(self, data):
+        text = data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
+        self.name = signing.dumps(text, salt=self.SALT, compress=True)
+
+    def read(self):
+        try:
+            text = signing.loads(self.name or "", salt=self.SALT, max_age=self.MAX_AGE)
+        except signing.SignatureExpired:
+            raise UploadLost("The preview is more than an hour old: upload the file again.") from None
+        except signing.BadSignature:
+            raise UploadLost("The uploaded file could not be read back: upload it again.") from None
+        return text.encode("utf-8", "surrogateescape")
+
+    def remove(self):
+        pass
+
+
+class TsvExportAdmin(ExportMixin):
+    """`tsv_export`: the export resource class (e.g. ConnectorRegistryResource)."""
+
+    tsv_export = None
+    skip_export_form = True  # one format, fixed columns: nothing to choose
+    import_export_change_list_template = CHANGE_LIST_TEMPLATE
+
+    def get_export_formats(self):
+        return [TsvFormat]
+
+    def get_export_resource_classes(self, request):
+        return [self.tsv_export]
+
+    def has_export_permission(self, request):
+        return request.user.has_perms(self.tsv_export.export_permissions)
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        post_export.send(sender=None, model=self.model)
+        return tsv_response(self.tsv_export(), within=queryset)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "tsv_export_name": self.tsv_export().filename}
+        return super().changelist_view(request, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.actions is None or IS_POPUP_VAR in request.GET:
+            return actions
+        if self.has_export_permission(request):
+            name = self.tsv_export().filename
+            description = f"Export selected {self.model._meta.verbose_name_plural} ({name})"
+            action = type(self).export_tsv_selected
+            actions["export_tsv_selected"] = (action, "export_tsv_selected", description)
+        return actions
+
+    def export_tsv_selected(self, request, queryset):
+        if not self.has_export_permission(request):
+            messages.error(request, "You may not export these rows.")
+            return None
+        return self._do_file_export(None, request, queryset)
+
+
+class TenantImportForm(ImportForm):
+    """The import form of imports that write drafts: they belong to one of the user's tenants."""
+
+    tenant = forms.ModelChoiceField(
+        queryset=Tenant.objects.none(),
+        help_text="The drafts this import creates or updates belong to you in this tenant.",
+    )
+
+    def __init__(self, formats, resources, *, tenants, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        self.fields["tenant"].queryset = tenants
+        only = list(tenants[:2])
+        if len(only) == 1:
+            self.fields["tenant"].initial = only[0].pk
+
+
+class TenantConfirmImportForm(ConfirmImportForm):
+    tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), widget=forms.HiddenInput())
+
+
+class TsvImportAdmin(ImportMixin):
+    """`tsv_import`: the import resource class (e.g. FirearmResource)."""
+
+    tsv_import = None
+    import_template_name = "admin/workbench/exchange/import.html"
+    import_export_change_list_template = CHANGE_LIST_TEMPLATE
+    from_encoding = "utf-8-sig"
+    tmp_storage_class = SignedUploadStorage
+
+    @property
+    def _needs_tenant(self):
+        return getattr(self.tsv_import, "needs_tenant", False)
+
+    def get_import_formats(self):
+        return [TsvFormat]
+
+    def get_import_resource_classes(self, request):
+        return [self.tsv_import]
+
+    def has_import_permission(self, request):
+        return request.user.has_perms(self.tsv_import.import_permissions)
+
+    def get_import_form_class(self, request):
+        return TenantImportForm if self._needs_tenant else ImportForm
+
+    def get_confirm_form_class(self, request):
+        return TenantConfirmImportForm if self._needs_tenant else ConfirmImportForm
+
+    def get_import_form_kwargs(self, request):
+        kwargs = super().get_import_form_kwargs(request)
+        if self._needs_tenant:
+            kwargs["tenants"] = tenants_of(request.user, writable=True)
+        return kwargs
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None and self._needs_tenant:
+            initial["tenant"] = import_form.cleaned_data["tenant"].pk
+        return initial
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        form = kwargs.get("form")
+        cleaned = getattr(form, "cleaned_data", None) or {}
+        return {"user": request.user, "tenant": cleaned.get("tenant")}
+
+    def get_import_data_kwargs(self, **kwargs):
+        return {}
+
+    def get_context_data(self, **kwargs):
+        return {"tsv_import_columns": self.tsv_import().columns(),
+                "tsv_required_columns": self.tsv_import.required_columns}
+
+    def _blank_import_form(self, request):
+        kwargs = {**self.get_import_form_kwargs(request), "data": None, "files": None}
+        return self.get_import_form_class(request)(
+            self.get_import_formats(), self.get_import_resource_classes(request), **kwargs
+        )
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # The reader names the malformed lines; import-export's default only names the exception class.
+        form.add_error("import_file", str(e) if isinstance(e, ValueError) else repr(e))
+
+    def process_import(self, request, **kwargs):
+        try:
+            return super().process_import(request, **kwargs)
+        except UploadLost as lost:
+            messages.error(request, f"Nothing was imported: {lost}")
+            opts = self.model._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_import",
+                                                current_app=self.admin_site.name))
+
+    def process_result(self, result, request):
+        report = result.report
+        if not report.ok:
+            # The data changed between preview and confirm: nothing was written; show why.
+            messages.error(request, f"Nothing was imported: {report.summary()}")
+            context = {
+                **self.admin_site.each_context(request), **self.get_context_data(),
+                "title": "Import", "opts": self.model._meta, "result": result,
+                "form": self._blank_import_form(request),
+            }
+            request.current_app = self.admin_site.name
+            return TemplateResponse(request, [self.import_template_name], context)
+        if not self._needs_tenant:
+            # A policy-matrix import changes drafts, not the scopes it lists: no scope log entries.
+            self.generate_log_entries(result, request)
+        messages.success(request, f"Imported: {report.summary()}")
+        for note in report.notes:
+            messages.info(request, note[:1].upper() + note[1:] + ".")
+        post_import.send(sender=None, model=self.model)
+        return HttpResponseRedirect(
+            reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_changelist",
+                    current_app=self.admin_site.name)
+        )

@@ -1,0 +1,210 @@
+"""Imports of policy rows from TSV: firearms, firearm grants and KPI corridors.
+
+Firearms and corridors are plain rows: each row is checked with the model's full_clean, as row_save
+does, and reported on its line; then all rows are written together with one history row each
+(simple-history's bulk_create_with_history / bulk_update_with_history, attributed to the importing
+user with the file name as the reason). Grants go one by one through
+`policies.services.firearm_grant_create` (granted_by is the importing user, a reason is required). A
+grant is never edited: a row naming an existing grant by `uid` must match it (unchanged) or is an
+error; a row with an empty uid gives a new grant.
+"""
+
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from import_export import widgets
+from import_export.fields import Field
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from policies.models import Firearm, FirearmGrant, KpiCorridor, KpiDefinition
+from policies.services import firearm_grant_create
+from workbench.models import Tenant
+
+from . import tsv
+from .importing import RefCell, TsvImportResource
+
+
+class PlainRowImport(TsvImportResource):
+    """Plain policy rows: full_clean per row, then written in bulk with their history rows."""
+
+    class Meta:
+        use_bulk = True
+        batch_size = 1000
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        try:
+            # No query per row: the loader read the stored rows this file names (a new row's
+            # identifier is free unless another line has it, which is refused), and the field
+            # validators and clean() are the database constraints' own rules (registries.identifiers).
+            instance.full_clean(exclude=list(errors), validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _written_fields(self):
+        id_attributes = {self.fields[name].attribute for name in self.get_import_id_fields()}
+        return [field.attribute for field in self.get_import_fields()
+                if not field.readonly and field.attribute not in id_attributes]
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        if self.create_instances and (using_transactions or not dry_run):
+            try:
+                bulk_create_with_history(
+                    self.create_instances, self._meta.model, batch_size=batch_size,
+                    default_user=self.user, default_change_reason=self.change_reason(),
+                )
+            except Exception as exc:  # reported as a file error; the transaction rolls every row back
+                self.handle_import_error(result, exc, raise_errors)
+            finally:
+                self.create_instances.clear()
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        if self.update_instances and (using_transactions or not dry_run):
+            try:
+                bulk_update_with_history(
+                    self.update_instances, self._meta.model, self._written_fields(), batch_size=batch_size,
+                    default_user=self.user, default_change_reason=self.change_reason(),
+                )
+            except Exception as exc:
+                self.handle_import_error(result, exc, raise_errors)
+            finally:
+                self.update_instances.clear()
+
+
+class FirearmResource(PlainRowImport):
+    kind = "firearms"
+    import_permissions = ("policies.add_firearm", "policies.change_firearm")
+    required_columns = ("firearm_id",)
+
+    firearm_id = Field(attribute="firearm_id", column_name="firearm_id", widget=tsv.TextCell())
+    name = Field(attribute="name", column_name="name", widget=tsv.TextCell())
+    severity = Field(attribute="severity", column_name="severity", widget=tsv.TextCell())
+    description = Field(attribute="description", column_name="description", widget=tsv.TextCell())
+
+    class Meta:
+        model = Firearm
+        fields = ("firearm_id", "name", "severity", "description")
+        import_id_fields = ("firearm_id",)
+
+
+class KpiCorridorResource(PlainRowImport):
+    kind = "kpi-corridors"
+    import_permissions = ("policies.add_kpicorridor", "policies.change_kpicorridor")
+    required_columns = ("kpi_id",)
+    error_columns = {"kpi": "kpi_id"}
+
+    kpi_id = Field(attribute="kpi", column_name="kpi_id", widget=RefCell(KpiDefinition, "kpi_id"))
+    critical_lower = Field(attribute="critical_lower", column_name="critical_lower", widget=tsv.DecimalCell())
+    lower = Field(attribute="lower", column_name="lower", widget=tsv.DecimalCell())
+    upper = Field(attribute="upper", column_name="upper", widget=tsv.DecimalCell())
+    critical_upper = Field(attribute="critical_upper", column_name="critical_upper", widget=tsv.DecimalCell())
+    note = Field(attribute="note", column_name="note", widget=tsv.TextCell())
+
+    class Meta:
+        model = KpiCorridor
+        fields = ("kpi_id", "critical_lower", "lower", "upper", "critical_upper", "note")
+        import_id_fields = ("kpi_id",)
+
+
+class UidCell(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        text = str(value or "").strip()
+        if not text:
+            return None
+        try:
+            return uuid.UUID(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a grant uid; leave it empty for a new grant.") from None
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else str(value)
+
+
+PRINCIPALS = {
+    FirearmGrant.PrincipalType.USER: lambda: (get_user_model(), get_user_model().USERNAME_FIELD),
+    FirearmGrant.PrincipalType.GROUP: lambda: (Group, "name"),
+    FirearmGrant.PrincipalType.TENANT: lambda: (Tenant, "slug"),
+}
+
+
+class FirearmGrantResource(TsvImportResource):
+    kind = "firearm-grants"
+    import_permissions = ("policies.add_firearmgrant",)
+    required_columns = ("firearm_id", "principal_type", "principal", "reason")
+    error_columns = {
+        "firearm": "firearm_id", "user": "principal", "group": "principal", "tenant": "principal",
+        "principal_name": "principal",
+    }
+
+    uid = Field(attribute="uid", column_name="uid", widget=UidCell(), readonly=True)
+    firearm_id = Field(attribute="firearm", column_name="firearm_id", widget=RefCell(Firearm, "firearm_id"))
+    principal_type = Field(attribute="principal_type", column_name="principal_type", widget=tsv.TextCell())
+    principal = Field(attribute="principal_name", column_name="principal", widget=tsv.TextCell())
+    reason = Field(attribute="reason", column_name="reason", widget=tsv.TextCell())
+    expires_at = Field(attribute="expires_at", column_name="expires_at", widget=tsv.TimeCell())
+
+    class Meta:
+        model = FirearmGrant
+        fields = ("uid", "firearm_id", "principal_type", "principal", "reason", "expires_at")
+        import_id_fields = ("uid",)
+
+    def _check_import_id_fields(self, headers):
+        # A file without a uid column is a file of new grants.
+        pass
+
+    def row_label(self, row):
+        return f"{row.get('firearm_id', '')} -> {row.get('principal_type', '')} {row.get('principal', '')}"
+
+    def get_instance(self, instance_loader, row):
+        instance = super().get_instance(instance_loader, row)
+        if instance is None and "uid" in row and self.fields["uid"].clean(row) is not None:
+            raise ValidationError({"uid": "No grant has this uid; leave uid empty to give a new grant."})
+        return instance
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        principal = None if new else instance.principal
+        instance.principal_name = "" if principal is None else str(principal)
+
+    def import_instance(self, instance, row, **kwargs):
+        columns = [field for field in self.get_import_fields() if field.column_name in row]
+        before = [field.export(instance) for field in columns] if instance.pk else None
+        super().import_instance(instance, row, **kwargs)
+        if before is not None:
+            changed = {
+                field.attribute: "A grant never changes once given: revoke it in the admin, then grant again "
+                "on a row with an empty uid."
+                for field, cell in zip(columns, before, strict=True)
+                if field.export(instance) != cell
+            }
+            if changed:
+                raise ValidationError(changed)
+            return
+        self._resolve_principal(instance)
+
+    def _resolve_principal(self, instance):
+        kind = instance.principal_type
+        if kind not in PRINCIPALS:
+            raise ValidationError({"principal_type": f"Expected user, group or tenant, not {kind!r}."})
+        model, key = PRINCIPALS[kind]()
+        name = instance.principal_name
+        found = model._default_manager.filter(**{key: name}).first() if name else None
+        if found is None:
+            raise ValidationError({"principal_name": f"No {kind} {name!r}." if name else f"Name the {kind}."})
+        instance.user = found if kind == FirearmGrant.PrincipalType.USER else None
+        instance.group = found if kind == FirearmGrant.PrincipalType.GROUP else None
+        instance.tenant = found if kind == FirearmGrant.PrincipalType.TENANT else None
+
+    def do_instance_save(self, instance, is_create):
+        if self.user is None:
+            raise ValidationError("An import of grants needs the importing user (granted_by).")
+        grant = firearm_grant_create(
+            firearm=instance.firearm, principal_type=instance.principal_type, reason=instance.reason,
+            granted_by=self.user, user=instance.user, group=instance.group, tenant=instance.tenant,
+            expires_at=instance.expires_at,
+        )
+        instance.pk, instance.uid, instance.granted_by = grant.pk, grant.uid, grant.granted_by
+        instance.created_at = grant.created_at

@@ -1,0 +1,143 @@
+"""What the admin index shows at a glance: registry counts, drafts by stage, coverage per engine route,
+recent publishes, firearms with active grants and connectors with a missing dependency.
+
+Each section is a fixed number of queries whatever the row counts, and appears only to users who
+may view what it summarises (drafts: only those of the user's tenants).
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from policies.models import Firearm, FirearmBinding, FirearmGrant, KpiDefinition, StrategyLock
+from registries.models import (
+    MCP_CONNECTOR_CLASS,
+    ComponentSpec,
+    Connector,
+    EngineRoute,
+    Scope,
+    ToolDefinition,
+)
+from workbench.models import WorkbenchDraft
+from workbench.selectors.coverage import ENTITLEMENT_STORE_MISSING, route_coverage
+from workbench.selectors.drafts import drafts_visible_to
+
+ROUTES_SHOWN = 30
+PUBLISHES_SHOWN = 8
+FIREARMS_SHOWN = 10
+DEPENDENCIES_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Tile:
+    label: str
+    value: object
+    url: str = ""
+    detail: str = ""
+
+
+def _changelist(model, query=""):
+    opts = model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + (f"?{query}" if query else "")
+
+
+def registry_counts(can):
+    tiles = []
+    if can("registries.view_connector"):
+        tiles.append(Tile("published connectors", Connector.objects.filter(latest_spec__isnull=False).count(),
+                          _changelist(Connector, "published=yes")))
+    if can("registries.view_scope"):
+        tiles.append(Tile("scopes (latest versions)", Scope.objects.latest_published().count(),
+                          _changelist(Scope, "version=latest")))
+    if can("registries.view_componentspec"):
+        tiles.append(Tile("component specs", ComponentSpec.objects.count(), _changelist(ComponentSpec)))
+    if can("registries.view_tooldefinition"):
+        tiles.append(Tile("registry tools", ToolDefinition.objects.count(), _changelist(ToolDefinition)))
+    if can("registries.view_engineroute"):
+        tiles.append(Tile("engine routes", EngineRoute.objects.count(), _changelist(EngineRoute)))
+    if can("policies.view_firearm"):
+        tiles.append(Tile("firearms", Firearm.objects.count(), _changelist(Firearm)))
+    if can("policies.view_firearmgrant"):
+        tiles.append(Tile("active grants", FirearmGrant.objects.active().count(),
+                          _changelist(FirearmGrant, "status=active")))
+    if can("policies.view_firearmbinding"):
+        tiles.append(Tile("firearm bindings", FirearmBinding.objects.count(), _changelist(FirearmBinding)))
+    if can("policies.view_strategylock"):
+        locks = StrategyLock.objects.aggregate(total=Count("pk"), engaged=Count("pk", filter=Q(engaged=True)))
+        tiles.append(Tile("strategy locks", locks["total"], _changelist(StrategyLock),
+                          f"{locks['engaged']} engaged"))
+    if can("policies.view_kpidefinition"):
+        tiles.append(Tile("KPIs", KpiDefinition.objects.count(), _changelist(KpiDefinition)))
+    return tiles
+
+
+def drafts_by_stage(user):
+    """Open drafts of the user's tenants per stage, in stage order (zeros included)."""
+    counts = dict(
+        drafts_visible_to(user).filter(status=WorkbenchDraft.Status.DRAFT)
+        .values_list("stage").annotate(n=Count("pk")).order_by()
+    )
+    tiles = []
+    for stage, label in WorkbenchDraft.Stage.choices:
+        url = _changelist(WorkbenchDraft, f"status__exact=draft&stage__exact={stage}")
+        tiles.append(Tile(label, counts.get(stage, 0), url))
+    return tiles
+
+
+def coverage_bars(limit=ROUTES_SHOWN):
+    return list(route_coverage(limit=limit))
+
+
+def recent_publishes(limit=PUBLISHES_SHOWN):
+    return list(
+        ComponentSpec.objects.filter(kind=ComponentSpec.Kind.COMPONENT)
+        .filter(metadata__spec_class=MCP_CONNECTOR_CLASS)
+        .select_related("published_by")
+        .order_by("-published_at", "-pk")[:limit]
+    )
+
+
+def firearms_with_active_grants(limit=FIREARMS_SHOWN):
+    now = timezone.now()
+    unexpired = Q(grants__expires_at__isnull=True) | Q(grants__expires_at__gt=now)
+    active = Q(grants__revoked_at__isnull=True) & unexpired
+    return list(
+        Firearm.objects.annotate(active_grants=Count("grants", filter=active))
+        .filter(active_grants__gt=0)
+        .order_by("-active_grants", "firearm_id")[:limit]
+    )
+
+
+def connectors_missing_dependencies(limit=DEPENDENCIES_SHOWN):
+    """(connector, version, [what is missing]) for latest versions that declare billing entitlements."""
+    found = []
+    connectors = (
+        Connector.objects.filter(latest_spec__metadata__has_key="entitlements")
+        .select_related("latest_spec").order_by("connector_id")
+    )
+    for connector in connectors[: limit * 2]:
+        entitlements = connector.latest_spec.required_entitlements
+        if entitlements:
+            found.append((connector, [f"{ENTITLEMENT_STORE_MISSING} (declares {', '.join(entitlements)})"]))
+    return found[:limit]
+
+
+def dashboard(user):
+    """Everything the admin index shows for `user`; a section is None when the user may not see it."""
+    perms = user.get_all_permissions() if user.is_active else set()
+
+    def can(*names):
+        return user.is_superuser or all(name in perms for name in names)
+
+    return {
+        "counts": registry_counts(can),
+        "drafts": drafts_by_stage(user) if can("workbench.view_workbenchdraft") else None,
+        "coverage": coverage_bars() if can("registries.view_engineroute") else None,
+        "routes_total": EngineRoute.objects.count() if can("registries.view_engineroute") else 0,
+        "routes_shown": ROUTES_SHOWN,
+        "publishes": recent_publishes() if can("registries.view_componentspec") else None,
+        "firearms": firearms_with_active_grants() if can("policies.view_firearm") else None,
+        "dependencies": connectors_missing_dependencies() if can("registries.view_connector") else None,
+    }
