@@ -118,3 +118,19 @@ def test_the_dashboard_costs_the_same_queries_with_many_rows(client, admin_user)
         assert client.get("/admin/").status_code == 200
 
     assert len(many) == len(few) <= 30, "\n".join(query["sql"] for query in many.captured_queries)
+
+
+def test_a_draft_of_another_tenant_counts_but_is_not_named(client):
+    connector = Connector.objects.create(connector_id="secretco", name="Secret")
+    EngineRoute.objects.create(pattern="/secret/*", connector=connector)
+    theirs = WorkbenchDraftFactory(connector_id="secretco", tenant=TenantFactory(slug="theirs"))
+    outsider = SuperuserFactory()
+    MembershipFactory(user=outsider, tenant=TenantFactory(slug="ours"))
+    client.force_login(outsider)
+    coverage = squash(section(dashboard_html(client), "coverage"))
+    assert "/secret/* secretco draft PARTIAL" in coverage
+    assert theirs.pk not in coverage
+    client.force_login(theirs.owner)
+    theirs.owner.is_staff = theirs.owner.is_superuser = True
+    theirs.owner.save()
+    assert theirs.pk in squash(section(dashboard_html(client), "coverage"))

@@ -209,3 +209,20 @@ def test_the_database_refuses_identifiers_with_a_tab_or_a_line_break(registry, m
     # Every exported value is an identifier checked by a constraint, or a value the export formats.
     with pytest.raises(IntegrityError), transaction.atomic():
         make()
+
+
+@pytest.mark.parametrize(
+    "kind, missing",
+    [
+        ("connectors", "policies.view_firearmbinding"),
+        ("coverage", "registries.view_scope"),
+        ("coverage", "policies.view_firearmbinding"),
+    ],
+)
+def test_an_export_needs_view_permission_on_everything_it_reads(kind, missing):
+    perms = [perm for perm in EXPORTS[kind].export_permissions if perm != missing]
+    assert token_client(UserFactory(perms=perms)).get(f"/api/v1/exports/{kind}.tsv").status_code == 403
+    assert (
+        token_client(UserFactory(perms=perms + [missing])).get(f"/api/v1/exports/{kind}.tsv").status_code
+        == 200
+    )

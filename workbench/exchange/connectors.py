@@ -18,7 +18,8 @@ from .exporting import TsvExportResource
 
 class ConnectorRegistryResource(TsvExportResource):
     kind = "connectors"
-    export_permissions = ("registries.view_connector",)
+    # firearms_required is read from the firearm bindings.
+    export_permissions = ("registries.view_connector", "policies.view_firearmbinding")
 
     connector_id = Field(attribute="connector_id", column_name="connector_id", widget=tsv.TextCell())
     version = Field(attribute="latest_spec__version", column_name="version", widget=tsv.TextCell())

@@ -17,7 +17,12 @@ from .exporting import TsvExportResource
 
 class CoverageResource(TsvExportResource):
     kind = "coverage"
-    export_permissions = ("registries.view_engineroute",)
+    # Coverage is computed from the wrappers' scopes and their firearm bindings.
+    export_permissions = (
+        "registries.view_engineroute",
+        "registries.view_scope",
+        "policies.view_firearmbinding",
+    )
 
     engine_route = Field(attribute="engine_route", column_name="engine_route", widget=tsv.TextCell())
     mcp_wrapper_status = Field(attribute="status", column_name="mcp_wrapper_status", widget=tsv.TextCell())

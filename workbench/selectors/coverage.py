@@ -25,6 +25,9 @@ A scope has an explicit firearm decision when
   wrapper is only a draft (whatever its coverage: nothing is live yet);
 - MISSING: no connector, or a connector with neither a published version nor an open draft.
 
+Open drafts of every tenant count for the status and percentage (a route is being wrapped, whoever
+does it); the dashboard names a draft only to members of its tenant.
+
 Billing entitlements a wrapper declares (PRODUCT.md section 8) are reported as the missing dependency
 "missing dependency: entitlement store" beside the row (dashboard, `export_tsv coverage` on stderr),
 never as a column: the TSV keeps its three columns.

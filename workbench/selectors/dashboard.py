@@ -86,8 +86,15 @@ def drafts_by_stage(user):
     return tiles
 
 
-def coverage_bars(limit=ROUTES_SHOWN):
-    return list(route_coverage(limit=limit))
+def coverage_bars(user, limit=ROUTES_SHOWN):
+    """Coverage rows; a draft wrapper from a tenant the user is not in is shown as just "draft"."""
+    rows = list(route_coverage(limit=limit))
+    draft_ids = [row.wrapper for row in rows if row.wrapper.startswith("draft_")]
+    if not draft_ids:
+        return rows
+    visible = set(drafts_visible_to(user).filter(pk__in=draft_ids).values_list("pk", flat=True))
+    hidden = set(draft_ids) - visible
+    return [row._replace(wrapper="draft") if row.wrapper in hidden else row for row in rows]
 
 
 def recent_publishes(limit=PUBLISHES_SHOWN):
@@ -134,7 +141,7 @@ def dashboard(user):
     return {
         "counts": registry_counts(can),
         "drafts": drafts_by_stage(user) if can("workbench.view_workbenchdraft") else None,
-        "coverage": coverage_bars() if can("registries.view_engineroute") else None,
+        "coverage": coverage_bars(user) if can("registries.view_engineroute") else None,
         "routes_total": EngineRoute.objects.count() if can("registries.view_engineroute") else 0,
         "routes_shown": ROUTES_SHOWN,
         "publishes": recent_publishes() if can("registries.view_componentspec") else None,
