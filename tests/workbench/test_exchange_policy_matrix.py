@@ -154,7 +154,8 @@ def test_google_sheets_round_trip_ends_in_a_draft_ready_to_publish(client, live,
 
 def test_a_second_import_updates_the_same_draft(live, tenant):
     first = like_google_sheets(matrix(live), {("github", "read_public"): "firearm.data_export"})
-    second = like_google_sheets(matrix(live), {("github", "admin_write"): "NONE"})
+    # The same sheet, edited further: its first edit is already in the draft, so only the new one changes.
+    second = like_google_sheets(first, {("github", "admin_write"): "NONE"})
     resource = PolicyMatrixResource(user=live, tenant=tenant)
     assert run_import(resource, first, dry_run=False).written
 
@@ -164,6 +165,109 @@ def test_a_second_import_updates_the_same_draft(live, tenant):
     assert report.notes == [f"updated draft {draft.pk} of github 1.2.1 in acme (1 firearm decision)"]
     assert draft.revision == 2
     assert draft.policy_snapshot["firearms"] == {"admin_write": None, "read_public": "firearm.data_export"}
+
+
+def import_matrix(how, user, tenant, text, tmp_path, *, dry_run=False):
+    """Import `text` as `user` in `tenant` through the service or the command: (report or None, output)."""
+    if how == "service":
+        report = run_import(PolicyMatrixResource(user=user, tenant=tenant), text, dry_run=dry_run)
+        assert report.ok
+        lines = [row.describe() for row in report.rows if row.outcome in ("new", "update")]
+        return report, "\n".join([*lines, *report.notes, report.summary()])
+    path = tmp_path / "policy-matrix.tsv"
+    path.write_text(text)
+    out = io.StringIO()
+    flags = ["--dry-run"] if dry_run else []
+    call_command(
+        "import_tsv", "policy-matrix", str(path), "--user", user.username, "--tenant", tenant.slug, *flags,
+        stdout=out,
+    )
+    return None, out.getvalue()
+
+
+@pytest.mark.parametrize("how", ["service", "command"])
+def test_changing_a_cell_back_to_live_reaches_the_open_draft(live, tenant, tmp_path, how):
+    original = matrix(live)
+    edited = like_google_sheets(original, {("github", "read_public"): "firearm.external_write"})
+    import_matrix(how, live, tenant, edited, tmp_path)
+    draft = WorkbenchDraft.objects.get(status="draft")
+    assert draft.policy_snapshot["firearms"]["read_public"] == "firearm.external_write"
+    # slack has no open draft: its rows are still compared with live.
+    back = like_google_sheets(original, {("slack", "post_message"): "firearm.data_export"})
+
+    report, preview = import_matrix(how, live, tenant, back, tmp_path, dry_run=True)
+
+    assert "line 3: update github:read_public (firearm_id: firearm.external_write -> NONE)" in preview
+    assert "line 4: update slack:post_message (firearm_id: NONE -> firearm.data_export)" in preview
+    assert f"would update draft {draft.pk} of github 1.2.1 in acme (1 firearm decision)" in preview
+    assert "would create a draft of slack 2.0.1 in acme (1 firearm decision)" in preview
+    assert "0 new, 2 update, 1 unchanged, 0 error: preview only, nothing was written." in preview
+    if report is not None:
+        assert report.rows[1].changes == [("firearm_id", "firearm.external_write", "NONE")]
+    draft.refresh_from_db()
+    assert (draft.revision, draft.policy_snapshot["firearms"]["read_public"]) == (1, "firearm.external_write")
+
+    _, output = import_matrix(how, live, tenant, back, tmp_path)
+
+    assert f"updated draft {draft.pk} of github 1.2.1 in acme (1 firearm decision)" in output
+    assert "0 new, 2 update, 1 unchanged, 0 error: written." in output
+    draft.refresh_from_db()
+    assert draft.revision == 2
+    assert draft.policy_snapshot["firearms"] == {"admin_write": "firearm.external_write", "read_public": None}
+    slack = WorkbenchDraft.objects.get(status="draft", connector_id="slack")
+    assert slack.policy_snapshot["firearms"] == {"post_message": "firearm.data_export"}
+    assert bound("github", "read_public") is None
+
+
+@pytest.mark.parametrize("how", ["service", "command"])
+def test_rows_the_open_draft_already_has_are_unchanged_not_written(live, tenant, tmp_path, how):
+    edited = like_google_sheets(matrix(live), {("github", "read_public"): "firearm.external_write"})
+    import_matrix(how, live, tenant, edited, tmp_path)
+    draft = WorkbenchDraft.objects.get(status="draft")
+
+    report, output = import_matrix(how, live, tenant, edited, tmp_path)
+
+    assert f"draft {draft.pk} of github already has these decisions" in output
+    assert "0 new, 0 update, 3 unchanged, 0 error: written." in output
+    assert "line 3" not in output
+    if report is not None:
+        assert [row.outcome for row in report.rows] == ["unchanged"] * 3
+    draft.refresh_from_db()
+    assert draft.revision == 1
+
+
+def test_a_scope_the_open_draft_has_not_decided_is_decided_by_the_import(live, tenant):
+    scopes = [{"name": name, "tools": []} for name in ("admin_write", "read_public")]
+    draft = draft_create(
+        tenant=tenant, user=live, connector_id="github",
+        spec_snapshot=draft_spec("github", "1.3.0", tools=[], scopes=scopes),
+        policy_snapshot={"firearms": {"admin_write": "firearm.external_write"}, "kpis": {}},
+    )
+
+    report = run_import(PolicyMatrixResource(user=live, tenant=tenant), matrix(live), dry_run=False)
+
+    assert [row.describe() for row in report.rows if row.outcome == "update"] == [
+        "line 3: update github:read_public (firearm_id: (empty) -> NONE)"
+    ]
+    draft.refresh_from_db()
+    assert draft.policy_snapshot["firearms"] == {"admin_write": "firearm.external_write", "read_public": None}
+
+
+def test_rows_are_not_counted_written_when_the_draft_got_the_decisions_after_the_comparison(
+    live, tenant, monkeypatch
+):
+    edited = like_google_sheets(matrix(live), {("github", "read_public"): "firearm.external_write"})
+    assert run_import(PolicyMatrixResource(user=live, tenant=tenant), edited, dry_run=False).written
+    draft = WorkbenchDraft.objects.get(status="draft")
+    # As if the draft had been written between reading the rows and writing the drafts.
+    monkeypatch.setattr(PolicyMatrixResource, "open_drafts", lambda self, connector_ids: {})
+
+    report = run_import(PolicyMatrixResource(user=live, tenant=tenant), edited, dry_run=False)
+
+    assert report.notes == [f"draft {draft.pk} of github already has these decisions"]
+    assert report.summary() == "0 new, 0 update, 3 unchanged, 0 error: written."
+    draft.refresh_from_db()
+    assert draft.revision == 1
 
 
 def test_one_draft_per_changed_connector_and_none_for_an_unchanged_file(live, tenant):

@@ -6,14 +6,16 @@ or its firearm, engaged right now or not: the matrix says what policy applies to
 firearm column, not today's operational state, which the admin and the dashboard show).
 
 Import (the Google Sheets round trip): published versions never change, so an edited matrix does not
-touch the live registry. Each row whose firearm_id differs from the live decision is a change; the
-changes are written as ONE draft per connector, owned by the importing user in the chosen tenant,
-through the draft services: the user's open draft of that connector in that tenant is updated
-(draft_update, a new revision), otherwise a draft is created from the live version (draft_create:
-next patch version, today's bindings) with the new decisions, at stage `verification`, ready to be
-validated and published. Rows equal to the live decision are unchanged; a row naming a scope that is
-not in the latest published version, an unknown firearm, or a strategy_lock cell that differs from
-the live value (it is derived from the lock policies and cannot be imported) is an error.
+touch the live registry. The changes are written as ONE draft per connector, owned by the importing
+user in the chosen tenant, through the draft services: the user's open draft of that connector in that
+tenant is updated (draft_update, a new revision), otherwise a draft is created from the live version
+(draft_create: next patch version, today's bindings) with the new decisions, at stage `verification`,
+ready to be validated and published. A row is a change when its firearm_id differs from what it would
+change: the decision in that open draft when there is one (so changing a cell back to the live value
+still reaches the draft), else the live decision. A scope the open draft's spec no longer has is
+compared with live (the draft cannot take a decision for it: changing it is an error). A row naming a
+scope that is not in the latest published version, an unknown firearm, or a strategy_lock cell that
+differs from the live value (it is derived from the lock policies and cannot be imported) is an error.
 """
 
 import copy
@@ -21,6 +23,7 @@ import copy
 from django.core.exceptions import ValidationError
 from import_export.fields import Field
 from import_export.instance_loaders import BaseInstanceLoader
+from import_export.results import RowResult
 
 from policies.models import Firearm
 from registries.models import Connector, Scope
@@ -35,11 +38,14 @@ from .importing import TsvImportResource
 
 IMPORT_STAGE = WorkbenchDraft.Stage.VERIFICATION
 _LOOKUP_CHUNK = 500
+#: the decision of a scope the open draft has but has not decided yet (exported as an empty cell)
+UNDECIDED = ""
 
 
 class LatestScopeLoader(BaseInstanceLoader):
-    """The scopes (with their live firearm and lock cover) of every connector the file names, read once
-    per 500 connectors instead of once per row."""
+    """The scopes of every connector the file names, with the decision a row is compared with (the
+    importer's open draft's, else the live one) and the live lock cover, read once per 500 connectors
+    instead of once per row."""
 
     def __init__(self, resource, dataset=None):
         super().__init__(resource, dataset)
@@ -53,9 +59,11 @@ class LatestScopeLoader(BaseInstanceLoader):
             self.versions.update(connectors.values_list("connector_id", "latest_spec__version"))
             scopes = latest_scopes_with_firearms().filter(connector__connector_id__in=chunk)
             scopes = scopes.select_related("connector")
+            drafts = resource.open_drafts(chunk)
             for scope in scopes:
                 connector_id = scope.connector.connector_id
-                scope.firearm_decision = scope.bound_firearm_id
+                draft = drafts.get(connector_id)
+                scope.firearm_decision = _draft_decision(draft, scope.name, scope.bound_firearm_id)
                 scope.strategy_lock = cover.covers(connector_id, scope.name, scope.bound_firearm_id)
                 self.scopes[(connector_id, scope.name)] = scope
 
@@ -94,6 +102,7 @@ class PolicyMatrixResource(TsvExport, TsvImportResource):
         self.drafts = []  # (draft, "created" | "updated" | "unchanged") after a run
         self._lock_cover = None
         self._firearms = None
+        self._open_drafts = {}  # connector_id -> the open draft the rows were compared with
 
     # -- export -----------------------------------------------------------------------------------
 
@@ -118,6 +127,14 @@ class PolicyMatrixResource(TsvExport, TsvImportResource):
         if self._firearms is None:
             self._firearms = set(Firearm.objects.values_list("firearm_id", flat=True))
         return self._firearms
+
+    def open_drafts(self, connector_ids):
+        """{connector_id: the importer's open draft in the tenant} for those that have one."""
+        drafts = {}
+        for draft in open_drafts(user=self.user, tenant=self.tenant, connector_ids=connector_ids):
+            drafts.setdefault(draft.connector_id, draft)
+        self._open_drafts.update(drafts)
+        return drafts
 
     def precondition_problem(self):
         if self.tenant is None:
@@ -184,13 +201,43 @@ class PolicyMatrixResource(TsvExport, TsvImportResource):
         if result.has_errors() or result.has_validation_errors():
             return
         dry_run = kwargs.get("dry_run", False)
-        for connector_id, decisions in sorted(self.decisions.items()):
-            draft, what = write_draft(
-                user=self.user, tenant=self.tenant, connector_id=connector_id, decisions=decisions,
-                reason=self.change_reason(),
-            )
+        for connector_id in sorted(set(self.decisions) | set(self._open_drafts)):
+            decisions = self.decisions.get(connector_id)
+            if not decisions:
+                # Every row of the connector equals the open draft: nothing to write, but say which
+                # draft "unchanged" was measured against.
+                draft, what = self._open_drafts[connector_id], "unchanged"
+            else:
+                draft, what = write_draft(
+                    user=self.user, tenant=self.tenant, connector_id=connector_id, decisions=decisions,
+                    reason=self.change_reason(),
+                )
+            if what == "unchanged" and decisions:
+                # The draft got these decisions after the rows were compared with it: nothing was
+                # written, so the rows are not updates.
+                _count_unchanged(result, connector_id)
             self.drafts.append((draft, what))
-            self.notes.append(_note(draft, what, len(decisions), self.tenant, dry_run=dry_run))
+            self.notes.append(_note(draft, what, len(decisions or ()), self.tenant, dry_run=dry_run))
+
+
+def _count_unchanged(result, connector_id):
+    for row in result.rows:
+        instance = row.instance
+        if row.import_type == RowResult.IMPORT_TYPE_UPDATE and instance is not None \
+                and instance.connector.connector_id == connector_id:
+            result.totals[row.import_type] -= 1
+            row.import_type = RowResult.IMPORT_TYPE_SKIP
+            result.totals[row.import_type] += 1
+
+
+def _draft_decision(draft, scope, live):
+    """What a row of `scope` is compared with: the draft's decision (UNDECIDED when the draft has the
+    scope but no decision for it), or `live` without a draft or when the draft dropped the scope."""
+    if draft is None or scope not in _draft_scope_names(draft.spec_snapshot):
+        return live
+    policy = draft.policy_snapshot if isinstance(draft.policy_snapshot, dict) else {}
+    firearms = policy.get("firearms") if isinstance(policy.get("firearms"), dict) else {}
+    return firearms.get(scope, UNDECIDED)
 
 
 def _note(draft, what, count, tenant, *, dry_run):
@@ -211,16 +258,18 @@ def _draft_scope_names(spec):
     return {scope.get("name") for scope in scopes or [] if isinstance(scope, dict)}
 
 
+def open_drafts(*, user, tenant, connector_ids):
+    """The user's open drafts of those connectors in `tenant`, each connector's most recently revised
+    first: the first is the one an import updates."""
+    return WorkbenchDraft.objects.filter(
+        tenant=tenant, owner=user, connector_id__in=connector_ids, status=WorkbenchDraft.Status.DRAFT
+    ).order_by("connector_id", "-revised_at", "-created_at")
+
+
 def write_draft(*, user, tenant, connector_id, decisions, reason):
     """Put `decisions` ({scope: firearm id or None}) into the user's open draft of the connector in
     `tenant`, or into a new draft started from the live version. Returns (draft, what happened)."""
-    draft = (
-        WorkbenchDraft.objects.filter(
-            tenant=tenant, owner=user, connector_id=connector_id, status=WorkbenchDraft.Status.DRAFT
-        )
-        .order_by("-revised_at", "-created_at")
-        .first()
-    )
+    draft = open_drafts(user=user, tenant=tenant, connector_ids=[connector_id]).first()
     if draft is None:
         _, policy = live_connector_snapshot(connector_id)
         policy = copy.deepcopy(policy)
