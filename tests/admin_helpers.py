@@ -146,7 +146,7 @@ CASES = [
     AdminCase(Tenant, _tenant, identity=("slug",)),
     AdminCase(Membership, wf.MembershipFactory, identity=("tenant", "user")),
     AdminCase(WorkbenchDraft, wf.WorkbenchDraftFactory, history=True, tenant_scoped=True),
-    # Tool registry and gateway (registries/admin/tools.py)
+    # Tool registry and gateway (registries/admin/tools/)
     AdminCase(ToolDefinition, rf.ToolDefinitionFactory, history=True, identity=("name",)),
     AdminCase(ToolPermission, rf.ToolPermissionFactory, history=True, identity=("name",)),
     AdminCase(ToolReceipt, lambda: rf.ToolReceiptFactory(user=wf.UserFactory(), tenant=wf.TenantFactory()),

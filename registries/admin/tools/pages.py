@@ -1,0 +1,181 @@
+"""The tool definition admin's extra pages: import (upload, preview, confirm) and export of
+tools.registry.json, the coverage report and "try this tool" (the gateway's one invoke service)."""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from registries.admin.tools.forms import RegistryUploadForm, TryToolForm, example_input, pretty
+from registries.models import ToolDefinition
+from registries.services.gateway import resolve_handler, tool_invoke
+from registries.services.tool_registry import (
+    RegistryImportError,
+    coverage_markdown,
+    parse_registry,
+    registry_plan,
+    render_registry,
+    tool_coverage,
+    tool_registry_export,
+    tool_registry_import,
+)
+from workbench.api.errors import Problem
+
+TEMPLATES = "admin/registries/tooldefinition"
+
+
+def coverage_text(tool):
+    handler = resolve_handler(tool.name)
+    if handler.configured:
+        return format_html("<b>real</b> <code>{}</code>", handler.path)
+    return format_html('<b style="color:#ba2121">not_configured</b> (expected <code>{}</code>)', handler.path)
+
+
+class ToolPagesMixin:
+    """The import, export, coverage and try pages of ToolDefinitionAdmin (mixed in before the ModelAdmin)."""
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("import/", view(self.import_view), name="registries_tooldefinition_import"),
+            path("export/", view(self.export_view), name="registries_tooldefinition_export"),
+            path("coverage/", view(self.coverage_view), name="registries_tooldefinition_coverage"),
+            path("<path:object_id>/try/", view(self.try_view), name="registries_tooldefinition_try"),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, title, **extra):
+        request.current_app = self.admin_site.name
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **extra}
+
+    def can_import(self, request):
+        return all(self.has_perm(request, action) for action in ("add", "change", "delete"))
+
+    def has_perm(self, request, action):
+        return request.user.has_perm(f"registries.{action}_tooldefinition")
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import": self.can_import(request)}
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_try": self.has_perm(request, "invoke")}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def import_view(self, request):
+        """Upload -> preview (what would be created, updated, removed; or every error) -> confirm."""
+        if not self.can_import(request):
+            raise PermissionDenied
+        form = RegistryUploadForm(request.POST or None, request.FILES or None)
+        context = self._context(request, "Import tools.registry.json", form=form)
+        if request.method != "POST" or not form.is_valid():
+            return TemplateResponse(request, f"{TEMPLATES}/import.html", context)
+        upload = form.cleaned_data["file"]
+        content = upload.read() if upload else form.cleaned_data["content"].encode()
+        source = upload.name if upload else form.cleaned_data["source"]
+        if not content:
+            form.add_error("file", "Choose a tools.registry.json file.")
+            return TemplateResponse(request, f"{TEMPLATES}/import.html", context)
+        try:
+            document = parse_registry(content)
+            if "confirm" in request.POST:
+                plan = tool_registry_import(document=document, user=request.user, source=source)
+                self.message_user(request, f"Imported {source}: {plan.summary()}.", messages.SUCCESS)
+                return redirect(reverse("admin:registries_tooldefinition_changelist"))
+            plan = registry_plan(document)
+        except RegistryImportError as error:
+            plan = error.plan
+        context.update(
+            plan=plan,
+            source=source,
+            confirm_form=RegistryUploadForm(
+                initial={"content": content.decode("utf-8-sig"), "source": source}
+            ),
+        )
+        return TemplateResponse(request, f"{TEMPLATES}/import.html", context)
+
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(render_registry(tool_registry_export()), content_type="application/json")
+        response["Content-Disposition"] = 'attachment; filename="tools.registry.json"'
+        return response
+
+    def coverage_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows = tool_coverage()
+        version = tool_registry_export()["version"]
+        if request.GET.get("format") == "md":
+            response = HttpResponse(coverage_markdown(rows, version=version), content_type="text/markdown")
+            response["Content-Disposition"] = 'attachment; filename="registry_coverage.md"'
+            return response
+        real = sum(1 for row in rows if row.status == "real")
+        return TemplateResponse(
+            request,
+            f"{TEMPLATES}/coverage.html",
+            self._context(
+                request,
+                "Registry coverage",
+                rows=rows,
+                real=real,
+                not_configured=len(rows) - real,
+                version=version,
+            ),
+        )
+
+    def try_view(self, request, object_id):
+        """Invoke the tool as the signed-in user through the gateway (the same service as the API)."""
+        if not (self.has_perm(request, "invoke") and self.has_view_permission(request)):
+            raise PermissionDenied
+        tool = get_object_or_404(ToolDefinition, pk=object_id)
+        initial = {"call_id": f"admin-{uuid.uuid4().hex[:12]}", "input": example_input(tool)}
+        form = TryToolForm(request.POST or None, initial=initial, user=request.user)
+        outcome = problem = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                outcome = tool_invoke(
+                    tool_name=tool.name,
+                    call_id=data["call_id"],
+                    input=data["input"],
+                    user=request.user,
+                    idempotency_key=data["idempotency_key"] or None,
+                    tenant=data["tenant"],
+                )
+            except Problem as refused:
+                problem = {
+                    "status": refused.status_code,
+                    "code": refused.problem_code,
+                    "detail": str(refused.detail),
+                    "errors": refused.errors,
+                    "extra": refused.extra,
+                }
+            except ValidationError as refused:
+                problem = {
+                    "status": 400,
+                    "code": "validation_error",
+                    "detail": " ".join(refused.messages),
+                    "errors": [],
+                    "extra": {},
+                }
+        context = self._context(
+            request,
+            f"Try {tool.name}",
+            tool=tool,
+            form=form,
+            outcome=outcome,
+            problem=problem,
+            coverage=coverage_text(tool),
+            input_schema=pretty(tool.input_schema),
+            result_json=pretty(outcome.result) if outcome else "",
+            receipt_url=reverse("admin:registries_toolreceipt_change", args=[outcome.receipt.pk])
+            if outcome
+            else "",
+        )
+        return TemplateResponse(request, f"{TEMPLATES}/try.html", context)
