@@ -50,7 +50,8 @@ def input_datetime(input, name):
 
 def create_row(row, *, what, key):
     """Validate and insert one row; an existing natural key is a 409 refusal, not a duplicate."""
-    row.full_clean(validate_unique=False)
+    # Uniqueness is the database's to decide (race-safe): a clash is the 409 below.
+    row.full_clean(validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             row.save()

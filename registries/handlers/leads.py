@@ -23,10 +23,11 @@ def create(input, *, context):
         email=input.get("email", ""),
         source=input.get("source", ""),
         call_id=context.call_id,
+        tenant=context.tenant,
     )
     return _lead(create_row(lead, what="lead", key="phone"))
 
 
 def get(input, *, context):
-    lead = Lead.objects.filter(phone=input["phone"]).first()
+    lead = Lead.objects.filter(tenant=context.tenant, phone=input["phone"]).first()
     return {"found": lead is not None, "lead": _lead(lead) if lead else None}

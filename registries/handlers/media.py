@@ -12,6 +12,7 @@ def register_asset(input, *, context):
         title=input.get("title", ""),
         size_bytes=input.get("size_bytes"),
         call_id=context.call_id,
+        tenant=context.tenant,
     )
     create_row(asset, what="media asset", key="file_ref")
     return {

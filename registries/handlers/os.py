@@ -18,14 +18,20 @@ def _task(task):
 
 def create_task(input, *, context):
     due_at = input_datetime(input, "due_at")
-    task = Task(title=input["title"], notes=input.get("notes", ""), due_at=due_at, call_id=context.call_id)
+    task = Task(
+        title=input["title"],
+        notes=input.get("notes", ""),
+        due_at=due_at,
+        call_id=context.call_id,
+        tenant=context.tenant,
+    )
     task.full_clean()
     task.save()
     return _task(task)
 
 
 def list_tasks(input, *, context):
-    tasks = Task.objects.all()
+    tasks = Task.objects.filter(tenant=context.tenant)
     if input.get("status"):
         tasks = tasks.filter(status=input["status"])
     limit = input.get("limit", 50)

@@ -7,7 +7,11 @@ from ._kit import create_row, iso
 
 def boundary_set(input, *, context):
     boundary = Boundary(
-        key=input["key"], value=input["value"], reason=input.get("reason", ""), call_id=context.call_id
+        key=input["key"],
+        value=input["value"],
+        reason=input.get("reason", ""),
+        call_id=context.call_id,
+        tenant=context.tenant,
     )
     create_row(boundary, what="boundary", key="key")
     return {

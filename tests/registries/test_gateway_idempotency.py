@@ -237,19 +237,27 @@ def test_a_keyed_replay_for_another_caller_is_marked_foreign(probes):
     assert replay.replayed and replay.foreign and replay.result == first.result
 
 
-def test_a_lead_of_another_tenant_is_not_replayed_across_tenants(caller):
-    """Domain rows have no tenant yet and phone is unique: the second tenant's call runs and is refused
-    by the handler (409), with its own receipt, instead of receiving the first tenant's lead."""
+def test_each_tenant_has_its_own_leads_and_never_gets_another_tenants(caller):
+    """Keyed slots and domain rows are per tenant: the same phone in two tenants is two leads, each
+    tenant reads only its own, and neither call replays or refuses the other's."""
     load_seed_registry()
     acme, globex = TenantFactory(), TenantFactory()
-    tool_invoke(tool_name="leads.create", call_id="a", input={"phone": "+15550160"}, user=member_of(acme))
-    with pytest.raises(Problem) as error:
-        tool_invoke(
-            tool_name="leads.create", call_id="a", input={"phone": "+15550160"}, user=member_of(globex)
-        )
-    assert (error.value.status_code, error.value.problem_code) == (409, "already_exists")
-    assert Lead.objects.count() == 1
-    assert ToolReceipt.objects.filter(tenant=globex, status="failed").count() == 1
+    ann, bob = member_of(acme), member_of(globex)
+    first = tool_invoke(
+        tool_name="leads.create", call_id="a", input={"phone": "+15550160", "name": "A"}, user=ann
+    )
+    second = tool_invoke(
+        tool_name="leads.create", call_id="a", input={"phone": "+15550160", "name": "B"}, user=bob
+    )
+    assert not second.replayed and second.receipt.status == "succeeded"
+    assert first.result["lead_id"] != second.result["lead_id"]
+    assert sorted(Lead.objects.values_list("tenant__slug", "name")) == sorted(
+        [(acme.slug, "A"), (globex.slug, "B")]
+    )
+    found = tool_invoke(tool_name="leads.get", call_id="g", input={"phone": "+15550160"}, user=bob)
+    assert found.result["lead"]["name"] == "B"
+    outsider = tool_invoke(tool_name="leads.get", call_id="g", input={"phone": "+15550160"}, user=caller)
+    assert outsider.result == {"found": False, "lead": None}
 
 
 # -- running, stale, taken over -----------------------------------------------------------------------
