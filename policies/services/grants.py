@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from policies.models import FirearmGrant
+from workbench.services.rows import row_save
 
 
 def firearm_grant_create(
@@ -21,11 +22,7 @@ def firearm_grant_create(
         granted_by=granted_by,
         expires_at=expires_at,
     )
-    with transaction.atomic():
-        grant.full_clean()
-        grant._change_reason = f"granted: {reason}"
-        grant.save()
-    return grant
+    return row_save(instance=grant, reason=f"granted: {reason}")
 
 
 def firearm_grant_revoke(*, grant, revoked_by, reason):
@@ -39,7 +36,4 @@ def firearm_grant_revoke(*, grant, revoked_by, reason):
         grant.revoked_at = timezone.now()
         grant.revoked_by = revoked_by
         grant.revoke_reason = reason
-        grant.full_clean()
-        grant._change_reason = f"revoked: {reason}"
-        grant.save()
-    return grant
+        return row_save(instance=grant, reason=f"revoked: {reason}")

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from policies.models import StrategyLock
+from workbench.services.rows import row_save
 
 
 def _set_state(*, lock, engaged, user, reason):
@@ -19,10 +20,7 @@ def _set_state(*, lock, engaged, user, reason):
         lock.engaged_at = timezone.now() if engaged else None
         lock.engaged_by = user if engaged else None
         lock.reason = reason
-        lock.full_clean()
-        lock._change_reason = f"{'engaged' if engaged else 'released'}: {reason}"
-        lock.save()
-    return lock
+        return row_save(instance=lock, reason=f"{'engaged' if engaged else 'released'}: {reason}")
 
 
 def strategy_lock_engage(*, lock, user, reason):

@@ -2,21 +2,27 @@
 the commands share for plain records (richer writes have services of their own)."""
 
 from django.db import transaction
-from simple_history.utils import update_change_reason  # noqa: F401  (re-exported for callers)
+
+# simple-history's history_change_reason column is a CharField(max_length=100): PostgreSQL refuses longer.
+CHANGE_REASON_LENGTH = 100
+
+
+def _mark_reason(instance, reason):
+    if reason:
+        instance._change_reason = reason[:CHANGE_REASON_LENGTH]
 
 
 def row_save(*, instance, reason=""):
-    """Validate (full_clean) and save one row in a transaction; `reason` lands on its history row."""
+    """Validate (full_clean) and save one row in a transaction; `reason` lands on its history row
+    (cut to the history column's width, so a long reason never fails the save)."""
     with transaction.atomic():
         instance.full_clean()
-        if reason:
-            instance._change_reason = reason
+        _mark_reason(instance, reason)
         instance.save()
     return instance
 
 
 def row_delete(*, instance, reason=""):
     with transaction.atomic():
-        if reason:
-            instance._change_reason = reason
+        _mark_reason(instance, reason)
         instance.delete()
