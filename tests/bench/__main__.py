@@ -37,6 +37,20 @@ def best_of(fn, repeat):
     return min(timings)
 
 
+def rolled_back(fn):
+    """`fn` run inside a transaction (a savepoint) that is rolled back, so every timed run starts from
+    the same rows."""
+
+    def run():
+        from django.db import transaction
+
+        with transaction.atomic():
+            fn()
+            transaction.set_rollback(True)
+
+    return run
+
+
 @contextmanager
 def throwaway_database(workdir):
     """Configure Django and create a migrated test database that never touches the real one."""

@@ -20,26 +20,10 @@ import io
 
 from django.db import connection, transaction
 
-from tests.bench.__main__ import best_of
+from tests.bench.__main__ import best_of, rolled_back
 
 EXPORT_REPEAT = 3
 IMPORT_REPEAT = 2
-
-
-class _Rollback(Exception):
-    pass
-
-
-def _rolled_back(fn):
-    def run():
-        try:
-            with transaction.atomic():
-                fn()
-                raise _Rollback
-        except _Rollback:
-            pass
-
-    return run
 
 
 def _insert(model, columns, rows):
@@ -192,7 +176,7 @@ def run(*, rows):
         user = UserFactory(username="bench-importer")
         text = _firearms_tsv(rows)
         results.append((f"import firearms.tsv ({rows} new rows)",
-                        best_of(_rolled_back(_import_baseline(rows)), IMPORT_REPEAT),
-                        best_of(_rolled_back(_import_subject(user, text, rows)), IMPORT_REPEAT)))
+                        best_of(rolled_back(_import_baseline(rows)), IMPORT_REPEAT),
+                        best_of(rolled_back(_import_subject(user, text, rows)), IMPORT_REPEAT)))
         transaction.set_rollback(True)
     return results

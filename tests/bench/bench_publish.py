@@ -9,27 +9,11 @@ plain bulk_create, no checks and no history. Each timed run is rolled back, so e
 
 from django.db import transaction
 
-from tests.bench.__main__ import best_of
+from tests.bench.__main__ import best_of, rolled_back
 
 TOOLS = 120
 SCOPES = 40
 REPEAT = 7
-
-
-class _Rollback(Exception):
-    pass
-
-
-def _rolled_back(fn):
-    def run():
-        try:
-            with transaction.atomic():
-                fn()
-                raise _Rollback
-        except _Rollback:
-            pass
-
-    return run
 
 
 def _draft():
@@ -108,7 +92,7 @@ def run(*, rows):
     """`rows` is the runner's data-set size; this bench's size is fixed (a large real connector)."""
     with transaction.atomic():
         draft, owner = _draft()
-        baseline, subject = _rolled_back(_baseline(draft, owner)), _rolled_back(_subject(draft, owner))
+        baseline, subject = rolled_back(_baseline(draft, owner)), rolled_back(_subject(draft, owner))
         result = (
             f"publish {TOOLS} tools, {SCOPES} scopes",
             best_of(baseline, REPEAT),
