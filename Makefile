@@ -50,6 +50,7 @@ bench: $(INSTALLED)
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 ci:
 	bash .ci/run

@@ -13,7 +13,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from policies.models import BudgetPolicy, FirearmBinding, FirearmGrant, StrategyLock, UsageEvent
-from workbench.models import Membership
+from workbench.tenancy.models import Membership
 
 
 def firearm_bound_to(action_name):
@@ -47,10 +47,6 @@ class BudgetState:
     budget: BudgetPolicy
     used: Decimal
     period_start: object
-
-    @property
-    def remaining(self):
-        return self.budget.limit - self.used
 
     def refuses(self, cost):
         """Nothing left, or less left than the call costs."""

@@ -42,7 +42,8 @@ from registries.models import (
 from tests.policies import factories as pf
 from tests.registries import factories as rf
 from tests.workbench import factories as wf
-from workbench.models import Membership, Tenant, WorkbenchDraft
+from workbench.exchange.policy_matrix import PolicyMatrixResource
+from workbench.models import Membership, Tenant, TsvExchange, WorkbenchDraft
 
 
 def _connector():
@@ -101,6 +102,9 @@ class AdminCase:
     # Rows only members of their tenant see (drafts): the generic page checks, which use staff outside
     # any tenant, do not apply; tests/workbench/test_drafts_admin.py checks access with memberships.
     tenant_scoped: bool = False
+    # Pages opened by the permissions of what they show rather than the model's own view permission
+    # (the TSV exchange page: the view permissions of the policy matrix).
+    view_perms: tuple = field(default=())
 
     def __str__(self):
         return self.model._meta.label
@@ -111,6 +115,11 @@ class AdminCase:
 
     def perm(self, action):
         return f"{self.perm_prefix}{action}_{self.model._meta.model_name}"
+
+    def perms(self, action):
+        if action == "view" and self.view_perms:
+            return list(self.view_perms)
+        return [self.perm(action)]
 
     def url(self, view, *args):
         opts = self.model._meta
@@ -146,6 +155,10 @@ CASES = [
     AdminCase(Tenant, _tenant, identity=("slug",)),
     AdminCase(Membership, wf.MembershipFactory, identity=("tenant", "user")),
     AdminCase(WorkbenchDraft, wf.WorkbenchDraftFactory, history=True, tenant_scoped=True),
+    AdminCase(
+        TsvExchange, rf.ScopeFactory, addable=False, changeable=False,
+        view_perms=PolicyMatrixResource.export_permissions,
+    ),
     # Tool registry and gateway (registries/admin/tools/)
     AdminCase(ToolDefinition, rf.ToolDefinitionFactory, history=True, identity=("name",)),
     AdminCase(ToolPermission, rf.ToolPermissionFactory, history=True, identity=("name",)),
@@ -243,7 +256,7 @@ def check_page_access(client, case, page):
     if page == "history" and not case.history:
         return
     url = _page_url(case, page)
-    every_perm = [case.perm(action) for action in ("view", "add", "change", "delete")]
+    every_perm = [perm for action in ("view", "add", "change", "delete") for perm in case.perms(action)]
     needed = {
         "changelist": "view",
         "add": "add",
@@ -255,8 +268,8 @@ def check_page_access(client, case, page):
         for user in (wf.SuperuserFactory(), staff(every_perm)):
             assert logged_in(client, user).get(url).status_code == 403, url
     else:
-        assert logged_in(client, staff([case.perm(needed)])).get(url).status_code == 200, url
-        others = [perm for perm in every_perm if perm != case.perm(needed)]
+        assert logged_in(client, staff(case.perms(needed))).get(url).status_code == 200, url
+        others = [perm for perm in every_perm if perm not in case.perms(needed)]
         if page in ("add",):
             # Holding other permissions of the model is not enough.
             assert logged_in(client, staff(others)).get(url).status_code == 403, url

@@ -155,17 +155,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "workbench.api.permissions.ModelPermissions",
+        "workbench.kit.api.permissions.ModelPermissions",
     ],
-    "DEFAULT_PAGINATION_CLASS": "workbench.api.pagination.BoundedPageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "workbench.kit.api.pagination.BoundedPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "workbench.api.schema.ProblemAutoSchema",
-    "EXCEPTION_HANDLER": "workbench.api.errors.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "workbench.kit.api.schema.ProblemAutoSchema",
+    "EXCEPTION_HANDLER": "workbench.kit.api.errors.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -23,5 +23,5 @@ urlpatterns = [
     ),
 ]
 
-handler404 = "workbench.api.errors.handler404"
-handler500 = "workbench.api.errors.handler500"
+handler404 = "workbench.kit.api.errors.handler404"
+handler500 = "workbench.kit.api.errors.handler500"

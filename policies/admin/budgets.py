@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from policies.models import BudgetPolicy, UsageEvent
-from workbench.admin.kit import HistoryAdmin, NoteAdmin, ReadOnlyAdmin, RowAdmin
+from workbench.kit.admin import HistoryAdmin, NoteAdmin, ReadOnlyAdmin, RowAdmin
 
 
 @admin.register(BudgetPolicy)

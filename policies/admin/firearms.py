@@ -5,12 +5,13 @@ a grant itself is never edited or deleted."""
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
-from policies.models import Firearm, FirearmBinding, FirearmGrant
+from policies.exchange import FirearmGrantResource, FirearmResource
+from policies.models import Firearm, FirearmBinding, FirearmGrant, active_grant
 from policies.services import firearm_grant_create, firearm_grant_revoke
-from workbench.admin.kit import (
+from workbench.kit.admin import (
     HistoryAdmin,
     IdentityInline,
     NoteAdmin,
@@ -21,16 +22,7 @@ from workbench.admin.kit import (
     model_perm,
     run_with_reason,
 )
-from workbench.exchange.admin import TsvImportAdmin
-from workbench.exchange.policies import FirearmGrantResource, FirearmResource
-
-
-def grant_status(grant, now=None):
-    if grant.revoked_at is not None:
-        return "revoked"
-    if grant.expires_at is not None and grant.expires_at <= (now or timezone.now()):
-        return "expired"
-    return "active"
+from workbench.kit.admin.exchange import TsvImportAdmin
 
 
 class GrantStatusFilter(admin.SimpleListFilter):
@@ -76,7 +68,7 @@ class FirearmGrantInline(ReadOnlyInline):
 
     @admin.display(description="status")
     def status(self, obj):
-        return grant_status(obj)
+        return obj.status()
 
 
 class SeverityFilter(admin.SimpleListFilter):
@@ -103,12 +95,8 @@ class FirearmAdmin(TsvImportAdmin, HistoryAdmin, RowAdmin):
     inlines = [FirearmBindingInline, FirearmGrantInline]
 
     def get_queryset(self, request):
-        now = timezone.now()
-        active = Q(grants__revoked_at__isnull=True) & (
-            Q(grants__expires_at__isnull=True) | Q(grants__expires_at__gt=now)
-        )
         return super().get_queryset(request).annotate(
-            active_grant_count=Count("grants", filter=active, distinct=True),
+            active_grant_count=Count("grants", filter=active_grant(prefix="grants__"), distinct=True),
             binding_count=Count("bindings", distinct=True),
         )
 
@@ -210,7 +198,7 @@ class FirearmGrantAdmin(TsvImportAdmin, HistoryAdmin, NoteAdmin, ServiceErrorsAd
 
     @admin.display(description="status")
     def status(self, obj):
-        return grant_status(obj)
+        return obj.status()
 
     def save_model(self, request, obj, form, change):
         grant = self.call_service(

@@ -3,10 +3,10 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from policies.exchange import KpiCorridorResource
 from policies.models import KpiCorridor, KpiDefinition, KpiToolBinding
-from workbench.admin.kit import HistoryAdmin, IdentityInline, RowAdmin
-from workbench.exchange.admin import TsvImportAdmin
-from workbench.exchange.policies import KpiCorridorResource
+from workbench.kit.admin import HistoryAdmin, IdentityInline, RowAdmin
+from workbench.kit.admin.exchange import TsvImportAdmin
 
 
 def band(corridor):

@@ -3,12 +3,10 @@ released, by whom, why) changes only through the engage and release actions."""
 
 from django import forms
 from django.contrib import admin
-from django.db import transaction
 
 from policies.models import StrategyLock
-from policies.services import strategy_lock_engage, strategy_lock_release
-from workbench.admin.kit import HistoryAdmin, NoteAdmin, RowAdmin, run_with_reason
-from workbench.services.rows import row_save
+from policies.services import strategy_lock_engage, strategy_lock_release, strategy_lock_update
+from workbench.kit.admin import HistoryAdmin, NoteAdmin, RowAdmin, run_with_reason
 
 STATE_FIELDS = ("engaged", "engaged_at", "engaged_by", "reason")
 
@@ -74,16 +72,8 @@ class StrategyLockAdmin(HistoryAdmin, NoteAdmin, RowAdmin):
         return ", ".join(parts) or "-"
 
     def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            if change:
-                # The state is the services' to change: an engage that lands while this form was open
-                # must survive the save of the policy.
-                current = type(obj).objects.select_for_update().filter(pk=obj.pk).values(
-                    "engaged", "engaged_at", "engaged_by_id", "reason"
-                ).get()
-                for attname, value in current.items():
-                    setattr(obj, attname, value)
-            self.call_service(row_save, instance=obj)
+        # The coverage is saved here; connectors and firearms follow in save_related, same transaction.
+        self.call_service(strategy_lock_update, lock=obj, user=request.user)
 
     @admin.action(description="Engage selected locks", permissions=["change"])
     def engage_selected(self, request, queryset):

@@ -6,9 +6,9 @@ from rest_framework import serializers
 from policies.models import BudgetPolicy, UsageEvent
 from policies.selectors import calls_visible_to
 from registries.models import Connector
-from workbench.api.serializers import RowSaveSerializer
-from workbench.api.viewsets import ReadOnlyRegistryViewSet, RowViewSet
-from workbench.models import Tenant
+from workbench.kit.api.serializers import RowSaveSerializer
+from workbench.kit.api.viewsets import ReadOnlyRegistryViewSet, RowViewSet
+from workbench.tenancy.models import Tenant
 
 
 class BudgetPolicySerializer(RowSaveSerializer):

@@ -2,7 +2,6 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -11,11 +10,10 @@ from rest_framework.response import Response
 
 from policies.models import Firearm, FirearmGrant
 from policies.services import firearm_grant_create, firearm_grant_revoke
-from workbench.api.errors import Problem
-from workbench.api.schema import ProblemAutoSchema
-from workbench.api.serializers import ReasonSerializer, RowSaveSerializer, drf_validation_error
-from workbench.api.viewsets import LOOKUP_ANY_SEGMENT
-from workbench.models import Tenant
+from workbench.kit.api.schema import ProblemAutoSchema
+from workbench.kit.api.serializers import ReasonSerializer, RowSaveSerializer
+from workbench.kit.api.viewsets import LOOKUP_ANY_SEGMENT
+from workbench.tenancy.models import Tenant
 
 User = get_user_model()
 
@@ -47,10 +45,7 @@ class FirearmGrantSerializer(RowSaveSerializer):
         read_only_fields = ["uid", "granted_by", "created_at", "revoked_at", "revoked_by", "revoke_reason"]
 
     def create(self, validated_data):
-        try:
-            return firearm_grant_create(granted_by=self.context["request"].user, **validated_data)
-        except DjangoValidationError as exc:
-            raise drf_validation_error(exc) from exc
+        return firearm_grant_create(granted_by=self.context["request"].user, **validated_data)
 
 
 class FirearmGrantFilter(filters.FilterSet):
@@ -97,18 +92,9 @@ class FirearmGrantViewSet(
     @action(detail=True, methods=["post"])
     def revoke(self, request, uid=None):
         """Revoke the grant; the row stays with who revoked it, when and why."""
-        grant = self.get_object()
-        if grant.revoked_at is not None:
-            raise Problem(status.HTTP_409_CONFLICT, "already_revoked", "This grant is already revoked.")
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        reason = body.validated_data["reason"]
-        try:
-            grant = firearm_grant_revoke(grant=grant, revoked_by=request.user, reason=reason)
-        except DjangoValidationError as exc:
-            if "revoked_at" in getattr(exc, "error_dict", {}):
-                # Revoked by someone else between our read and the service's row lock.
-                message = exc.message_dict["revoked_at"][0]
-                raise Problem(status.HTTP_409_CONFLICT, "already_revoked", message) from exc
-            raise drf_validation_error(exc, rename={"revoke_reason": "reason"}) from exc
+        grant = firearm_grant_revoke(
+            grant=self.get_object(), revoked_by=request.user, reason=body.validated_data["reason"]
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=grant.pk)).data)

@@ -1,7 +1,6 @@
 """Strategy locks: the policy (what a lock covers) is edited as a row; the state (engaged or not)
 changes only through the engage and release actions, each with a reason."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -9,11 +8,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from policies.models import Firearm, StrategyLock
-from policies.services import strategy_lock_engage, strategy_lock_release
+from policies.services import strategy_lock_engage, strategy_lock_release, strategy_lock_update
 from registries.models import Connector
-from workbench.api.errors import Problem
-from workbench.api.serializers import ReasonSerializer, RowSaveSerializer, drf_validation_error
-from workbench.api.viewsets import RowViewSet
+from workbench.kit.api.serializers import ReasonSerializer, RowSaveSerializer, request_change_reason
+from workbench.kit.api.viewsets import RowViewSet
 
 STATE_FIELDS = ["engaged", "engaged_at", "engaged_by", "reason"]
 
@@ -37,6 +35,15 @@ class StrategyLockSerializer(RowSaveSerializer):
         model = StrategyLock
         fields = ["name", "description", "connectors", "firearms", "actions", *STATE_FIELDS]
         read_only_fields = STATE_FIELDS
+
+    def save_row(self, instance, many):
+        return strategy_lock_update(
+            lock=instance,
+            user=self.context["request"].user,
+            connectors=many.get("connectors"),
+            firearms=many.get("firearms"),
+            reason=request_change_reason(self.context["request"]),
+        )
 
 
 class StrategyLockFilter(filters.FilterSet):
@@ -69,34 +76,20 @@ class StrategyLockViewSet(RowViewSet):
     def get_queryset(self):
         return StrategyLock.objects.select_related("engaged_by").prefetch_related("connectors", "firearms")
 
-    def _switch(self, request, service, engaged):
-        lock = self.get_object()
+    def _switch(self, request, service):
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        if lock.engaged == engaged:
-            raise self._no_change(lock, engaged)
-        try:
-            service(lock=lock, user=request.user, reason=body.validated_data["reason"])
-        except DjangoValidationError as exc:
-            if "engaged" in getattr(exc, "error_dict", {}):
-                # Switched by someone else between our read and the service's row lock.
-                raise self._no_change(lock, engaged) from exc
-            raise drf_validation_error(exc) from exc
+        lock = service(lock=self.get_object(), user=request.user, reason=body.validated_data["reason"])
         return Response(self.get_serializer(self.get_queryset().get(pk=lock.pk)).data)
-
-    @staticmethod
-    def _no_change(lock, engaged):
-        state = "engaged" if engaged else "released"
-        return Problem(status.HTTP_409_CONFLICT, "no_change", f"The lock {lock.name} is already {state}.")
 
     @extend_schema(request=ReasonSerializer, responses={status.HTTP_200_OK: StrategyLockSerializer})
     @action(detail=True, methods=["post"])
     def engage(self, request, name=None):
         """Engage the lock: calls it covers are refused until it is released."""
-        return self._switch(request, strategy_lock_engage, engaged=True)
+        return self._switch(request, strategy_lock_engage)
 
     @extend_schema(request=ReasonSerializer, responses={status.HTTP_200_OK: StrategyLockSerializer})
     @action(detail=True, methods=["post"])
     def release(self, request, name=None):
         """Release the lock."""
-        return self._switch(request, strategy_lock_release, engaged=False)
+        return self._switch(request, strategy_lock_release)

@@ -1,5 +1,5 @@
 from .budgets import BudgetPolicy, UsageEvent
-from .firearms import Firearm, FirearmBinding, FirearmGrant
+from .firearms import Firearm, FirearmBinding, FirearmGrant, active_grant
 from .kpis import KpiCorridor, KpiDefinition, KpiToolBinding
 from .locks import StrategyLock
 
@@ -8,6 +8,7 @@ __all__ = [
     "Firearm",
     "FirearmBinding",
     "FirearmGrant",
+    "active_grant",
     "KpiCorridor",
     "KpiDefinition",
     "KpiToolBinding",

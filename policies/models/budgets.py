@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from registries import identifiers as ids
-from workbench.modelkit import NaturalKeyModel, WriteOnceModel
+from workbench.kit import identifiers as ids
+from workbench.kit.models import NaturalKeyModel, WriteOnceModel
 
 
 class BudgetPolicy(NaturalKeyModel):

@@ -8,8 +8,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from registries import identifiers as ids
-from workbench.modelkit import NaturalKeyModel, WriteOnceManager, WriteOnceModel, WriteOnceQuerySet
+from workbench.kit import identifiers as ids
+from workbench.kit.models import NaturalKeyModel, WriteOnceManager, WriteOnceModel, WriteOnceQuerySet
 
 
 class Firearm(NaturalKeyModel):
@@ -47,20 +47,18 @@ class Firearm(NaturalKeyModel):
         return self.firearm_id
 
 
+def active_grant(at=None, *, prefix=""):
+    """The one rule of an active grant, as a Q: not revoked, and no expiry or an expiry after `at`
+    (default now). `prefix` reaches grants through a relation, e.g. "grants__" from a firearm."""
+    at = at or timezone.now()
+    return models.Q(**{f"{prefix}revoked_at__isnull": True}) & (
+        models.Q(**{f"{prefix}expires_at__isnull": True}) | models.Q(**{f"{prefix}expires_at__gt": at})
+    )
+
+
 class FirearmGrantQuerySet(WriteOnceQuerySet):
     def active(self, at=None):
-        at = at or timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=at)
-        )
-
-    def for_user(self, user):
-        """Grants reaching the user directly, through one of their groups or one of their tenants."""
-        return self.filter(
-            models.Q(user_id=user.pk)
-            | models.Q(group__user=user.pk)
-            | models.Q(tenant__memberships__user=user.pk)
-        ).distinct()
+        return self.filter(active_grant(at))
 
 
 class FirearmGrant(WriteOnceModel):
@@ -142,8 +140,15 @@ class FirearmGrant(WriteOnceModel):
 
     @property
     def is_active(self):
-        now = timezone.now()
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+        return self.status() == "active"
+
+    def status(self, at=None):
+        """"active", "revoked" or "expired" at `at` (default now): active_grant() for one row."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= (at or timezone.now()):
+            return "expired"
+        return "active"
 
     def clean(self):
         super().clean()

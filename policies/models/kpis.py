@@ -1,6 +1,5 @@
 """KPI Registry: definitions, corridors (the allowed band) and which actions move which KPI."""
 
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -8,8 +7,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from registries import identifiers as ids
-from workbench.modelkit import NaturalKeyModel
+from workbench.kit import identifiers as ids
+from workbench.kit.models import NaturalKeyModel
 
 
 class KpiDefinition(NaturalKeyModel):
@@ -54,11 +53,6 @@ def _ordered(low, high):
 class KpiCorridor(NaturalKeyModel):
     """The band a KPI should stay in: inside [lower, upper] is ok, outside it is a warning,
     outside [critical_lower, critical_upper] is critical. Open ends are allowed (null)."""
-
-    class Status(models.TextChoices):
-        OK = "ok", "ok"
-        WARN = "warn", "warn"
-        CRITICAL = "critical", "critical"
 
     NATURAL_KEY = ("kpi__kpi_id",)
     BOUNDS = ("critical_lower", "lower", "upper", "critical_upper")
@@ -113,16 +107,6 @@ class KpiCorridor(NaturalKeyModel):
             a, b = getattr(self, low), getattr(self, high)
             if a is not None and b is not None and a > b:
                 raise ValidationError({high: f"{high} ({b}) must not be below {low} ({a})."})
-
-    def status_for(self, value):
-        value = Decimal(str(value))
-        if (self.critical_lower is not None and value < self.critical_lower) or (
-            self.critical_upper is not None and value > self.critical_upper
-        ):
-            return self.Status.CRITICAL
-        if (self.lower is not None and value < self.lower) or (self.upper is not None and value > self.upper):
-            return self.Status.WARN
-        return self.Status.OK
 
 
 class KpiToolBinding(NaturalKeyModel):

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from registries import identifiers as ids
-from workbench.modelkit import NaturalKeyManager, NaturalKeyModel
+from workbench.kit import identifiers as ids
+from workbench.kit.models import NaturalKeyManager, NaturalKeyModel
 
 
 class StrategyLockQuerySet(models.QuerySet):

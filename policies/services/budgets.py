@@ -5,13 +5,21 @@ from django.utils import timezone
 
 from policies.models import UsageEvent
 from policies.selectors import budget_usage, budgets_applying
+from workbench.kit.refusals import Refusal
 
 
-class BudgetExhausted(Exception):
-    """The charge would take `state.budget` past its limit; nothing was recorded."""
+class BudgetExhausted(Refusal):
+    """429 `budget_exhausted`: the charge would take `state.budget` past its limit; nothing was recorded."""
 
     def __init__(self, state, cost):
-        super().__init__(f"Budget {state.budget.budget_id!r} is exhausted.")
+        budget = state.budget
+        super().__init__(
+            429,
+            "budget_exhausted",
+            f"Budget {budget.budget_id!r} is exhausted: {state.used.quantize(budget.limit)} of "
+            f"{budget.limit} {budget.unit} used this {budget.period}; this call costs {cost}.",
+            budget=budget.budget_id,
+        )
         self.state = state
         self.cost = cost
 

@@ -3,9 +3,7 @@
 from django.contrib import admin
 
 from registries.models import EngineRoute, RoutingConfig
-from workbench.admin.kit import RowAdmin
-from workbench.exchange.admin import TsvExportAdmin
-from workbench.exchange.coverage import CoverageResource
+from workbench.kit.admin import RowAdmin
 
 
 @admin.register(RoutingConfig)
@@ -30,10 +28,9 @@ class WrappedFilter(admin.SimpleListFilter):
 
 
 @admin.register(EngineRoute)
-class EngineRouteAdmin(TsvExportAdmin, RowAdmin):
-    """Engine routes and the connector wrapping each; exports the coverage report TSV."""
+class EngineRouteAdmin(RowAdmin):
+    """Engine routes and the connector wrapping each; the coverage sheet is on the TSV exchange page."""
 
-    tsv_export = CoverageResource
     list_display = ["pattern", "connector", "description"]
     list_filter = [WrappedFilter, ("connector", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["connector"]

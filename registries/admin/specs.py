@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from registries.models import MCP_CONNECTOR_CLASS, ComponentSpec, Connector, Scope, Skill
 from registries.services import component_spec_deprecate
-from workbench.admin.kit import (
+from workbench.kit.admin import (
     NoteAdmin,
     ReadOnlyAdmin,
     ReadOnlyInline,
@@ -24,10 +24,7 @@ from workbench.admin.kit import (
     pre,
     run_with_reason,
 )
-from workbench.exchange.admin import TsvExportAdmin, TsvImportAdmin
-from workbench.exchange.connectors import ConnectorRegistryResource
-from workbench.exchange.policy_matrix import PolicyMatrixResource
-from workbench.services.rows import row_save
+from workbench.kit.rows import row_save
 
 
 class DeprecatedFilter(admin.SimpleListFilter):
@@ -116,7 +113,10 @@ class SpecVersionAdmin(NoteAdmin, RowAdmin):
             return
         message = form.cleaned_data.get("deprecation_message", "")
         if message.strip():
-            adopt(obj, self.call_service(component_spec_deprecate, spec=obj, message=message))
+            deprecated = self.call_service(
+                component_spec_deprecate, spec=obj, message=message, user=request.user
+            )
+            adopt(obj, deprecated)
         else:
             # An emptied message withdraws the deprecation (a mistaken one, usually).
             obj.deprecated_at = None
@@ -126,7 +126,9 @@ class SpecVersionAdmin(NoteAdmin, RowAdmin):
     def deprecate_selected(self, request, queryset):
         return run_with_reason(
             self, request, queryset, action="deprecate_selected",
-            apply=lambda spec, message: component_spec_deprecate(spec=spec, message=message),
+            apply=lambda spec, message: component_spec_deprecate(
+                spec=spec, message=message, user=request.user
+            ),
             title="Deprecate selected versions", label="Deprecation message",
             help_text="Why these versions are deprecated and what to use instead; users see this message.",
             submit="Deprecate", done="Deprecated {count} version(s).",
@@ -223,11 +225,9 @@ class HasPublishedVersionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Connector)
-class ConnectorAdmin(TsvExportAdmin, NoteAdmin, ReadOnlyAdmin):
-    """Read-only: published connectors change only through a draft and publish. Exports the
-    connector registry TSV (latest published version of each connector)."""
-
-    tsv_export = ConnectorRegistryResource
+class ConnectorAdmin(NoteAdmin, ReadOnlyAdmin):
+    """Read-only: published connectors change only through a draft and publish. Its TSV sheet
+    (connectors.tsv) is on the workbench's TSV exchange page."""
 
     admin_note = "Read-only: a published connector changes only through a draft and publish (a new version)."
 
@@ -303,12 +303,9 @@ class LatestVersionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Scope)
-class ScopeAdmin(TsvImportAdmin, TsvExportAdmin, NoteAdmin, ReadOnlyAdmin):
-    """Read-only: scopes are written with their connector version at publish. Exports the policy
-    matrix TSV (scopes of latest versions); importing an edited matrix creates or updates drafts."""
-
-    tsv_export = PolicyMatrixResource
-    tsv_import = PolicyMatrixResource
+class ScopeAdmin(NoteAdmin, ReadOnlyAdmin):
+    """Read-only: scopes are written with their connector version at publish. The policy matrix
+    (export, and import into drafts) is on the workbench's TSV exchange page."""
 
     admin_note = "Read-only: scopes are published with their connector version, through a draft."
 

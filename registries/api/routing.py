@@ -4,8 +4,8 @@ from django_filters import rest_framework as filters
 from rest_framework import serializers
 
 from registries.models import Connector, EngineRoute, RoutingConfig
-from workbench.api.serializers import RowSaveSerializer
-from workbench.api.viewsets import RowViewSet
+from workbench.kit.api.serializers import RowSaveSerializer
+from workbench.kit.api.viewsets import RowViewSet
 
 
 class RoutingConfigSerializer(RowSaveSerializer):

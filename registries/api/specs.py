@@ -1,7 +1,6 @@
 """Specs Registry endpoints: specs, connectors (with their versions) and scopes. Read-only: published
 rows change only through drafts; the one later change, deprecating a spec version, has its own action."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, F, Prefetch, Q
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -11,8 +10,7 @@ from rest_framework.response import Response
 
 from registries.models import ComponentSpec, Connector, Scope
 from registries.services import component_spec_deprecate
-from workbench.api.serializers import drf_validation_error
-from workbench.api.viewsets import ReadOnlyRegistryViewSet
+from workbench.kit.api.viewsets import ReadOnlyRegistryViewSet
 
 NEWEST_FIRST = ("-version_major", "-version_minor", "-version_patch")
 
@@ -137,10 +135,7 @@ class ComponentSpecViewSet(ReadOnlyRegistryViewSet):
         spec = self.get_object()
         body = DeprecateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            component_spec_deprecate(spec=spec, message=body.validated_data["message"])
-        except DjangoValidationError as exc:
-            raise drf_validation_error(exc, rename={"deprecation_message": "message"}) from exc
+        component_spec_deprecate(spec=spec, message=body.validated_data["message"], user=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=spec.pk)).data)
 
 

@@ -12,10 +12,10 @@ from policies.selectors import calls_visible_to
 from registries.models import Connector, IdempotencyMode, ToolDefinition, ToolPermission, ToolReceipt
 from registries.schemas import tool_errors
 from registries.services.gateway import resolve_handler, tool_invoke
-from workbench.api.schema import ProblemAutoSchema
-from workbench.api.serializers import RowSaveSerializer
-from workbench.api.viewsets import LOOKUP_ANY_SEGMENT
-from workbench.models import Tenant
+from workbench.kit.api.schema import ProblemAutoSchema
+from workbench.kit.api.serializers import RowSaveSerializer
+from workbench.kit.api.viewsets import LOOKUP_ANY_SEGMENT
+from workbench.tenancy.models import Tenant
 
 
 class IdempotencySerializer(serializers.Serializer):

@@ -2,8 +2,8 @@
 
 from django.db import models
 
-from registries import identifiers as ids
-from workbench.modelkit import NaturalKeyModel
+from workbench.kit import identifiers as ids
+from workbench.kit.models import NaturalKeyModel
 
 from .specs import Connector
 

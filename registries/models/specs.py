@@ -5,8 +5,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from registries import identifiers as ids
-from workbench.modelkit import NaturalKeyModel, WriteOnceManager, WriteOnceModel, WriteOnceQuerySet
+from workbench.kit import identifiers as ids
+from workbench.kit import semver
+from workbench.kit.models import NaturalKeyModel, WriteOnceManager, WriteOnceModel, WriteOnceQuerySet
 
 MCP_CONNECTOR_CLASS = "mcp_connector"
 
@@ -89,8 +90,9 @@ class ComponentSpec(WriteOnceModel):
             raise ValidationError({"metadata": "Metadata must be a JSON object."})
 
     def save(self, *args, **kwargs):
-        if self.version and ids.validate_semver.regex.match(self.version):
-            self.version_major, self.version_minor, self.version_patch = ids.semver_tuple(self.version)
+        parts = semver.parse(self.version)
+        if parts:
+            self.version_major, self.version_minor, self.version_patch = parts
         super().save(*args, **kwargs)
 
 

@@ -12,9 +12,9 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from registries import identifiers as ids
 from registries.schemas import tool_errors
-from workbench.modelkit import NaturalKeyModel
+from workbench.kit import identifiers as ids
+from workbench.kit.models import NaturalKeyModel
 
 PERMISSION_NAME = r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$"
 validate_permission_name = RegexValidator(

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
 from jsonschema.validators import validator_for
 
-from registries import identifiers as ids
+from workbench.kit import identifiers as ids
 
 SCHEMA_PATH = Path(__file__).with_name("tools.registry.schema.json")
 DEFAULT_DIALECT = Draft202012Validator

@@ -10,13 +10,13 @@ version of the latest import.
 import json
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from registries.models import ToolDefinition, ToolPermission, ToolRegistryImport
 from registries.schemas import registry_errors, tool_label
 from registries.services.gateway.dispatch import resolve_handler
-from workbench.services.rows import row_delete, row_save
+from workbench.kit.refusals import Refusal, field_error
+from workbench.kit.rows import history_reason, row_delete, row_save
 
 DEFAULT_VERSION = "1.0.0"
 
@@ -43,12 +43,18 @@ class RegistryPlan:
         )
 
 
-class RegistryImportError(ValidationError):
-    """The file was refused; `plan.errors` lists every problem, each naming the tool and JSON path."""
+class RegistryImportError(Refusal):
+    """400 `invalid_registry`: the file was refused, nothing written; `plan.errors` lists every
+    problem, each naming the tool and JSON path (and so does `errors`, one entry each)."""
 
     def __init__(self, plan):
         self.plan = plan
-        super().__init__(plan.errors, code="invalid_registry")
+        super().__init__(
+            400,
+            "invalid_registry",
+            f"The tool registry file was refused ({len(plan.errors)} problem(s)); nothing was written.",
+            errors=[field_error(None, "invalid_registry", problem) for problem in plan.errors],
+        )
 
 
 def parse_registry(content):
@@ -96,7 +102,7 @@ def tool_registry_import(*, document, user=None, source="", dry_run=False):
             raise RegistryImportError(plan)
         if dry_run:
             return plan
-        reason = f"imported from {source or 'tools.registry.json'} {plan.version}"[:100]
+        reason = history_reason(f"imported from {source or 'tools.registry.json'} {plan.version}")
         stored = {tool.name: tool for tool in ToolDefinition.objects.all()}
         for position, entry in enumerate(document["tools"], start=1):
             if entry["name"] in plan.unchanged:

@@ -128,9 +128,9 @@ def _firearms_tsv(rows):
 
 
 def _import_subject(user, text, rows):
+    from policies.exchange import FirearmResource
     from policies.models import Firearm
-    from workbench.exchange.importing import run_import
-    from workbench.exchange.policies import FirearmResource
+    from workbench.kit.exchange.importing import run_import
 
     def imported():
         report = run_import(FirearmResource(user=user), text, dry_run=False, file_name="bench.tsv")

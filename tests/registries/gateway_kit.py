@@ -92,11 +92,11 @@ def invoke(user, name="probe.touch", input=None, call_id="call-1", **kwargs):
 
 
 def refused(user, *args, **kwargs):
-    """The Problem a refused invoke raises."""
+    """The Refusal a refused invoke raises."""
     import pytest
 
-    from workbench.api.errors import Problem
+    from workbench.kit.refusals import Refusal
 
-    with pytest.raises(Problem) as error:
+    with pytest.raises(Refusal) as error:
         invoke(user, *args, **kwargs)
     return error.value

@@ -18,14 +18,14 @@ from tests.registries.gateway_kit import (
     run_in_threads,
 )
 from tests.workbench.factories import MembershipFactory, TenantFactory
-from workbench.api.errors import Problem
+from workbench.kit.refusals import Refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def outcome_kind(result):
-    if isinstance(result, Problem):
-        return f"{result.status_code} {result.problem_code}"
+    if isinstance(result, Refusal):
+        return f"{result.status} {result.code}"
     if isinstance(result, Exception):
         return f"error {result!r}"
     return "replayed" if result.replayed else "executed"

@@ -25,7 +25,7 @@ from registries.services.gateway.invoke import ToolContext
 from tests.registries.factories import LeadFactory, ToolReceiptFactory
 from tests.registries.gateway_kit import invoke, invoker_with_perm, load_seed_registry, probe_tool, refused
 from tests.workbench.factories import MembershipFactory, TenantFactory
-from workbench.api.errors import Problem
+from workbench.kit.refusals import Refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def test_none_reusing_a_call_id_with_another_input_is_422_with_the_same_input_it
     again = invoke(caller, call_id="same", input={"title": "one"})
     assert again.replayed is False and again.receipt.call_slot is None  # the first call holds the slot
     problem = refused(caller, call_id="same", input={"title": "two"})
-    assert (problem.status_code, problem.problem_code) == (422, "idempotency_mismatch")
+    assert (problem.status, problem.code) == (422, "idempotency_mismatch")
     assert problem.extra["receipt"] == str(ToolReceipt.objects.order_by("pk").first().uid)
     assert invoke(invoker_with_perm(), call_id="same", input={"title": "two"}).replayed is False
     assert counts() == (3, 3, 3)
@@ -60,12 +60,12 @@ def test_none_reusing_a_call_id_with_another_input_is_422_with_the_same_input_it
 
 def test_none_a_failed_call_frees_its_call_id(probes, caller):
     probe_tool("probe.refuse", mode="none")
-    with pytest.raises(Problem):
+    with pytest.raises(Refusal):
         invoke(caller, "probe.refuse", input={"title": "one"})
     assert ToolReceipt.objects.get().call_slot is None
-    with pytest.raises(Problem) as error:
+    with pytest.raises(Refusal) as error:
         invoke(caller, "probe.refuse", input={"title": "two"})
-    assert error.value.problem_code == "already_exists"  # ran, not 422
+    assert error.value.code == "already_exists"  # ran, not 422
 
 
 # -- safe-retry ---------------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ def test_safe_retry_reuse_with_a_different_input_is_422(probes, caller, reuse):
         else {"call_id": "b", "idempotency_key": "k"}
     )
     problem = refused(caller, input={"title": "two"}, **other)
-    assert (problem.status_code, problem.problem_code) == (422, "idempotency_mismatch")
+    assert (problem.status, problem.code) == (422, "idempotency_mismatch")
     assert Task.objects.count() == 1
 
 
@@ -160,24 +160,24 @@ def test_every_seed_keyed_tool_creates_its_row_once(caller, name, input, model):
 def test_keyed_call_id_reused_for_another_key_is_422(caller):
     load_seed_registry()
     tool_invoke(tool_name="leads.create", call_id="a", input={"phone": "+15550130"}, user=caller)
-    with pytest.raises(Problem) as error:
+    with pytest.raises(Refusal) as error:
         tool_invoke(tool_name="leads.create", call_id="a", input={"phone": "+15550131"}, user=caller)
-    assert (error.value.status_code, error.value.problem_code) == (422, "idempotency_mismatch")
+    assert (error.value.status, error.value.code) == (422, "idempotency_mismatch")
 
 
 def test_keyed_without_the_key_field_is_a_validation_failure(caller):
     load_seed_registry()
-    with pytest.raises(Problem) as error:
+    with pytest.raises(Refusal) as error:
         tool_invoke(tool_name="leads.create", call_id="a", input={"name": "No phone"}, user=caller)
-    assert error.value.status_code == 400 and error.value.errors[0]["field"] == "input.phone"
+    assert error.value.status == 400 and error.value.errors[0]["field"] == "input.phone"
 
 
 def test_a_failed_call_frees_its_key_for_a_retry(caller):
     load_seed_registry()
     outside = LeadFactory(phone="+15550140")  # made outside the gateway: the handler refuses a duplicate
-    with pytest.raises(Problem) as error:
+    with pytest.raises(Refusal) as error:
         tool_invoke(tool_name="leads.create", call_id="a", input={"phone": "+15550140"}, user=caller)
-    assert (error.value.status_code, error.value.problem_code) == (409, "already_exists")
+    assert (error.value.status, error.value.code) == (409, "already_exists")
     failed = ToolReceipt.objects.get()
     assert (failed.status, failed.call_slot, failed.key_slot) == ("failed", None, None)
     outside.delete()
@@ -283,7 +283,7 @@ def test_a_second_call_while_the_first_is_running_is_409(probes, caller):
     running = claim(tool, caller)
     assert running.receipt.status == "running"
     problem = refused(caller)
-    assert (problem.status_code, problem.problem_code) == (409, "call_in_progress")
+    assert (problem.status, problem.code) == (409, "call_in_progress")
     assert problem.extra["receipt"] == str(running.receipt.uid)
     assert Task.objects.count() == 0
 
@@ -305,9 +305,9 @@ def test_a_call_taken_over_cannot_commit_late(probes, caller):
     from tests.registries.handlers.probe import touch
 
     context = ToolContext(tool=tool, call_id="call-1", user=caller, tenant=None, receipt=receipt)
-    with pytest.raises(Problem) as error:
+    with pytest.raises(Refusal) as error:
         run_claimed_call(tool=tool, receipt=receipt, handler=touch, input={"title": "late"}, context=context)
-    assert error.value.status_code == 504
+    assert error.value.status == 504
     assert Task.objects.count() == 0
 
 
@@ -360,4 +360,4 @@ def test_disabling_a_tool_stops_replays_too(probes, caller):
     probe_tool(mode="safe-retry")
     invoke(caller)
     ToolDefinition.objects.filter(name="probe.touch").update(enabled=False)
-    assert refused(caller).problem_code == "tool_disabled"
+    assert refused(caller).code == "tool_disabled"

@@ -40,7 +40,7 @@ def test_checks_run_in_the_documented_order(settings, caller):
     budget = BudgetPolicyFactory(limit=Decimal("0"))
     bad_input = {"title": "t", "when": "tomorrow"}
 
-    assert refused(caller, "probe.unknown").problem_code == "tool_not_found"
+    assert refused(caller, "probe.unknown").code == "tool_not_found"
     steps = []
     for fix in [
         lambda: tool.__class__.objects.filter(pk=tool.pk).update(enabled=True),
@@ -53,7 +53,7 @@ def test_checks_run_in_the_documented_order(settings, caller):
         lambda: budget.__class__.objects.filter(pk=budget.pk).update(active=False),
     ]:
         problem = refused(caller, input=bad_input)
-        steps.append((problem.status_code, problem.problem_code))
+        steps.append((problem.status, problem.code))
         fix()
     assert steps == [
         (409, "tool_disabled"),
@@ -71,7 +71,7 @@ def test_policy_is_checked_before_a_replay(probes, caller):
     first = invoke(caller)
     lock = StrategyLockFactory(actions=["probe.touch"])
     strategy_lock_engage(lock=lock, user=caller, reason="incident")
-    assert refused(caller).problem_code == "strategy_locked"
+    assert refused(caller).code == "strategy_locked"
     strategy_lock_release(lock=lock, user=caller, reason="over")
     assert invoke(caller).receipt == first.receipt
 
@@ -89,7 +89,7 @@ def test_nothing_runs_when_a_check_refuses(probes, caller):
 def test_not_configured_names_where_the_handler_is_expected(caller):
     load_seed_registry()
     problem = refused(caller, "messages.send_sms", input={"to": "+15550100", "body": "hi"})
-    assert (problem.status_code, problem.problem_code) == (501, "not_configured")
+    assert (problem.status, problem.code) == (501, "not_configured")
     assert problem.extra["handler"] == "registries.handlers.messages.send_sms"
 
 
@@ -107,7 +107,7 @@ def test_input_errors_come_one_per_field_with_formats_checked(probes, caller):
         }
     )
     problem = refused(caller, input={"count": "two", "email": "nobody"})
-    assert problem.status_code == 400
+    assert problem.status == 400
     assert {(e["field"], e["code"]) for e in problem.errors} == {
         ("input.title", "required"),
         ("input.due", "required"),
@@ -134,7 +134,7 @@ def test_input_errors_come_one_per_field_with_formats_checked(probes, caller):
 def test_call_id_and_input_shape_are_checked(probes, caller, call_id, input, field):
     probe_tool()
     problem = refused(caller, call_id=call_id, input=input)
-    assert problem.status_code == 400 and problem.errors[0]["field"] == field
+    assert problem.status == 400 and problem.errors[0]["field"] == field
 
 
 def test_keyed_tool_needs_its_key_field_even_if_the_schema_does_not_require_it(probes, caller):
@@ -142,14 +142,14 @@ def test_keyed_tool_needs_its_key_field_even_if_the_schema_does_not_require_it(p
     tool.input_schema["required"] = []
     tool.save()
     problem = refused(caller, input={"title": "no key"})
-    assert (problem.status_code, problem.errors[0]["field"]) == (400, "input.key")
+    assert (problem.status, problem.errors[0]["field"]) == (400, "input.key")
 
 
 def test_anonymous_callers_are_refused(probes):
     from django.contrib.auth.models import AnonymousUser
 
     probe_tool()
-    assert refused(AnonymousUser()).status_code == 401
+    assert refused(AnonymousUser()).status == 401
 
 
 # -- running the handler, receipts, usage -------------------------------------------------------------------
@@ -210,7 +210,7 @@ def test_output_mismatch_is_logged_and_recorded_never_blocking(probes, caller, c
 def test_a_failing_handler_commits_nothing_and_its_receipt_says_failed(probes, caller, name, status, code):
     probe_tool(name)
     problem = refused(caller, name)
-    assert (problem.status_code, problem.problem_code) == (status, code)
+    assert (problem.status, problem.code) == (status, code)
     receipt = ToolReceipt.objects.get()
     assert (receipt.status, receipt.error["code"], str(receipt.uid)) == (
         "failed",
@@ -271,9 +271,9 @@ def test_a_member_of_several_tenants_must_name_the_tenant(probes, caller):
     MembershipFactory(tenant=globex, user=caller)
     BudgetPolicyFactory(tenant=acme, limit=Decimal("0"))
     problem = refused(caller)
-    assert (problem.status_code, problem.problem_code) == (400, "tenant_required")
+    assert (problem.status, problem.code) == (400, "tenant_required")
     assert [(e["field"], e["code"]) for e in problem.errors] == [("tenant", "required")]
-    assert refused(caller, tenant=acme).problem_code == "budget_exhausted"
+    assert refused(caller, tenant=acme).code == "budget_exhausted"
     assert invoke(caller, tenant=globex).receipt.tenant == globex
     assert (Task.objects.count(), ToolReceipt.objects.count()) == (1, 1)
 
@@ -293,7 +293,7 @@ def test_handler_side_validation_errors_name_the_input_field(caller):
         "media.register_asset",
         input={"file_ref": "s3://m/huge.png", "media_type": "image/png", "size_bytes": 2**63},
     )
-    assert (problem.status_code, problem.problem_code) == (400, "validation_error")
+    assert (problem.status, problem.code) == (400, "validation_error")
     assert [(e["field"], e["code"]) for e in problem.errors] == [("input.size_bytes", "max_value")]
     receipt = ToolReceipt.objects.get()
     assert (receipt.status, receipt.error["code"], problem.extra["receipt"]) == (
@@ -319,6 +319,6 @@ def test_date_times_no_datetime_can_hold_are_the_callers_400(caller, due_at, cod
         assert outcome.result["due_at"] == "9999-12-31T23:59:59Z"
         return
     problem = refused(caller, "os.create_task", input=input)
-    assert (problem.status_code, problem.problem_code) == (400, "validation_error")
+    assert (problem.status, problem.code) == (400, "validation_error")
     assert [(e["field"], e["code"]) for e in problem.errors] == [("input.due_at", code)]
     assert Task.objects.count() == 0

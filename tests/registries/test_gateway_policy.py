@@ -36,7 +36,7 @@ def armed_tool(probes):
 
 def test_firearm_refusal_names_the_firearm(caller, armed_tool):
     problem = refused(caller)
-    assert (problem.status_code, problem.problem_code) == (403, "firearm_required")
+    assert (problem.status, problem.code) == (403, "firearm_required")
     assert problem.extra["firearm"] == armed_tool.firearm_id
     assert armed_tool.firearm_id in str(problem.detail)
 
@@ -67,13 +67,13 @@ def test_expired_revoked_or_foreign_grants_do_not_count(caller, armed_tool):
     MembershipFactory(tenant=calling_for, user=caller)
     # A grant to one of the caller's tenants counts only for calls made for that tenant.
     FirearmGrantFactory(firearm=armed_tool, principal_type="tenant", user=None, tenant=other_tenant)
-    assert refused(caller, tenant=calling_for).problem_code == "firearm_required"
+    assert refused(caller, tenant=calling_for).code == "firearm_required"
 
 
 def test_calling_for_a_tenant_you_do_not_belong_to_is_refused(probes, caller):
     probe_tool()
     problem = refused(caller, tenant=TenantFactory())
-    assert (problem.status_code, problem.problem_code) == (403, "not_a_member")
+    assert (problem.status, problem.code) == (403, "not_a_member")
 
 
 # -- strategy locks -------------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def test_an_engaged_lock_covering_the_tool_its_firearm_or_connector_refuses(prob
     assert invoke(caller, call_id="before").receipt.status == "succeeded"  # not engaged yet
     strategy_lock_engage(lock=lock, user=caller, reason="quarter close")
     problem = refused(caller)
-    assert (problem.status_code, problem.problem_code, problem.extra["lock"]) == (
+    assert (problem.status, problem.code, problem.extra["lock"]) == (
         423,
         "strategy_locked",
         lock.name,
@@ -119,7 +119,7 @@ def test_cost_is_counted_and_an_exhausted_budget_refuses(probes, caller):
     invoke(caller, call_id="b")
     assert UsageEvent.objects.filter(action_name="probe.touch", tenant=tenant).count() == 2
     problem = refused(caller, call_id="c")  # 0.80 used + 0.40 > 1.00
-    assert (problem.status_code, problem.problem_code, problem.extra["budget"]) == (
+    assert (problem.status, problem.code, problem.extra["budget"]) == (
         429,
         "budget_exhausted",
         "team",
@@ -153,7 +153,7 @@ def test_which_budgets_apply(probes, caller, budget, exhausted):
     BudgetPolicyFactory(limit=Decimal("5"), **fields)
     UsageEventFactory(cost=Decimal("5"), tenant=tenant, connector=connector, unit="USD")
     if exhausted:
-        assert refused(caller).problem_code == "budget_exhausted"
+        assert refused(caller).code == "budget_exhausted"
     else:
         assert invoke(caller).receipt.status == "succeeded"
 
@@ -189,7 +189,7 @@ def test_the_cost_is_charged_when_the_call_is_claimed_so_the_next_caller_counts_
     event = UsageEvent.objects.get()
     assert (event.call_id, event.cost, event.user) == ("first", Decimal("2"), caller)
     problem = refused(caller, call_id="second")  # 2 charged + 2 > 3, though the first has not finished
-    assert (problem.status_code, problem.problem_code, problem.extra["budget"]) == (
+    assert (problem.status, problem.code, problem.extra["budget"]) == (
         429,
         "budget_exhausted",
         "small",
@@ -206,5 +206,5 @@ def test_the_charge_under_lock_refuses_what_the_early_check_let_through(probes, 
     UsageEventFactory(cost=Decimal("1"), action_name="probe.touch")
     monkeypatch.setattr(selectors, "exhausted_budget", lambda **kwargs: None)
     problem = refused(caller)
-    assert (problem.status_code, problem.problem_code) == (429, "budget_exhausted")
+    assert (problem.status, problem.code) == (429, "budget_exhausted")
     assert (Task.objects.count(), ToolReceipt.objects.count(), UsageEvent.objects.count()) == (0, 0, 1)

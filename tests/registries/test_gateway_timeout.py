@@ -11,7 +11,7 @@ from policies.models import UsageEvent
 from registries.models import Task, ToolDefinition, ToolReceipt
 from registries.services.gateway import tool_invoke
 from tests.registries.gateway_kit import invoker_with_perm, probe_tool
-from workbench.api.errors import Problem
+from workbench.kit.refusals import Refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 def timed_out(name, input, *, mode="safe-retry"):
     probe_tool(name, mode=mode, timeout_ms=150)
     user = invoker_with_perm()
-    with pytest.raises(Problem) as error:
+    with pytest.raises(Refusal) as error:
         tool_invoke(tool_name=name, call_id="slow", input=input, user=user)
-    assert (error.value.status_code, error.value.problem_code) == (504, "timeout")
+    assert (error.value.status, error.value.code) == (504, "timeout")
     receipt = ToolReceipt.objects.get()
     assert (receipt.status, receipt.error["code"], receipt.call_slot, receipt.key_slot) == (
         "timeout",

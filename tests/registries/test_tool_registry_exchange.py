@@ -78,7 +78,8 @@ def test_one_invalid_schema_means_nothing_is_imported(tmp_path):
     with pytest.raises(CommandError) as error:
         call_command("import_tool_registry", str(write(tmp_path, document)))
     message = str(error.value)
-    assert "nothing imported" in message
+    assert "nothing was written" in message and "[invalid_registry]" in message
+    assert error.value.returncode == 3
     assert "tool 'identity.add_memory': $.tools[3].input_schema.properties.key.type" in message
     assert ToolDefinition.objects.count() == 0
     assert ToolRegistryImport.objects.count() == 0

@@ -7,11 +7,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from registries import identifiers as ids
 from registries.models import ToolDefinition, ToolPermission
 from registries.schemas import registry_errors, registry_schema, tool_errors
 from tests.registries.factories import SEED_PERMISSIONS, ToolDefinitionFactory, ToolPermissionFactory
 from tests.registries.gateway_kit import seed_document
+from workbench.kit import identifiers as ids
 
 pytestmark = pytest.mark.django_db
 

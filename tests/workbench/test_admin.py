@@ -1,6 +1,5 @@
 import pytest
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 
 from registries.models import RoutingConfig
 from tests.admin_helpers import (
@@ -16,7 +15,8 @@ from tests.admin_helpers import (
     staff,
 )
 from tests.workbench.factories import SuperuserFactory, TenantFactory, UserFactory
-from workbench.admin import kit
+from workbench.kit.admin import base as admin_base
+from workbench.kit.refusals import Refusal
 from workbench.models import Membership
 
 pytestmark = pytest.mark.django_db
@@ -81,17 +81,17 @@ def test_tenant_page_adds_members_inline_and_keeps_existing_members_fixed(client
 @pytest.mark.parametrize(
     "refusal, where",
     [
-        (ValidationError({"backend_type": "This backend is retired."}), "backend_type"),
-        (ValidationError({"kind": "Unknown kind."}), None),  # a field the form does not have
-        (ValidationError("Refused by the service."), None),
+        (Refusal.fields({"backend_type": "This backend is retired."}), "backend_type"),
+        (Refusal.fields({"kind": "Unknown kind."}), None),  # a field the form does not have
+        (Refusal(409, "conflict", "Refused by the service."), None),
     ],
 )
 def test_service_refusal_is_shown_on_the_form_and_nothing_is_saved(client, monkeypatch, refusal, where):
-    def save_then_refuse(*, instance, reason=""):
+    def save_then_refuse(*, instance, reason="", user=None):
         instance.save()
         raise refusal
 
-    monkeypatch.setattr(kit, "row_save", save_then_refuse)
+    monkeypatch.setattr(admin_base, "row_save", save_then_refuse)
     logged_in(client, staff(["registries.add_routingconfig"]))
 
     response = client.post("/admin/registries/routingconfig/add/", {
@@ -101,7 +101,7 @@ def test_service_refusal_is_shown_on_the_form_and_nothing_is_saved(client, monke
     assert response.status_code == 200
     form = response.context["adminform"].form
     assert form["resource_kind"].value() == "leads"  # what the user typed is still there
-    message = refusal.messages[0]
+    message = refusal.errors[0]["message"] if refusal.errors else refusal.detail
     if where:
         assert form.errors[where] == [message]
     else:

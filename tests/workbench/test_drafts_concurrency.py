@@ -9,10 +9,10 @@ from registries.models import ComponentSpec, Connector, Scope
 from tests.policies.factories import FirearmFactory
 from tests.registries.factories import ConnectorFactory, ConnectorSpecFactory
 from tests.workbench.factories import MembershipFactory, UserFactory, WorkbenchDraftFactory, draft_spec
+from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 from workbench.services.drafts import (
     PUBLISH_PERMISSION,
-    DraftProblem,
     draft_publish,
     draft_update,
     draft_validate,
@@ -30,8 +30,8 @@ def run_at_once(calls):
         try:
             barrier.wait(timeout=10)
             results[index] = ("ok", call())
-        except DraftProblem as exc:
-            results[index] = ("refused", exc.problem_code)
+        except Refusal as exc:
+            results[index] = ("refused", exc.code)
         except Exception as exc:  # noqa: BLE001 - reported to the test as a failure value
             results[index] = ("error", repr(exc))
         finally:

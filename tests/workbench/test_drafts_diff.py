@@ -3,12 +3,13 @@ import pytest
 from tests.policies.factories import FirearmBindingFactory, FirearmFactory
 from tests.registries.factories import ConnectorFactory, ConnectorSpecFactory
 from tests.workbench.factories import WorkbenchDraftFactory, draft_spec, draft_tool
+from workbench.kit.refusals import Refusal
 from workbench.selectors.draft_diff import (
     diff_states,
-    draft_diff,
     draft_diff_against_live,
     publish_risk_flags,
 )
+from workbench.selectors.drafts import draft_side
 from workbench.services.drafts import draft_update
 
 pytestmark = pytest.mark.django_db
@@ -95,10 +96,16 @@ def test_diff_between_revisions_of_a_draft():
     draft = WorkbenchDraftFactory()
     spec = draft_spec(draft.connector_id, scopes=[{"name": "admin_write", "tools": ["delete_file"]}])
     draft_update(draft_id=draft.pk, user=draft.owner, base_revision=1, changes={"spec_snapshot": spec})
-    assert "scope read_public removed" in summaries(draft_diff(draft, 1, 2))
-    assert draft_diff(draft, 2, 2) == []
-    with pytest.raises(ValueError):
-        draft_diff(draft, 1, 7)
+    assert "scope read_public removed" in summaries(diff_states(draft_side(draft, 1), draft_side(draft, 2)))
+    assert diff_states(draft_side(draft, 2), draft_side(draft, 2)) == []
+    assert diff_states(draft_side(draft, "live"), draft_side(draft, 2)) != []
+    with pytest.raises(Refusal) as refused:
+        draft_side(draft, 7, param="to")
+    assert (refused.value.status, refused.value.code) == (404, "revision_not_found")
+    for bad in ("²", "1.0", "-1", "x" * 20):
+        with pytest.raises(Refusal) as refused:
+            draft_side(draft, bad, param="to")
+        assert refused.value.status == 400 and refused.value.errors[0]["field"] == "to"
 
 
 def test_diff_against_live_and_risk_flags():

@@ -18,13 +18,10 @@ from tests.workbench.factories import (
     draft_spec,
     draft_tool,
 )
+from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 from workbench.services.drafts import (
     PUBLISH_PERMISSION,
-    DraftNotFound,
-    PublishConflict,
-    PublishForbidden,
-    PublishRefused,
     draft_publish,
     draft_published,
     draft_update,
@@ -132,14 +129,16 @@ def test_republish_moves_latest_and_syncs_bindings():
 
 def test_refusals_before_anything_is_written(settings):
     draft = ready_draft()
-    with pytest.raises(PublishForbidden):
+    with pytest.raises(Refusal) as err:
         draft_publish(draft_id=draft.pk, user=MembershipFactory(tenant=draft.tenant).user)
-    with pytest.raises(DraftNotFound):
+    assert (err.value.status, err.value.code) == (403, "permission_denied")
+    with pytest.raises(Refusal) as err:
         draft_publish(draft_id=draft.pk, user=publisher())
+    assert err.value.status == 404
     draft_update(draft_id=draft.pk, user=draft.owner, base_revision=1, changes={"stage": "verification"})
-    with pytest.raises(PublishRefused) as err:
+    with pytest.raises(Refusal) as err:
         draft_publish(draft_id=draft.pk, user=draft.owner)
-    assert err.value.problem_code == "validation_required"
+    assert err.value.code == "validation_required"
     draft_update(
         draft_id=draft.pk,
         user=draft.owner,
@@ -147,18 +146,18 @@ def test_refusals_before_anything_is_written(settings):
         changes={"policy_snapshot": {"firearms": {}, "kpis": {}}},
     )
     draft_validate(draft_id=draft.pk, user=draft.owner)
-    with pytest.raises(PublishRefused) as err:
+    with pytest.raises(Refusal) as err:
         draft_publish(draft_id=draft.pk, user=draft.owner)
-    assert err.value.problem_code == "validation_failed"
+    assert err.value.code == "validation_failed"
     assert ComponentSpec.objects.count() == 0
 
 
 def test_review_rule_keeps_authors_from_publishing_their_own_revision(settings):
     settings.WORKBENCH_REQUIRE_REVIEW = True
     draft = ready_draft()
-    with pytest.raises(PublishForbidden) as err:
+    with pytest.raises(Refusal) as err:
         draft_publish(draft_id=draft.pk, user=draft.owner)
-    assert err.value.problem_code == "review_required"
+    assert err.value.code == "review_required"
     reviewer = publisher()
     MembershipFactory(tenant=draft.tenant, user=reviewer)
     assert draft_publish(draft_id=draft.pk, user=reviewer).status == "published"
@@ -167,9 +166,9 @@ def test_review_rule_keeps_authors_from_publishing_their_own_revision(settings):
 def test_publishing_twice_is_a_conflict():
     draft = ready_draft()
     draft_publish(draft_id=draft.pk, user=draft.owner)
-    with pytest.raises(PublishConflict) as err:
+    with pytest.raises(Refusal) as err:
         draft_publish(draft_id=draft.pk, user=draft.owner)
-    assert err.value.status_code == 409 and err.value.problem_code == "already_published"
+    assert err.value.status == 409 and err.value.code == "already_published"
 
 
 def test_a_version_published_since_validation_is_a_conflict():
@@ -177,9 +176,9 @@ def test_a_version_published_since_validation_is_a_conflict():
     ConnectorFactory(
         connector_id="github", latest_spec=ConnectorSpecFactory(spec_id="github", version="1.2.0")
     )
-    with pytest.raises(PublishConflict) as err:
+    with pytest.raises(Refusal) as err:
         draft_publish(draft_id=draft.pk, user=draft.owner)
-    assert err.value.problem_code == "version_conflict"
+    assert err.value.code == "version_conflict"
 
 
 def registry_state():

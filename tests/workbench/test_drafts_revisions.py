@@ -1,5 +1,4 @@
 import pytest
-from django.core.exceptions import ValidationError
 
 from tests.policies.factories import FirearmBindingFactory, FirearmFactory
 from tests.registries.factories import ConnectorFactory, ScopeFactory
@@ -10,13 +9,10 @@ from tests.workbench.factories import (
     WorkbenchDraftFactory,
     draft_spec,
 )
+from workbench.kit.refusals import Refusal
 from workbench.models import Membership, WorkbenchDraft
 from workbench.selectors.drafts import draft_history, drafts_visible_to
 from workbench.services.drafts import (
-    DraftNotEditable,
-    DraftNotFound,
-    DraftReadOnly,
-    StaleRevision,
     draft_create,
     draft_restore,
     draft_update,
@@ -64,9 +60,9 @@ def test_create_only_in_a_tenant_where_the_user_writes():
     user = UserFactory()
     viewer_tenant = MembershipFactory(user=user, role=Membership.Role.VIEWER).tenant
     for tenant in (TenantFactory(), viewer_tenant):
-        with pytest.raises(ValidationError) as err:
+        with pytest.raises(Refusal) as err:
             draft_create(tenant=tenant, user=user, connector_id="github")
-        assert "tenant" in err.value.message_dict
+        assert "tenant" in {e["field"] for e in err.value.errors}
 
 
 def test_update_moves_the_revision_and_records_who_and_why():
@@ -85,9 +81,10 @@ def test_stale_base_revision_is_refused_naming_who_changed_it():
     alice = MembershipFactory(tenant=draft.tenant, user=UserFactory(username="alice")).user
     bob = MembershipFactory(tenant=draft.tenant).user
     draft_update(draft_id=draft.pk, user=alice, base_revision=1, changes={"stage": "scoping"})
-    with pytest.raises(StaleRevision) as err:
+    with pytest.raises(Refusal) as err:
         draft_update(draft_id=draft.pk, user=bob, base_revision=1, changes={"stage": "policy"})
-    assert err.value.status_code == 412 and "alice" in err.value.message and err.value.current_revision == 2
+    assert err.value.status == 412 and "alice" in err.value.message
+    assert err.value.extra["current_revision"] == 2
     draft.refresh_from_db()
     assert draft.stage == "scoping" and draft.revision == 2
 
@@ -106,9 +103,9 @@ def test_card_rules_refuse_name_id_changes_and_version_going_down(mutate, field)
     draft = WorkbenchDraftFactory()
     spec = draft_spec(draft.connector_id)
     mutate(spec)
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(Refusal) as err:
         draft_update(draft_id=draft.pk, user=draft.owner, base_revision=1, changes={"spec_snapshot": spec})
-    assert field in err.value.message_dict
+    assert field in {e["field"] for e in err.value.errors}
 
 
 def test_version_moves_up_and_connector_id_stays():
@@ -118,9 +115,9 @@ def test_version_moves_up_and_connector_id_stays():
         draft_id=draft.pk, user=draft.owner, base_revision=1, changes={"spec_snapshot": spec}
     )
     assert updated.version == "2.0.0"
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(Refusal) as err:
         draft_update(draft_id=draft.pk, user=draft.owner, base_revision=2, changes={"connector_id": "other"})
-    assert "connector_id" in err.value.message_dict
+    assert "connector_id" in {e["field"] for e in err.value.errors}
 
 
 def test_scopes_editable_only_while_draft_but_firearms_and_kpis_stay_editable():
@@ -129,9 +126,9 @@ def test_scopes_editable_only_while_draft_but_firearms_and_kpis_stay_editable():
         draft_id=draft.pk, user=draft.owner, base_revision=1, changes={"status": "abandoned"}
     )
     spec = draft_spec(draft.connector_id, scopes=[{"name": "everything", "tools": ["delete_file"]}])
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(Refusal) as err:
         draft_update(draft_id=draft.pk, user=draft.owner, base_revision=2, changes={"spec_snapshot": spec})
-    assert "spec_snapshot.scopes" in err.value.message_dict
+    assert "spec_snapshot.scopes" in {e["field"] for e in err.value.errors}
     policy = {"firearms": {"admin_write": "firearm.external_write", "read_public": None}, "kpis": {}}
     draft = draft_update(
         draft_id=draft.pk, user=draft.owner, base_revision=2, changes={"policy_snapshot": policy}
@@ -144,14 +141,15 @@ def test_scopes_editable_only_while_draft_but_firearms_and_kpis_stay_editable():
 @pytest.mark.parametrize("changes", [{"status": "published"}, {"revision": 9}, {"validation_passed": True}])
 def test_status_published_and_validation_are_not_writable_by_a_save(changes):
     draft = WorkbenchDraftFactory()
-    with pytest.raises(ValidationError):
+    with pytest.raises(Refusal):
         draft_update(draft_id=draft.pk, user=draft.owner, base_revision=1, changes=changes)
 
 
 def test_a_published_draft_never_changes():
     draft = WorkbenchDraftFactory(status=WorkbenchDraft.Status.PUBLISHED, published_version="1.2.0")
-    with pytest.raises(DraftNotEditable):
+    with pytest.raises(Refusal) as err:
         draft_update(draft_id=draft.pk, user=draft.owner, base_revision=1, changes={"stage": "policy"})
+    assert (err.value.status, err.value.code) == (409, "draft_not_editable")
 
 
 def test_other_tenants_get_not_found_and_viewers_cannot_write():
@@ -160,10 +158,12 @@ def test_other_tenants_get_not_found_and_viewers_cannot_write():
     viewer = MembershipFactory(tenant=draft.tenant, role=Membership.Role.VIEWER).user
     assert not drafts_visible_to(stranger).filter(pk=draft.pk).exists()
     assert drafts_visible_to(viewer).filter(pk=draft.pk).exists()
-    with pytest.raises(DraftNotFound):
+    with pytest.raises(Refusal) as err:
         draft_update(draft_id=draft.pk, user=stranger, base_revision=1, changes={"stage": "policy"})
-    with pytest.raises(DraftReadOnly):
+    assert err.value.status == 404
+    with pytest.raises(Refusal) as err:
         draft_update(draft_id=draft.pk, user=viewer, base_revision=1, changes={"stage": "policy"})
+    assert err.value.status == 403
 
 
 def test_superuser_outside_the_tenant_does_not_see_the_draft():
@@ -182,7 +182,9 @@ def test_restore_brings_back_old_content_as_a_new_revision():
     restored = draft_restore(draft_id=draft.pk, user=draft.owner, revision=1)
     assert restored.revision == 3 and restored.spec_snapshot == original
     assert draft_history(restored).first().history_change_reason == "restored revision 1"
-    with pytest.raises(ValidationError):
+    with pytest.raises(Refusal) as err:
         draft_restore(draft_id=draft.pk, user=draft.owner, revision=42)
-    with pytest.raises(StaleRevision):
+    assert (err.value.status, err.value.code) == (404, "revision_not_found")
+    with pytest.raises(Refusal) as err:
         draft_restore(draft_id=draft.pk, user=draft.owner, revision=2, base_revision=2)
+    assert (err.value.status, err.value.code) == (412, "precondition_failed")

@@ -6,8 +6,9 @@ from policies.services import strategy_lock_engage
 from tests.policies.factories import FirearmFactory, KpiDefinitionFactory, StrategyLockFactory
 from tests.registries.factories import ConnectorFactory, ConnectorSpecFactory
 from tests.workbench.factories import UserFactory, WorkbenchDraftFactory, draft_spec, draft_tool
+from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
-from workbench.services.drafts import DraftNotEditable, check_draft_content, draft_update, draft_validate
+from workbench.services.drafts import check_draft_content, draft_update, draft_validate
 
 pytestmark = pytest.mark.django_db
 
@@ -295,8 +296,8 @@ def test_validate_refuses_a_draft_that_is_not_open_and_keeps_its_result(status):
     WorkbenchDraft.objects.filter(pk=draft.pk).update(status=status, published_version="1.2.0")
     draft.refresh_from_db()
     stored = (draft.validation_passed, draft.validated_at, draft.history.count())
-    with pytest.raises(DraftNotEditable) as refused:
+    with pytest.raises(Refusal) as refused:
         draft_validate(draft_id=draft.pk, user=draft.owner)
-    assert refused.value.status_code == 409 and refused.value.problem_code == "draft_not_editable"
+    assert refused.value.status == 409 and refused.value.code == "draft_not_editable"
     draft.refresh_from_db()
     assert (draft.validation_passed, draft.validated_at, draft.history.count()) == stored

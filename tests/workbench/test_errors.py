@@ -9,7 +9,8 @@ from rest_framework.test import APIClient
 from policies.models import Firearm
 from tests.policies.factories import FirearmBindingFactory, FirearmFactory, FirearmGrantFactory
 from tests.workbench.factories import SuperuserFactory, UserFactory, token_client
-from workbench.api.errors import Problem, handler500, problem_exception_handler
+from workbench.kit.api.errors import handler500, problem_exception_handler
+from workbench.kit.refusals import Refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -129,8 +130,8 @@ def test_django_validation_error_keeps_field_keys_and_codes():
     assert response.data["errors"] == [{"field": "reason", "code": "required_reason", "message": "Say why."}]
 
 
-def test_problem_carries_its_own_status_code_and_extra_members():
-    response = _handle(Problem(423, "locked", "Strategy lock freeze is engaged.", lock="freeze"))
+def test_refusal_carries_its_own_status_code_and_extra_members():
+    response = _handle(Refusal(423, "locked", "Strategy lock freeze is engaged.", lock="freeze"))
     assert response.status_code == 423
     assert response.data == {
         "type": "about:blank", "title": "Locked", "status": 423, "detail": "Strategy lock freeze is engaged.",

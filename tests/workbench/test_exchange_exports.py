@@ -12,18 +12,15 @@ from tests.admin_helpers import logged_in, staff
 from tests.policies.factories import FirearmFactory
 from tests.workbench.exchange_kit import body, expected, golden_registry
 from tests.workbench.factories import SuperuserFactory, UserFactory, token_client
-from workbench.exchange import EXPORTS, tsv
-from workbench.exchange.exporting import TsvExportResource
+from workbench.exchange import EXPORTS
+from workbench.kit.exchange import tsv
+from workbench.kit.exchange.exporting import TsvExportResource
 
 pytestmark = pytest.mark.django_db
 
 KINDS = ["connectors", "policy-matrix", "coverage"]
-ADMIN = {
-    "connectors": "/admin/registries/connector/",
-    "policy-matrix": "/admin/registries/scope/",
-    "coverage": "/admin/registries/engineroute/",
-}
-MODELS = {"connectors": Connector, "policy-matrix": Scope, "coverage": EngineRoute}
+EXCHANGE = "/admin/workbench/tsvexchange/"
+ADMIN = {kind: f"{EXCHANGE}download/{kind}/" for kind in ["connectors", "policy-matrix", "coverage"]}
 
 
 def _api_user(kind):
@@ -47,14 +44,15 @@ def test_api_download_is_the_golden_file(registry, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_admin_export_button_and_action_give_the_same_bytes(client, registry, kind):
+def test_the_exchange_page_downloads_the_golden_file(client, registry, kind):
     logged_in(client, SuperuserFactory())
+    page = client.get(EXCHANGE).content.decode()
+    assert f"Export {kind}.tsv" in page
 
-    button = client.get(f"{ADMIN[kind]}export/")
-    every_pk = [str(pk) for pk in MODELS[kind].objects.values_list("pk", flat=True)]
-    action = client.post(ADMIN[kind], {"action": "export_tsv_selected", "_selected_action": every_pk})
-
-    for response in (button, action):
+    downloads = [client.get(ADMIN[kind])]
+    if kind == "policy-matrix":
+        downloads.append(client.get(f"{EXCHANGE}export/"))  # the list's own button, unfiltered
+    for response in downloads:
         assert response.status_code == 200
         assert response["Content-Type"] == "text/tab-separated-values; charset=utf-8"
         assert body(response) == expected(kind)
@@ -76,12 +74,14 @@ def test_import_export_dataset_renders_the_same_bytes(registry, kind):
     assert tsv.TsvFormat().export_data(resource.export()).encode() == expected(kind)
 
 
-def test_the_export_button_follows_the_changelist_filters(client, registry):
+def test_the_policy_matrix_button_follows_the_lists_filters(client, registry):
     logged_in(client, SuperuserFactory())
     github = Connector.objects.get(connector_id="github")
 
-    response = client.get(f"/admin/registries/scope/export/?connector__id__exact={github.pk}")
+    listed = client.get(f"{EXCHANGE}?connector__id__exact={github.pk}")
+    response = client.get(f"{EXCHANGE}export/?connector__id__exact={github.pk}")
 
+    assert listed.context["cl"].result_count == 2
     assert body(response).decode().splitlines() == [
         "connector_id\tscope\tfirearm_id\tstrategy_lock",
         "github\tadmin_write\tfirearm.external_write\tTRUE",
@@ -89,18 +89,16 @@ def test_the_export_button_follows_the_changelist_filters(client, registry):
     ]
 
 
-def test_the_export_action_exports_the_selected_rows_only(client, registry):
+def test_registry_pages_no_longer_offer_the_cross_app_sheets(client, registry):
     logged_in(client, SuperuserFactory())
-    chosen = EngineRoute.objects.filter(pattern__in=["/video/*", "/chat/*"]).values_list("pk", flat=True)
+    for model in ("connector", "scope", "engineroute"):
+        page = f"/admin/registries/{model}/"
+        assert ".tsv" not in client.get(page).content.decode(), page
 
-    selection = {"action": "export_tsv_selected", "_selected_action": [*chosen]}
-    response = client.post(ADMIN["coverage"], selection)
 
-    assert body(response).decode().splitlines() == [
-        "engine_route\tmcp_wrapper_status\tpolicy_coverage",
-        "/chat/*\tPARTIAL\t50%",
-        "/video/*\tPARTIAL\t66%",
-    ]
+def test_an_unknown_sheet_is_404(client):
+    logged_in(client, SuperuserFactory())
+    assert client.get(f"{EXCHANGE}download/secrets/").status_code == 404
 
 
 def test_coverage_command_reports_missing_dependencies_beside_the_file(registry):
@@ -144,15 +142,18 @@ def test_api_answers_405_to_writes():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_admin_export_needs_the_export_permissions(client, kind):
-    model_view = f"{MODELS[kind]._meta.app_label}.view_{MODELS[kind]._meta.model_name}"
-    logged_in(client, staff([model_view]))
-    if set(EXPORTS[kind].export_permissions) != {model_view}:
-        assert client.get(f"{ADMIN[kind]}export/").status_code == 403
-        assert "Export" not in client.get(ADMIN[kind]).content.decode()
-    logged_in(client, staff({model_view, *EXPORTS[kind].export_permissions}))
-    page = client.get(ADMIN[kind]).content.decode()
-    assert f"Export {kind}.tsv" in page
-    assert client.get(f"{ADMIN[kind]}export/").status_code == 200
+    permissions = EXPORTS[kind].export_permissions
+    logged_in(client, staff(permissions[:-1]))
+    assert client.get(ADMIN[kind]).status_code == 403
+    assert f"Export {kind}.tsv" not in client.get(EXCHANGE).content.decode()
+    logged_in(client, staff(permissions))
+    assert f"Export {kind}.tsv" in client.get(EXCHANGE).content.decode()
+    assert client.get(ADMIN[kind]).status_code == 200
+
+
+def test_the_exchange_page_is_closed_to_staff_who_may_use_no_sheet(client):
+    logged_in(client, staff(["registries.view_scope"]))
+    assert client.get(EXCHANGE).status_code == 403
 
 
 # -- no tab or line break gets into a file ------------------------------------------------------------

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from policies.exchange import FirearmGrantResource, FirearmResource, KpiCorridorResource
 from policies.models import Firearm, FirearmGrant, KpiCorridor
 from tests.policies.factories import (
     FirearmFactory,
@@ -14,8 +15,7 @@ from tests.policies.factories import (
 )
 from tests.workbench.exchange_kit import CORRIDOR_HEADER, FIREARMS, GRANT_HEADER, make_importer, table
 from tests.workbench.factories import GroupFactory, TenantFactory, UserFactory
-from workbench.exchange.importing import run_import
-from workbench.exchange.policies import FirearmGrantResource, FirearmResource, KpiCorridorResource
+from workbench.kit.exchange.importing import run_import
 
 pytestmark = pytest.mark.django_db
 

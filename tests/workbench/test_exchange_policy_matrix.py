@@ -11,8 +11,8 @@ from tests.admin_helpers import logged_in
 from tests.policies.factories import FirearmFactory, StrategyLockFactory
 from tests.workbench.exchange_kit import body, bound
 from tests.workbench.factories import MembershipFactory, TenantFactory, UserFactory, draft_spec, token_client
-from workbench.exchange.importing import run_import
 from workbench.exchange.policy_matrix import PolicyMatrixResource
+from workbench.kit.exchange.importing import run_import
 from workbench.models import Membership, WorkbenchDraft
 from workbench.services.drafts import PUBLISH_PERMISSION, draft_create, draft_publish, draft_validate
 
@@ -83,7 +83,7 @@ def like_google_sheets(text, edits):
 def import_in_admin(client, text, tenant):
     upload = SimpleUploadedFile("policy-matrix.tsv", text.encode(), content_type="text/tab-separated-values")
     preview = client.post(
-        "/admin/registries/scope/import/",
+        "/admin/workbench/tsvexchange/import/",
         {
             "import_file": upload,
             "format": "0",
@@ -98,7 +98,7 @@ def import_in_admin(client, text, tenant):
 def confirm_in_admin(client, preview):
     confirm = preview.context["confirm_form"]
     data = {name: confirm.initial.get(name, "") for name in confirm.fields}
-    return client.post("/admin/registries/scope/process_import/", {**data, "confirm": "Confirm import"})
+    return client.post("/admin/workbench/tsvexchange/process_import/", {**data, "confirm": "Confirm import"})
 
 
 def test_google_sheets_round_trip_ends_in_a_draft_ready_to_publish(client, live, tenant):
@@ -418,5 +418,5 @@ def test_command_asks_for_the_tenant_when_the_user_writes_in_several(live, tmp_p
 def test_admin_import_form_offers_only_the_users_writable_tenants(client, live, tenant):
     MembershipFactory(tenant=TenantFactory(slug="read-only"), user=live, role=Membership.Role.VIEWER)
     logged_in(client, live)
-    form = client.get("/admin/registries/scope/import/").context["form"]
+    form = client.get("/admin/workbench/tsvexchange/import/").context["form"]
     assert list(form.fields["tenant"].queryset) == [tenant]

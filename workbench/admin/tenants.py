@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from workbench.admin.kit import IdentityInline, RowAdmin
+from workbench.kit.admin import IdentityInline, RowAdmin
 from workbench.models import Membership, Tenant
 
 

@@ -12,10 +12,10 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from workbench.api.schema import ProblemAutoSchema
 from workbench.exchange import EXPORTS
-from workbench.exchange.http import tsv_response
-from workbench.exchange.tsv import CONTENT_TYPE
+from workbench.kit.api.schema import ProblemAutoSchema
+from workbench.kit.exchange.http import tsv_response
+from workbench.kit.exchange.tsv import CONTENT_TYPE
 
 
 class CanExport(BasePermission):

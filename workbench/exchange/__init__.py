@@ -8,9 +8,10 @@ once as a django-import-export resource and used alike by the admin, the API and
 - http.py: the streaming download response; admin.py: the admin export and import mixins
 """
 
+from policies.exchange import FirearmGrantResource, FirearmResource, KpiCorridorResource
+
 from .connectors import ConnectorRegistryResource
 from .coverage import CoverageResource
-from .policies import FirearmGrantResource, FirearmResource, KpiCorridorResource
 from .policy_matrix import PolicyMatrixResource
 
 EXPORTS = {

@@ -10,10 +10,9 @@ from django.db.models.functions import Coalesce
 from import_export.fields import Field
 
 from registries.models import Connector, Scope
+from workbench.kit.exchange import tsv
+from workbench.kit.exchange.exporting import TsvExportResource
 from workbench.selectors.policy_matrix import in_byte_order, scope_bindings
-
-from . import tsv
-from .exporting import TsvExportResource
 
 
 class ConnectorRegistryResource(TsvExportResource):

@@ -9,10 +9,9 @@ from operator import itemgetter
 from import_export.fields import Field
 
 from registries.models import EngineRoute
+from workbench.kit.exchange import tsv
+from workbench.kit.exchange.exporting import TsvExportResource
 from workbench.selectors.coverage import route_coverage
-
-from . import tsv
-from .exporting import TsvExportResource
 
 
 class CoverageResource(TsvExportResource):

@@ -27,14 +27,13 @@ from import_export.results import RowResult
 
 from policies.models import Firearm
 from registries.models import Connector, Scope
+from workbench.kit.exchange import tsv
+from workbench.kit.exchange.exporting import CHUNK_ROWS, TsvExport
+from workbench.kit.exchange.importing import TsvImportResource
 from workbench.models import WorkbenchDraft
 from workbench.selectors.drafts import live_connector_snapshot, tenants_of
 from workbench.selectors.policy_matrix import LockCover, latest_scopes_with_firearms
 from workbench.services.drafts import draft_create, draft_update
-
-from . import tsv
-from .exporting import CHUNK_ROWS, TsvExport
-from .importing import TsvImportResource
 
 IMPORT_STAGE = WorkbenchDraft.Stage.VERIFICATION
 _LOOKUP_CHUNK = 500

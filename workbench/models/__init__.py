@@ -1,4 +1,6 @@
-from .drafts import WorkbenchDraft
-from .tenants import Membership, Tenant
+from workbench.tenancy.models import Membership, Tenant
 
-__all__ = ["Membership", "Tenant", "WorkbenchDraft"]
+from .drafts import WorkbenchDraft
+from .exchange import TsvExchange
+
+__all__ = ["Membership", "Tenant", "TsvExchange", "WorkbenchDraft"]

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from registries import identifiers as ids
-from workbench.modelkit import NaturalKeyModel
+from workbench.kit import identifiers as ids
+from workbench.kit.models import NaturalKeyModel
 
 DRAFT_ID = r"^draft_[0-9a-f]{8,32}$"
 

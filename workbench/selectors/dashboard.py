@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import timezone
 
-from policies.models import Firearm, FirearmBinding, FirearmGrant, KpiDefinition, StrategyLock
+from policies.models import Firearm, FirearmBinding, FirearmGrant, KpiDefinition, StrategyLock, active_grant
 from registries.models import (
     MCP_CONNECTOR_CLASS,
     ComponentSpec,
@@ -107,11 +106,8 @@ def recent_publishes(limit=PUBLISHES_SHOWN):
 
 
 def firearms_with_active_grants(limit=FIREARMS_SHOWN):
-    now = timezone.now()
-    unexpired = Q(grants__expires_at__isnull=True) | Q(grants__expires_at__gt=now)
-    active = Q(grants__revoked_at__isnull=True) & unexpired
     return list(
-        Firearm.objects.annotate(active_grants=Count("grants", filter=active))
+        Firearm.objects.annotate(active_grants=Count("grants", filter=active_grant(prefix="grants__")))
         .filter(active_grants__gt=0)
         .order_by("-active_grants", "firearm_id")[:limit]
     )

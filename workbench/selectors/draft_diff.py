@@ -6,7 +6,7 @@ Each entry: {"area", "change", "path", "summary", "before", "after"}; `summary` 
 
 from workbench.services.drafts.contract import is_destructive, named, strings
 
-from .drafts import draft_revision_record, live_connector_snapshot
+from .drafts import live_connector_snapshot
 
 NOT_DECIDED = object()
 SPEC_FIELDS = ("name", "version", "description")
@@ -263,26 +263,6 @@ def diff_states(before, after):
         + _firearm_changes(old_policy, new_policy, set(new_scopes))
         + _kpi_changes(old_policy, new_policy)
     )
-
-
-def _state(record):
-    return {
-        "stage": record.stage,
-        "status": record.status,
-        "spec_snapshot": record.spec_snapshot,
-        "policy_snapshot": record.policy_snapshot,
-    }
-
-
-def draft_diff(draft, from_revision, to_revision):
-    """Entries from one revision of the draft to another; ValueError names a revision that does not exist."""
-    records = {}
-    for revision in (from_revision, to_revision):
-        record = draft_revision_record(draft, revision)
-        if record is None:
-            raise ValueError(f"Draft {draft.pk} has no revision {revision}.")
-        records[revision] = record
-    return diff_states(_state(records[from_revision]), _state(records[to_revision]))
 
 
 def draft_diff_against_live(draft):

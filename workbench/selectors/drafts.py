@@ -1,7 +1,13 @@
 """Which drafts a person may see or change, their history, and the live state they are compared with."""
 
+import re
+
 from registries.models import ComponentSpec, Connector
+from workbench.kit.refusals import Refusal, field_error
 from workbench.models import Membership, Tenant, WorkbenchDraft
+
+# ASCII digits only (str.isdigit() would take "²", which int() refuses), at most 9 of them.
+REVISION_NUMBER = re.compile(r"[0-9]{1,9}")
 
 WRITER_ROLES = (Membership.Role.OWNER, Membership.Role.EDITOR)
 
@@ -77,3 +83,25 @@ def live_connector_snapshot(connector_id):
     ):
         kpis.setdefault(actions[action], []).append(kpi_id)
     return spec, {"firearms": firearms, "kpis": kpis}
+
+
+def draft_side(draft, key, *, param="from"):
+    """One side of a draft comparison, in draft shape: "live" (the connector's live version and today's
+    bindings) or a revision number of the draft. The one reading of `from`/`to` the API and the admin
+    share. Refusals: 400 when `key` is neither (ASCII digits only), 404 for a revision the draft never had."""
+    key = str(key)
+    if key == "live":
+        spec, policy = live_connector_snapshot(draft.connector_id)
+        return {"spec_snapshot": spec or {}, "policy_snapshot": policy or {}}
+    if not REVISION_NUMBER.fullmatch(key):
+        message = f"'{param}' must be a revision number or 'live'."
+        raise Refusal.invalid([field_error(param, "invalid", message)], message)
+    record = draft_revision_record(draft, int(key))
+    if record is None:
+        raise Refusal(404, "revision_not_found", f"Draft {draft.pk} has no revision {key}.")
+    return {
+        "stage": record.stage,
+        "status": record.status,
+        "spec_snapshot": record.spec_snapshot,
+        "policy_snapshot": record.policy_snapshot,
+    }

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from registries.models import Boundary, Lead, MediaAsset, Memory, PatternScore, Task
-from workbench.admin.kit import ReadOnlyAdmin
+from workbench.kit.admin import ReadOnlyAdmin
 
 
 class DomainRowAdmin(ReadOnlyAdmin):

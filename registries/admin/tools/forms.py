@@ -6,7 +6,7 @@ import json
 from django import forms
 
 from registries.models import ToolDefinition, ToolPermission
-from workbench.models import Tenant
+from workbench.tenancy.models import Tenant
 
 
 def pretty(value):

@@ -4,7 +4,7 @@ tools.registry.json, the coverage report and "try this tool" (the gateway's one 
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -24,7 +24,8 @@ from registries.services.tool_registry import (
     tool_registry_export,
     tool_registry_import,
 )
-from workbench.api.errors import Problem
+from workbench.kit.admin import page_context
+from workbench.kit.refusals import Refusal
 
 TEMPLATES = "admin/registries/tooldefinition"
 
@@ -50,8 +51,7 @@ class ToolPagesMixin:
         ]
 
     def _context(self, request, title, **extra):
-        request.current_app = self.admin_site.name
-        return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **extra}
+        return page_context(self, request, title, **extra)
 
     def can_import(self, request):
         return all(self.has_perm(request, action) for action in ("add", "change", "delete"))
@@ -148,21 +148,13 @@ class ToolPagesMixin:
                     idempotency_key=data["idempotency_key"] or None,
                     tenant=data["tenant"],
                 )
-            except Problem as refused:
+            except Refusal as refused:
                 problem = {
-                    "status": refused.status_code,
-                    "code": refused.problem_code,
-                    "detail": str(refused.detail),
+                    "status": refused.status,
+                    "code": refused.code,
+                    "detail": refused.detail,
                     "errors": refused.errors,
                     "extra": refused.extra,
-                }
-            except ValidationError as refused:
-                problem = {
-                    "status": 400,
-                    "code": "validation_error",
-                    "detail": " ".join(refused.messages),
-                    "errors": [],
-                    "extra": {},
                 }
         context = self._context(
             request,

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from registries.admin.tools.forms import pretty
 from registries.models import ToolReceipt, ToolRegistryImport
-from workbench.admin.kit import ReadOnlyAdmin, pre
+from workbench.kit.admin import ReadOnlyAdmin, pre
 
 
 @admin.register(ToolReceipt)

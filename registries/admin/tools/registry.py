@@ -8,8 +8,8 @@ from registries.admin.tools.forms import ToolDefinitionForm, pretty
 from registries.admin.tools.pages import TEMPLATES, ToolPagesMixin, coverage_text
 from registries.models import ToolDefinition, ToolPermission
 from registries.services.gateway import resolve_handler
-from workbench.admin.kit import HistoryAdmin, RowAdmin, pre
-from workbench.services.rows import row_delete
+from workbench.kit.admin import HistoryAdmin, RowAdmin, pre
+from workbench.kit.rows import row_delete
 
 
 class CoverageFilter(admin.SimpleListFilter):

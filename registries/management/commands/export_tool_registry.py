@@ -1,9 +1,9 @@
-from django.core.management.base import BaseCommand
 
 from registries.services.tool_registry import render_registry, tool_registry_export
+from workbench.kit.commands import RefusalCommand
 
 
-class Command(BaseCommand):
+class Command(RefusalCommand):
     help = "Export the tool registry as tools.registry.json (to stdout unless --output is given)."
 
     def add_arguments(self, parser):

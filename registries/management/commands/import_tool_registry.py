@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from registries.services.tool_registry import RegistryImportError, parse_registry, tool_registry_import
+from registries.services.tool_registry import parse_registry, tool_registry_import
+from workbench.kit.commands import RefusalCommand
 
 
-class Command(BaseCommand):
+class Command(RefusalCommand):
     help = (
         "Import tools.registry.json whole: validate every tool first; one invalid tool and nothing is "
         "written. Tools the file does not list are removed."
@@ -21,13 +22,7 @@ class Command(BaseCommand):
                 content = handle.read()
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
-        try:
-            plan = tool_registry_import(document=parse_registry(content), source=path, dry_run=dry_run)
-        except RegistryImportError as error:
-            raise CommandError(
-                f"{path} refused, nothing imported ({len(error.plan.errors)} problem(s)):\n  "
-                + "\n  ".join(error.plan.errors)
-            ) from None
+        plan = tool_registry_import(document=parse_registry(content), source=path, dry_run=dry_run)
         for label, names in (("create", plan.created), ("update", plan.updated), ("remove", plan.removed)):
             for name in names:
                 self.stdout.write(f"{label} {name}")

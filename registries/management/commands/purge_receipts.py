@@ -1,10 +1,11 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from registries.services.gateway.receipts import receipts_purge
+from workbench.kit.commands import RefusalCommand
 
 
-class Command(BaseCommand):
+class Command(RefusalCommand):
     help = (
         "Delete tool receipts finished longer ago than the retention period "
         "(settings.WORKBENCH_RECEIPT_RETENTION_DAYS). Running calls are never purged."

@@ -1,12 +1,13 @@
 import json
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from registries.services.tool_registry import coverage_markdown, tool_coverage, tool_registry_export
+from workbench.kit.commands import RefusalCommand
 
 
-class Command(BaseCommand):
+class Command(RefusalCommand):
     help = (
         "Write registry_coverage.md: every tool of the registry, real (a handler exists) or not_configured."
     )

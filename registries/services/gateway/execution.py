@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from registries.models import ToolReceipt
 from registries.schemas import dialect_for
-from workbench.api.errors import Problem
+from workbench.kit.refusals import Refusal
 
 from .errors import CallTakenOver, ToolError, ToolTimeout
 from .idempotency import canonical_json
@@ -172,10 +172,10 @@ def run_claimed_call(*, tool, receipt, handler, input, context):
     except (ToolTimeout, CallTakenOver):
         detail = f"{tool.name} ran past its timeout of {tool.timeout_ms} ms; nothing it did was kept."
         _fail(tool, receipt, started, ToolReceipt.Status.TIMEOUT, "timeout", detail)
-        raise Problem(504, "timeout", detail, receipt=str(receipt.uid)) from None
+        raise Refusal(504, "timeout", detail, receipt=str(receipt.uid)) from None
     except ToolError as error:
         _fail(tool, receipt, started, ToolReceipt.Status.FAILED, error.code, error.detail)
-        raise Problem(
+        raise Refusal(
             error.status, error.code, error.detail, errors=error.errors, receipt=str(receipt.uid)
         ) from error
     except ValidationError as error:
@@ -184,18 +184,18 @@ def run_claimed_call(*, tool, receipt, handler, input, context):
         detail = f"{tool.name} refused the input: invalid {fields}."
         messages = "; ".join(error.messages)
         _fail(tool, receipt, started, ToolReceipt.Status.FAILED, "validation_error", messages)
-        raise Problem(400, "validation_error", detail, errors=errors, receipt=str(receipt.uid)) from error
+        raise Refusal(400, "validation_error", detail, errors=errors, receipt=str(receipt.uid)) from error
     except DatabaseError as error:
         if _is_overrun(error, deadline):
             detail = f"{tool.name} ran past its timeout of {tool.timeout_ms} ms; the database stopped it."
             _fail(tool, receipt, started, ToolReceipt.Status.TIMEOUT, "timeout", detail)
-            raise Problem(504, "timeout", detail, receipt=str(receipt.uid)) from None
+            raise Refusal(504, "timeout", detail, receipt=str(receipt.uid)) from None
         _handler_crashed(tool, receipt, started, error)
     except Exception as error:  # noqa: BLE001 - a handler bug is the tool's failure, never a 500
         if time.monotonic() > deadline:
             detail = f"{tool.name} ran past its timeout of {tool.timeout_ms} ms."
             _fail(tool, receipt, started, ToolReceipt.Status.TIMEOUT, "timeout", detail)
-            raise Problem(504, "timeout", detail, receipt=str(receipt.uid)) from None
+            raise Refusal(504, "timeout", detail, receipt=str(receipt.uid)) from None
         _handler_crashed(tool, receipt, started, error)
     return receipt
 
@@ -204,4 +204,4 @@ def _handler_crashed(tool, receipt, started, error):
     logger.exception("Handler of %s failed (call %s)", tool.name, receipt.call_id)
     detail = f"The handler of {tool.name} failed: {type(error).__name__}."
     _fail(tool, receipt, started, ToolReceipt.Status.FAILED, "tool_failed", detail)
-    raise Problem(502, "tool_failed", detail, receipt=str(receipt.uid)) from error
+    raise Refusal(502, "tool_failed", detail, receipt=str(receipt.uid)) from error

@@ -30,11 +30,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from policies.services import BudgetExhausted, usage_charge
+from policies.services import usage_charge
 from registries.models import IdempotencyMode, ToolReceipt
-from workbench.api.errors import Problem
-
-from .errors import budget_refusal
+from workbench.kit.refusals import Refusal
 
 # A running call whose deadline (start + timeout_ms + grace) has passed is taken to have died with its
 # process; its slot may then be taken over (its own commit is refused afterwards, see execution).
@@ -117,7 +115,7 @@ def _abandon(receipt, now):
 
 
 def _mismatch(tool, call_id, holder):
-    return Problem(
+    return Refusal(
         422,
         "idempotency_mismatch",
         f"call_id {call_id!r} was already used for {tool.name} with a different input.",
@@ -140,7 +138,7 @@ def _decide(tool, holders, *, slots, input_hash, call_id, now):
             raise _mismatch(tool, call_id, holder)
         return NO_SLOTS
     if running:
-        raise Problem(
+        raise Refusal(
             409,
             "call_in_progress",
             f"An identical call to {tool.name} is still running (call_id {running[0].call_id!r}); "
@@ -156,7 +154,7 @@ def _decide(tool, holders, *, slots, input_hash, call_id, now):
         and tool.idempotency_mode == IdempotencyMode.SAFE_RETRY
         and by_key.input_hash != input_hash
     ):
-        raise Problem(
+        raise Refusal(
             422,
             "idempotency_mismatch",
             f"This Idempotency-Key was already used for {tool.name} with a different input.",
@@ -169,7 +167,7 @@ def _decide(tool, holders, *, slots, input_hash, call_id, now):
 def claim_call(*, tool, slots, call_id, input, input_hash, user, tenant, idempotency_key):
     """Replay an earlier result, refuse, or charge the call and insert its `running` receipt, committed.
 
-    Raises Problem: 409 call_in_progress, 422 idempotency_mismatch, 429 budget_exhausted.
+    Raises Refusal: 409 call_in_progress, 422 idempotency_mismatch, 429 budget_exhausted.
     """
     for _ in range(MAX_CLAIM_ATTEMPTS):
         now = timezone.now()
@@ -214,13 +212,11 @@ def claim_call(*, tool, slots, call_id, input, input_hash, user, tenant, idempot
                     started_at=now,
                     deadline_at=now + timedelta(milliseconds=tool.timeout_ms) + GRACE,
                 )
-        except BudgetExhausted as exhausted:
-            raise budget_refusal(tool, exhausted.state) from None
         except IntegrityError:
             if not claimed.any:
                 raise
             continue  # another process claimed the slot first: look again
         return Claim(receipt, replayed=False)
-    raise Problem(
+    raise Refusal(
         409, "call_in_progress", f"Another call to {tool.name} holds this call's slot; retry shortly."
     )

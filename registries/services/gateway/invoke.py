@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser
 
 from policies import selectors as policy
+from policies.services import BudgetExhausted
 from registries.models import ToolDefinition, ToolReceipt
 from registries.schemas import dialect_for, json_path, nul_paths
-from workbench.api.errors import Problem
-from workbench.models import Membership
+from workbench.kit.refusals import Refusal
+from workbench.tenancy.models import Membership
 
 from .dispatch import resolve_handler
-from .errors import budget_refusal
 from .execution import run_claimed_call
 from .idempotency import claim_call, digest, slots_for
 
@@ -65,7 +65,7 @@ def _field_error(field, code, message):
 
 def _invalid(errors):
     fields = sorted({e["field"] for e in errors if e["field"]})
-    return Problem(400, "validation_error", f"Invalid {', '.join(fields)}.", errors=errors)
+    return Refusal(400, "validation_error", f"Invalid {', '.join(fields)}.", errors=errors)
 
 
 def _check_call(call_id, input, idempotency_key):
@@ -136,12 +136,12 @@ def caller_tenant(user, tenant):
     memberships = Membership.objects.filter(user_id=user.pk).order_by()
     if tenant is not None:
         if not memberships.filter(tenant=tenant).exists():
-            raise Problem(403, "not_a_member", f"You are not a member of tenant {tenant.slug!r}.")
+            raise Refusal(403, "not_a_member", f"You are not a member of tenant {tenant.slug!r}.")
         return tenant
     first_two = list(memberships.select_related("tenant").order_by("pk")[:2])
     if len(first_two) > 1:
         message = "You belong to several tenants: name the tenant this call is made for."
-        raise Problem(
+        raise Refusal(
             400,
             "tenant_required",
             message,
@@ -153,7 +153,7 @@ def caller_tenant(user, tenant):
 def _check_policy(tool, user, tenant):
     firearm = policy.firearm_bound_to(tool.name)
     if firearm is not None and not policy.holds_firearm(firearm=firearm, user=user, tenant=tenant):
-        raise Problem(
+        raise Refusal(
             403,
             "firearm_required",
             f"{tool.name} needs the firearm {firearm.firearm_id}; ask for a grant.",
@@ -165,7 +165,7 @@ def _check_policy(tool, user, tenant):
     )
     if locks:
         lock = locks[0]
-        raise Problem(
+        raise Refusal(
             423,
             "strategy_locked",
             f"{tool.name} is locked by strategy lock {lock.name!r}: {lock.reason}",
@@ -175,21 +175,21 @@ def _check_policy(tool, user, tenant):
         tenant=tenant, connector=tool.connector, cost=tool.cost, unit=tool.cost_unit
     )
     if exhausted is not None:
-        raise budget_refusal(tool, exhausted)
+        raise BudgetExhausted(exhausted, tool.cost)
 
 
 def tool_invoke(*, tool_name, call_id, input, user, idempotency_key=None, tenant=None):
-    """Invoke a registered tool for `user` (and `tenant`); returns an InvokeOutcome or raises Problem."""
+    """Invoke a registered tool for `user` (and `tenant`); returns an InvokeOutcome or raises Refusal."""
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
-        raise Problem(401, "not_authenticated", "Tools are invoked by a signed-in caller.")
+        raise Refusal(401, "not_authenticated", "Tools are invoked by a signed-in caller.")
     tool = ToolDefinition.objects.select_related("connector").filter(name=tool_name).first()
     if tool is None:
-        raise Problem(404, "tool_not_found", f"No tool named {tool_name!r} in the registry.")
+        raise Refusal(404, "tool_not_found", f"No tool named {tool_name!r} in the registry.")
     if not tool.enabled:
-        raise Problem(409, "tool_disabled", f"{tool.name} is disabled.")
+        raise Refusal(409, "tool_disabled", f"{tool.name} is disabled.")
     handler = resolve_handler(tool.name)
     if not handler.configured:
-        raise Problem(
+        raise Refusal(
             501,
             "not_configured",
             f"{tool.name} has no handler yet (expected at {handler.path}).",

@@ -1,15 +1,17 @@
 """Admin pages that start drafts: a new (or next) version of a connector, and import from an MCP server."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
+from workbench.kit.admin import page_context
+from workbench.kit.refusals import Refusal
 from workbench.selectors.drafts import live_connector_snapshot, tenants_of
 from workbench.services.drafts import draft_create, draft_import_mcp
 
 from .forms import DraftAddForm, ImportMcpForm
-from .views import _card_url, _context, _refusal_text
+from .views import _card_url
 
 
 def add_view(model_admin, request):
@@ -34,15 +36,15 @@ def add_view(model_admin, request):
                 spec_snapshot=spec,
                 reason="created in the admin",
             )
-        except ValidationError as refusal:
-            form.add_error(None, _refusal_text(refusal))
+        except Refusal as refusal:
+            form.add_error(None, refusal.message)
         else:
             messages.success(request, f"Draft {draft.pk} created.")
             return HttpResponseRedirect(_card_url(draft.pk))
     return TemplateResponse(
         request,
         "admin/workbench/workbenchdraft/simple_form.html",
-        _context(
+        page_context(
             model_admin,
             request,
             "Start a draft",
@@ -76,12 +78,11 @@ def import_view(model_admin, request):
                 packaging=form.packaging(),
                 reason="imported in the admin",
             )
-        except ValidationError as refusal:
+        except Refusal as refusal:
             problems = [
-                f"{field}: {message}" if field != "__all__" else message
-                for field, errors in getattr(refusal, "message_dict", {"__all__": refusal.messages}).items()
-                for message in errors
-            ]
+                f"{entry['field']}: {entry['message']}" if entry["field"] else entry["message"]
+                for entry in refusal.errors
+            ] or [refusal.detail]
         else:
             scopes = ", ".join(f"{s['name']} ({len(s['tools'])})" for s in draft.spec_snapshot["scopes"])
             messages.success(
@@ -93,7 +94,7 @@ def import_view(model_admin, request):
     return TemplateResponse(
         request,
         "admin/workbench/workbenchdraft/simple_form.html",
-        _context(
+        page_context(
             model_admin,
             request,
             "Import from MCP server",

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.admin.widgets import FilteredSelectMultiple
 
 from policies.models import Firearm, KpiDefinition
-from registries import identifiers as ids
+from workbench.kit import identifiers as ids
 from workbench.models import WorkbenchDraft
 from workbench.services.drafts.contract import named, strings, tool_findings
 

@@ -8,21 +8,12 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from workbench.kit.admin import page_context
+from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 from workbench.selectors.draft_diff import diff_states
-from workbench.selectors.drafts import (
-    draft_history,
-    draft_revision_numbers,
-    draft_revision_record,
-    live_connector_snapshot,
-)
-from workbench.services.drafts import (
-    DraftProblem,
-    StaleRevision,
-    draft_restore,
-    draft_update,
-    draft_validate,
-)
+from workbench.selectors.drafts import REVISION_NUMBER, draft_history, draft_revision_numbers, draft_side
+from workbench.services.drafts import draft_restore, draft_update, draft_validate
 from workbench.services.drafts.contract import is_destructive, is_read_only, named, strings
 
 from .forms import CardForm, scope_formset, scopes_and_policy
@@ -30,14 +21,10 @@ from .forms import CardForm, scope_formset, scopes_and_policy
 STAGES = [value for value, _ in WorkbenchDraft.Stage.choices]
 
 
-def _context(model_admin, request, title, **extra):
-    request.current_app = model_admin.admin_site.name
-    return {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "title": title,
-        **extra,
-    }
+def _posted_revision(request, name="base_revision"):
+    """A revision number posted by one of these pages, or None (ASCII digits only)."""
+    value = request.POST.get(name, "")
+    return int(value) if REVISION_NUMBER.fullmatch(value) else None
 
 
 def draft_admin_url(name, draft_id):
@@ -57,18 +44,6 @@ def get_draft(model_admin, request, object_id):
     if not model_admin.has_view_or_change_permission(request, draft):
         raise PermissionDenied
     return draft
-
-
-def _refusal_text(error):
-    if isinstance(error, DraftProblem):
-        return error.message
-    if hasattr(error, "error_dict"):
-        return " ".join(
-            f"{field}: {message}" if field != "__all__" else message
-            for field, errors in error.message_dict.items()
-            for message in errors
-        )
-    return " ".join(error.messages)
 
 
 def _posted_tool_names(card, draft):
@@ -126,14 +101,15 @@ def card_view(model_admin, request, object_id):
         if card.is_valid() and scopes.is_valid():
             try:
                 saved = _save_card(request, draft, card, scopes)
-            except StaleRevision as refusal:
-                stale = refusal
-            except (ValidationError, DraftProblem) as refusal:
-                _card_errors(card, refusal)
+            except Refusal as refusal:
+                if refusal.status == 412:
+                    stale = refusal
+                else:
+                    _card_errors(card, refusal)
             else:
                 messages.success(request, f"Saved revision {saved.revision} of {saved.pk}.")
                 if "_validate" in request.POST:
-                    _validate_and_report(request, saved)
+                    _validate_and_report(request, saved, saved.revision)
                 return HttpResponseRedirect(_card_url(saved.pk))
     else:
         card = CardForm(initial=CardForm.initial_for(draft), scopes_editable=editable)
@@ -144,7 +120,7 @@ def card_view(model_admin, request, object_id):
     return TemplateResponse(
         request,
         "admin/workbench/workbenchdraft/card.html",
-        _context(
+        page_context(
             model_admin,
             request,
             f"Draft {draft.pk}: {draft.name or draft.connector_id}",
@@ -166,14 +142,17 @@ def card_view(model_admin, request, object_id):
     )
 
 
+CARD_FIELDS = {"spec_snapshot.version": "version", "status": "status", "stage": "stage"}
+
+
 def _card_errors(card, refusal):
-    if isinstance(refusal, ValidationError) and hasattr(refusal, "error_dict"):
-        for field, errors in refusal.message_dict.items():
-            target = {"spec_snapshot.version": "version", "status": "status", "stage": "stage"}.get(field)
-            for message in errors:
-                card.add_error(target, message if target else f"{field}: {message}")
-    else:
-        card.add_error(None, _refusal_text(refusal))
+    """A refused save on the card: each field error on its field where the card has one, the rest on top."""
+    if not refusal.errors:
+        card.add_error(None, refusal.detail)
+    for entry in refusal.errors:
+        target = CARD_FIELDS.get(entry["field"])
+        message = entry["message"]
+        card.add_error(target, message if target or not entry["field"] else f"{entry['field']}: {message}")
 
 
 def _tool_rows(draft):
@@ -194,10 +173,10 @@ def _tool_rows(draft):
     ]
 
 
-def _validate_and_report(request, draft):
+def _validate_and_report(request, draft, expected_revision=None):
     try:
-        draft = draft_validate(draft_id=draft.pk, user=request.user)
-    except DraftProblem as refusal:
+        draft = draft_validate(draft_id=draft.pk, user=request.user, expected_revision=expected_revision)
+    except Refusal as refusal:
         messages.error(request, refusal.message)
         return
     errors = sum(1 for item in draft.validation_findings if item["severity"] == "error")
@@ -214,7 +193,7 @@ def validate_view(model_admin, request, object_id):
     draft = get_draft(model_admin, request, object_id)
     if request.method != "POST" or not model_admin.has_change_permission(request, draft):
         raise PermissionDenied
-    _validate_and_report(request, draft)
+    _validate_and_report(request, draft, _posted_revision(request))
     return HttpResponseRedirect(_card_url(draft.pk))
 
 
@@ -225,7 +204,7 @@ def history_view(model_admin, request, object_id):
     return TemplateResponse(
         request,
         "admin/workbench/workbenchdraft/history.html",
-        _context(
+        page_context(
             model_admin,
             request,
             f"History of {draft.pk}",
@@ -237,30 +216,21 @@ def history_view(model_admin, request, object_id):
     )
 
 
-def _state_of(draft, key):
-    if key == "live":
-        spec, policy = live_connector_snapshot(draft.connector_id)
-        return {"spec_snapshot": spec or {}, "policy_snapshot": policy or {}}
-    record = draft_revision_record(draft, int(key)) if str(key).isdigit() else None
-    if record is None:
-        raise Http404(f"No revision {key}.")
-    return {
-        "stage": record.stage,
-        "status": record.status,
-        "spec_snapshot": record.spec_snapshot,
-        "policy_snapshot": record.policy_snapshot,
-    }
-
-
 def diff_view(model_admin, request, object_id):
     draft = get_draft(model_admin, request, object_id)
     before = request.GET.get("from", "live")
     after = request.GET.get("to", str(draft.revision))
-    changes = diff_states(_state_of(draft, before), _state_of(draft, after))
+    try:
+        changes = diff_states(
+            draft_side(draft, before, param="from"), draft_side(draft, after, param="to")
+        )
+    except Refusal as refusal:
+        messages.error(request, f"Cannot compare: {refusal.detail}")
+        return HttpResponseRedirect(draft_admin_url("history", draft.pk))
     return TemplateResponse(
         request,
         "admin/workbench/workbenchdraft/diff.html",
-        _context(
+        page_context(
             model_admin,
             request,
             f"{draft.pk}: {'live' if before == 'live' else 'revision ' + before} → revision {after}",
@@ -277,19 +247,19 @@ def restore_view(model_admin, request, object_id):
     draft = get_draft(model_admin, request, object_id)
     if request.method != "POST" or not model_admin.has_change_permission(request, draft):
         raise PermissionDenied
+    revision, base_revision = _posted_revision(request, "revision"), _posted_revision(request)
     try:
+        if revision is None or base_revision is None:
+            raise Refusal(400, "validation_error", "The restore form is incomplete; open the history again.")
         restored = draft_restore(
             draft_id=draft.pk,
             user=request.user,
-            revision=int(request.POST["revision"]),
-            base_revision=int(request.POST["base_revision"]),
-            reason=f"restored revision {request.POST['revision']} in the admin",
+            revision=revision,
+            base_revision=base_revision,
+            reason=f"restored revision {revision} in the admin",
         )
-    except (ValidationError, DraftProblem, KeyError, ValueError) as refusal:
-        text = (
-            _refusal_text(refusal) if isinstance(refusal, ValidationError | DraftProblem) else "Bad request."
-        )
-        messages.error(request, f"Not restored: {text}")
+    except Refusal as refusal:
+        messages.error(request, f"Not restored: {refusal.message}")
         return HttpResponseRedirect(draft_admin_url("history", draft.pk))
     messages.success(
         request, f"Revision {request.POST['revision']} restored as revision {restored.revision}."

@@ -3,11 +3,13 @@
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from knox.models import AuthToken
 
+from workbench.kit.commands import RefusalCommand
 
-class Command(BaseCommand):
+
+class Command(RefusalCommand):
     help = (
         "Create an API token for USERNAME and print it once (only its hash is stored). "
         "Use it as the header 'Authorization: Token <token>'."

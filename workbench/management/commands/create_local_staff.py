@@ -8,16 +8,17 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
+from workbench.kit.commands import RefusalCommand
+from workbench.kit.rows import row_save
 from workbench.models import Membership, Tenant
-from workbench.services.rows import row_save
 
 DEMO_TENANT = "acme"
 
 
-class Command(BaseCommand):
+class Command(RefusalCommand):
     help = (
         "Create (or reset) the local superuser 'admin' with a random password, add it to tenant "
         f"'{DEMO_TENANT}' if that tenant exists, and print the login. Needs DJANGO_DEBUG=1."

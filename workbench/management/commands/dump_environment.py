@@ -1,9 +1,9 @@
-from django.core.management.base import BaseCommand
 
+from workbench.kit.commands import RefusalCommand
 from workbench.services.environments import environment_dump
 
 
-class Command(BaseCommand):
+class Command(RefusalCommand):
     help = "Write the published state and policy as a fixture (natural keys) that load_environment can apply."
 
     def add_arguments(self, parser):

@@ -1,11 +1,12 @@
 """export_tsv KIND [--output PATH]: one of the three TSV exports, byte for byte what the API gives."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from workbench.exchange import EXPORTS
+from workbench.kit.commands import RefusalCommand
 
 
-class Command(BaseCommand):
+class Command(RefusalCommand):
     help = (
         "Write a TSV export (KIND: connectors, policy-matrix or coverage) to stdout or --output PATH, "
         "streamed as rows are read. Notes such as missing dependencies go to stderr."

@@ -3,15 +3,16 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from workbench.exchange import IMPORTS
-from workbench.exchange.importing import run_import
+from workbench.kit.commands import RefusalCommand
+from workbench.kit.exchange.importing import run_import
 from workbench.models import Tenant
 from workbench.selectors.drafts import tenants_of
 
 
-class Command(BaseCommand):
+class Command(RefusalCommand):
     help = (
         "Import a TSV file (KIND: firearms, firearm-grants, kpi-corridors, policy-matrix). Every row is "
         "checked first and reported by line and column; the rows are written all together or not at all. "
@@ -32,7 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, kind, path, user, tenant=None, dry_run=False, **options):
         resource_class = IMPORTS[kind]
-        importer = self._user(user, resource_class)
+        importer = self._user(user)
         tenant = self._tenant(importer, tenant) if getattr(resource_class, "needs_tenant", False) else None
         try:
             data = Path(path).read_bytes()
@@ -46,19 +47,15 @@ class Command(BaseCommand):
         for note in report.notes:
             self.stdout.write(note)
         if not report.ok:
-            raise CommandError("\n".join([*report.error_lines(), report.summary()]))
+            raise report.refusal()
         style = self.style.WARNING if dry_run else self.style.SUCCESS
         self.stdout.write(style(report.summary()))
 
-    def _user(self, username, resource_class):
+    def _user(self, username):
         User = get_user_model()
         user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
         if user is None or not user.is_active:
             raise CommandError(f"No active user named {username!r}.")
-        missing = [perm for perm in resource_class.import_permissions if not user.has_perm(perm)]
-        if missing:
-            lacking = ", ".join(missing)
-            raise CommandError(f"{username} may not import {resource_class.kind}: lacks {lacking}.")
         return user
 
     def _tenant(self, user, slug):

@@ -1,9 +1,9 @@
-from django.core.management.base import BaseCommand, CommandError
 
-from workbench.services.environments import EnvironmentLoadError, environment_load
+from workbench.kit.commands import RefusalCommand
+from workbench.services.environments import environment_load
 
 
-class Command(BaseCommand):
+class Command(RefusalCommand):
     help = (
         "Bring the database to an environment's known state: seeds/ plus fixtures/NAME/, in one transaction. "
         "NAME is dev, staging, prod, or the path of a fixture file (e.g. from dump_environment)."
@@ -14,10 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--plan", action="store_true", help="Print what would change; write nothing.")
 
     def handle(self, *args, name, plan, **options):
-        try:
-            report = environment_load(name=name, plan=plan)
-        except EnvironmentLoadError as exc:
-            raise CommandError("Nothing was loaded:\n  " + "\n  ".join(exc.problems)) from None
+        report = environment_load(name=name, plan=plan)
         for change in report.changes:
             self.stdout.write(str(change))
         for line in report.summary_lines():

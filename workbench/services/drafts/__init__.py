@@ -1,28 +1,13 @@
-"""Draft services: create, save (compare-and-set on the revision), restore, validate, publish, import."""
+"""Draft services: create, save (compare-and-set on the revision), restore, validate, publish, import.
+Every refusal is a `workbench.kit.refusals.Refusal`."""
 
-from .errors import (
-    DraftNotEditable,
-    DraftProblem,
-    PublishConflict,
-    PublishForbidden,
-    PublishRefused,
-    StaleRevision,
-)
 from .mcp_import import draft_import_mcp, parse_tools_list, propose_scopes
 from .publish import PUBLISH_PERMISSION, draft_publish, draft_published
-from .revisions import DraftNotFound, DraftReadOnly, draft_create, draft_restore, draft_update
+from .revisions import draft_create, draft_restore, draft_update
 from .validation import check_draft_content, draft_validate
 
 __all__ = [
     "PUBLISH_PERMISSION",
-    "DraftNotEditable",
-    "DraftNotFound",
-    "DraftProblem",
-    "DraftReadOnly",
-    "PublishConflict",
-    "PublishForbidden",
-    "PublishRefused",
-    "StaleRevision",
     "check_draft_content",
     "draft_create",
     "draft_import_mcp",

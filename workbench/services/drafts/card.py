@@ -7,22 +7,15 @@ result is written by validation alone; a published draft never changes (change i
 
 import copy
 
-from django.core.exceptions import ValidationError
-
-from registries import identifiers as ids
+from workbench.kit import semver
+from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 
-from .errors import DraftNotEditable
+from .errors import not_editable
 
 EDITABLE_FIELDS = ("stage", "status", "spec_snapshot", "policy_snapshot", "connector_id")
 SPEC_DEFAULTS = {"description": "", "tools": [], "scopes": [], "packaging": {}, "portability": {}}
 STATUS_MOVES = {("draft", "abandoned"), ("abandoned", "draft")}
-
-
-def semver_or_none(value):
-    if isinstance(value, str) and ids.validate_semver.regex.match(value):
-        return ids.semver_tuple(value)
-    return None
 
 
 OBJECT_SECTIONS = ("packaging", "portability")
@@ -43,7 +36,7 @@ def normalized_spec(spec, connector_id):
                 got = got if len(got) <= 40 else got[:37] + "..."
                 wrong[f"spec_snapshot.{key}"] = f"{key.capitalize()} must be a JSON object, not {got}."
         if wrong:
-            raise ValidationError(wrong)
+            raise Refusal.fields(wrong)
     return spec
 
 
@@ -59,9 +52,9 @@ def apply_changes(draft, changes, *, restoring=False):
     """Apply `changes` to the (locked) draft in memory, refusing what the card forbids."""
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
-        raise ValidationError({name: "This field cannot be changed by a save." for name in unknown})
+        raise Refusal.fields({name: "This field cannot be changed by a save." for name in unknown})
     if draft.status == WorkbenchDraft.Status.PUBLISHED:
-        raise DraftNotEditable(
+        raise not_editable(
             f"Draft {draft.pk} is published as version {draft.published_version} and never changes; "
             "start a new draft with a higher version."
         )
@@ -78,11 +71,11 @@ def apply_changes(draft, changes, *, restoring=False):
             errors["spec_snapshot.name"] = "The name is fixed after creation."
         old_version, new_version = old_spec.get("version"), new_spec.get("version")
         if new_version != old_version and not restoring:
-            if semver_or_none(new_version) is None:
+            if semver.parse(new_version) is None:
                 errors["spec_snapshot.version"] = (
                     "Version must be MAJOR.MINOR.PATCH with parts of at most 9 digits, e.g. 1.2.0."
                 )
-            elif semver_or_none(old_version) and semver_or_none(new_version) <= semver_or_none(old_version):
+            elif semver.parse(old_version) and semver.parse(new_version) <= semver.parse(old_version):
                 errors["spec_snapshot.version"] = f"Version can only move up from {old_version}."
         scopes_or_tools_changed = any(new_spec.get(key) != old_spec.get(key) for key in ("scopes", "tools"))
         if scopes_or_tools_changed and draft.status != WorkbenchDraft.Status.DRAFT:
@@ -98,7 +91,7 @@ def apply_changes(draft, changes, *, restoring=False):
             else f"A draft cannot move from {draft.status} to {new_status}."
         )
     if errors:
-        raise ValidationError(errors)
+        raise Refusal.fields(errors)
 
     draft.spec_snapshot = new_spec
     if "policy_snapshot" in changes:
@@ -108,9 +101,3 @@ def apply_changes(draft, changes, *, restoring=False):
     draft.status = new_status
     return draft
 
-
-def content_changed(draft, stored):
-    return any(
-        getattr(draft, name) != getattr(stored, name)
-        for name in ("stage", "status", "spec_snapshot", "policy_snapshot")
-    )

@@ -7,8 +7,8 @@ from functools import cache
 from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
 
-from registries import identifiers as ids
 from registries.schemas import schema_errors
+from workbench.kit import identifiers as ids
 from workbench.schemas import load_schema
 
 MAX_ERRORS_PER_SCHEMA = 5

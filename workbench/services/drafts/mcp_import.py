@@ -3,8 +3,7 @@ proposed from their annotations. Firearm decisions are left for a person (valida
 
 import json
 
-from django.core.exceptions import ValidationError
-
+from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 
 from .contract import is_destructive, is_read_only, tool_findings
@@ -32,7 +31,7 @@ def parse_tools_list(payload):
         try:
             payload = json.loads(payload)
         except ValueError as exc:
-            raise ValidationError({"tools_list": f"Not JSON: {exc}"}) from exc
+            raise Refusal.fields({"tools_list": f"Not JSON: {exc}"}) from exc
     pages = (
         payload
         if isinstance(payload, list)
@@ -49,11 +48,11 @@ def parse_tools_list(payload):
         elif isinstance(page, list):
             tools.extend(page)
         else:
-            raise ValidationError(
+            raise Refusal.fields(
                 {"tools_list": "Expected a tools/list result: an object with a 'tools' list."}
             )
     if not tools:
-        raise ValidationError({"tools_list": "The tools/list result has no tools."})
+        raise Refusal.fields({"tools_list": "The tools/list result has no tools."})
     return tools
 
 
@@ -69,7 +68,7 @@ def check_tools(tools):
             errors.setdefault(f"tools[{index}].name", []).append(f"Tool {name!r} is listed twice.")
         names.add(name)
     if errors:
-        raise ValidationError(errors)
+        raise Refusal.fields(errors)
 
 
 def propose_scopes(tools):

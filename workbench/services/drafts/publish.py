@@ -15,12 +15,13 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from policies.models import Firearm, FirearmBinding, KpiDefinition, KpiToolBinding
-from registries import identifiers as ids
 from registries.models import MCP_CONNECTOR_CLASS, ComponentSpec, Connector, Scope
+from workbench.kit import semver
+from workbench.kit.refusals import Refusal, field_error, validation_errors
+from workbench.kit.rows import history_reason, mark_history
 from workbench.models import WorkbenchDraft
 
-from .errors import PublishConflict, PublishForbidden, PublishRefused
-from .revisions import _save, lock_draft_for_change
+from .revisions import _save, check_revision, lock_draft_for_change
 from .validation import check_registry_state, declared_entitlements, passes
 
 logger = logging.getLogger(__name__)
@@ -33,28 +34,32 @@ draft_published = Signal()
 
 def _refuse_unless_publishable(draft, user):
     if draft.status == WorkbenchDraft.Status.PUBLISHED:
-        raise PublishConflict(
+        raise Refusal(
+            409,
+            "already_published",
             f"Draft {draft.pk} is already published as version {draft.published_version}.",
-            code="already_published",
         )
     if draft.status != WorkbenchDraft.Status.DRAFT:
-        raise PublishRefused(
-            f"Draft {draft.pk} is {draft.status}; reopen it before publishing.", code="draft_not_open"
+        raise Refusal(
+            409, "draft_not_open", f"Draft {draft.pk} is {draft.status}; reopen it before publishing."
         )
     if draft.validated_revision != draft.revision or draft.validation_passed is None:
-        raise PublishRefused(
+        raise Refusal(
+            409,
+            "validation_required",
             f"Revision {draft.revision} of draft {draft.pk} has not been validated; validate it first.",
-            code="validation_required",
         )
     if not draft.validation_passed:
-        raise PublishRefused(
+        raise Refusal(
+            409,
+            "validation_failed",
             f"Validation of revision {draft.revision} failed; fix the findings and validate again.",
-            code="validation_failed",
         )
     if getattr(settings, "WORKBENCH_REQUIRE_REVIEW", False) and draft.revised_by_id == user.pk:
-        raise PublishForbidden(
+        raise Refusal(
+            403,
+            "review_required",
             f"Review is required: you wrote revision {draft.revision}, so someone else must publish it.",
-            code="review_required",
         )
 
 
@@ -65,17 +70,17 @@ def _recheck_against_registries(draft):
     )
     if not passes(findings):
         errors = [
-            {"field": item["path"], "code": item["code"], "message": item["message"]}
+            field_error(item["path"], item["code"], item["message"])
             for item in findings
             if item["severity"] == "error"
         ]
         conflict = any(
             item["code"] in ("version_not_above_published", "skill_version_taken") for item in findings
         )
-        problem = PublishConflict if conflict else PublishRefused
-        raise problem(
+        raise Refusal(
+            409,
+            "version_conflict" if conflict else "validation_outdated",
             "The live registries changed since validation: " + "; ".join(e["message"] for e in errors[:3]),
-            code="version_conflict" if conflict else "validation_outdated",
             errors=errors,
         )
 
@@ -87,29 +92,26 @@ def _insert(save, what):
         with transaction.atomic():
             return save()
     except IntegrityError as exc:
-        raise PublishConflict(
-            f"{what} was published by someone else just now; nothing was written.", code="version_conflict"
+        raise Refusal(
+            409, "version_conflict", f"{what} was published by someone else just now; nothing was written."
         ) from exc
     except (DataError, OverflowError) as exc:
         # Validation caps what it lets through (e.g. semver parts at 9 digits); this is the net for a
         # value that got past it anyway.
-        raise PublishRefused(
+        raise Refusal(
+            409,
+            "value_out_of_range",
             f"{what} cannot be stored: a value is out of the database's range ({exc}); nothing was written.",
-            code="value_out_of_range",
         ) from exc
 
 
 def _content_refused(error):
-    messages = getattr(error, "message_dict", {"__all__": error.messages})
-    errors = [
-        {"field": field, "code": "invalid", "message": message}
-        for field, texts in messages.items()
-        for message in texts
-    ]
-    return PublishRefused(
+    errors = validation_errors(error)
+    return Refusal(
+        409,
+        "validation_outdated",
         "The registries refuse this content; validate the draft again and fix the findings: "
-        + "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3]),
-        code="validation_outdated",
+        + "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors[:3]),
         errors=errors,
     )
 
@@ -118,8 +120,8 @@ def _write_spec(draft, user, now):
     spec = draft.spec_snapshot
     version = spec["version"]
     if ComponentSpec.objects.filter(spec_id=draft.connector_id, version=version).exists():
-        raise PublishConflict(
-            f"Version {version} of {draft.connector_id} is already published.", code="version_conflict"
+        raise Refusal(
+            409, "version_conflict", f"Version {version} of {draft.connector_id} is already published."
         )
     metadata = {
         "spec_class": MCP_CONNECTOR_CLASS,
@@ -206,8 +208,7 @@ def _delete_with_history(bindings, user, reason):
     # One by one so each leaves a history row (who, why) through simple-history's delete signal: the
     # query count grows with the number of bindings removed, never with the number of scopes.
     for binding in bindings:
-        binding._history_user = user
-        binding._change_reason = reason[:100]
+        mark_history(binding, user=user, reason=reason)
         binding.delete()
 
 
@@ -242,13 +243,15 @@ def _write_firearm_bindings(draft, user, now, dropped=frozenset()):
             to_update.append(binding)
     for binding in to_create + to_update:
         binding.full_clean(exclude=["firearm"], validate_unique=False, validate_constraints=False)
-    bulk_create_with_history(to_create, FirearmBinding, default_user=user, default_change_reason=reason[:100])
+    bulk_create_with_history(
+        to_create, FirearmBinding, default_user=user, default_change_reason=history_reason(reason)
+    )
     bulk_update_with_history(
         to_update,
         FirearmBinding,
         ["firearm", "note"],
         default_user=user,
-        default_change_reason=reason[:100],
+        default_change_reason=history_reason(reason),
     )
     # An explicit NONE decision removes the binding; so does dropping the scope.
     _delete_with_history(to_delete, user, f"NONE decided: {reason}")
@@ -272,7 +275,9 @@ def _write_kpi_bindings(draft, user, now, dropped=frozenset()):
             action_name__in=set(actions) | set(dropped)
         ).select_related("kpi")
     }
-    reason = f"published {draft.connector_id} {draft.spec_snapshot['version']} from {draft.pk}"[:100]
+    reason = history_reason(
+        f"published {draft.connector_id} {draft.spec_snapshot['version']} from {draft.pk}"
+    )
     to_create = [
         KpiToolBinding(action_name=action, kpi=kpis[kpi_id], note=reason, created_at=now)
         for action, kpi_id in sorted(wanted - set(existing))
@@ -289,7 +294,7 @@ def _write_kpi_bindings(draft, user, now, dropped=frozenset()):
 def _write_skills(draft, user, now):
     """The draft's skills become curriculum specs at the connector's version."""
     version = draft.spec_snapshot["version"]
-    major, minor, patch = ids.semver_tuple(version)
+    major, minor, patch = semver.parse(version)
     skills = [
         ComponentSpec(
             spec_id=item["spec_id"],
@@ -330,16 +335,18 @@ def _announce(draft, component, user):
     draft_published.send(sender=WorkbenchDraft, draft=draft, spec=component, user=user)
 
 
-def draft_publish(*, draft_id, user):
+def draft_publish(*, draft_id, user, expected_revision=None):
     """Publish the draft's current revision: spec version, connector, scopes, firearm and KPI bindings
-    and skills, in one transaction. Refusals: 403 (permission, review), 404, 409 (already published,
+    and skills, in one transaction. Refusals: 403 (permission, review), 404, 412 (the draft is no longer at
+    `expected_revision`, checked under its row lock), 409 (already published,
     version taken, a concurrent publish), 409 (validation missing, failed or outdated, content the
     registries refuse, a value out of the database's range). Bindings of scopes the previous latest
     version had and this one drops are removed."""
     if not user.has_perm(PUBLISH_PERMISSION):
-        raise PublishForbidden("You do not have the permission to publish drafts.")
+        raise Refusal(403, "permission_denied", "You do not have the permission to publish drafts.")
     with transaction.atomic():
         draft = lock_draft_for_change(draft_id=draft_id, user=user)
+        check_revision(draft, expected_revision)
         _refuse_unless_publishable(draft, user)
         # Publishes of the same connector queue up on its row; a new connector is guarded by unique keys.
         connector = Connector.objects.select_for_update().filter(connector_id=draft.connector_id).first()

@@ -7,6 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from workbench.kit import semver
+from workbench.kit.refusals import Refusal, field_error
+from workbench.kit.rows import mark_history
 from workbench.models import WorkbenchDraft
 from workbench.selectors.drafts import (
     draft_revision_record,
@@ -18,23 +21,15 @@ from workbench.selectors.drafts import (
 )
 
 from .card import apply_changes, normalized_policy, normalized_spec
-from .errors import DraftProblem, StaleRevision
-
-
-class DraftNotFound(DraftProblem):
-    status = 404
-    code = "not_found"
-
-
-class DraftReadOnly(DraftProblem):
-    status = 403
-    code = "permission_denied"
+from .errors import stale_revision
 
 
 def _save(draft, *, user, reason):
-    draft.full_clean()
-    draft._history_user = user
-    draft._change_reason = (reason or "")[:100]
+    try:
+        draft.full_clean()
+    except ValidationError as error:
+        raise Refusal.from_validation_error(error) from error
+    mark_history(draft, user=user, reason=reason)
     draft.save()
     return draft
 
@@ -46,16 +41,19 @@ def lock_draft_for_change(*, draft_id, user):
     draft = drafts_editable_by(user).select_for_update(of=("self",)).filter(pk=draft_id).first()
     if draft is None:
         if drafts_visible_to(user).filter(pk=draft_id).exists():
-            raise DraftReadOnly(
-                f"You can read draft {draft_id} but your role in its tenant cannot change it."
+            raise Refusal(
+                403,
+                "permission_denied",
+                f"You can read draft {draft_id} but your role in its tenant cannot change it.",
             )
-        raise DraftNotFound(f"No draft {draft_id}.")
+        raise Refusal(404, "not_found", f"No draft {draft_id}.")
     return draft
 
 
-def _bumped(version):
-    major, minor, patch = (int(part) for part in version.split("."))
-    return f"{major}.{minor}.{patch + 1}"
+def check_revision(draft, expected_revision):
+    """412 unless the (locked) draft is at `expected_revision`; None expects nothing."""
+    if expected_revision is not None and int(expected_revision) != draft.revision:
+        raise stale_revision(draft, expected_revision)
 
 
 def draft_create(
@@ -74,21 +72,22 @@ def draft_create(
     version (next patch version, today's firearm and KPI bindings); a new one starts empty.
     """
     if not tenants_of(user, writable=True).filter(pk=tenant.pk).exists():
-        raise ValidationError(
-            {"tenant": "You can create drafts only in tenants where you are an owner or editor."}
-        )
+        message = "You can create drafts only in tenants where you are an owner or editor."
+        raise Refusal(403, "not_a_writer", message, errors=[field_error("tenant", "not_a_writer", message)])
     if spec_snapshot is None:
         live_spec, live_policy = live_connector_snapshot(connector_id)
         if live_spec is not None:
             spec_snapshot = copy.deepcopy(live_spec)
             latest = latest_published_connector_spec(connector_id)
-            spec_snapshot["version"] = _bumped(latest.version)
+            spec_snapshot["version"] = semver.next_patch(latest.version)
             policy_snapshot = policy_snapshot if policy_snapshot is not None else live_policy
         else:
             spec_snapshot = {"id": connector_id, "name": connector_id, "version": "1.0.0"}
     spec = normalized_spec(spec_snapshot, connector_id)
     if isinstance(spec, dict) and spec.get("id") != connector_id:
-        raise ValidationError({"spec_snapshot.id": "The spec's id must be the connector ID."})
+        raise Refusal.invalid(
+            [field_error("spec_snapshot.id", "invalid", "The spec's id must be the connector ID.")]
+        )
     now = timezone.now()
     draft = WorkbenchDraft(
         tenant=tenant,
@@ -110,12 +109,14 @@ def draft_update(*, draft_id, user, base_revision, changes, reason=""):
     """Save `changes` as the next revision, if the draft is still at `base_revision`.
 
     The row lock makes the compare-and-set atomic: of two saves based on the same revision, the
-    second one waits, then finds the revision moved and is refused with StaleRevision (412).
+    second one waits, then finds the revision moved and is refused (412 precondition_failed, naming
+    who changed it).
     """
     with transaction.atomic():
         draft = lock_draft_for_change(draft_id=draft_id, user=user)
-        if base_revision is None or int(base_revision) != draft.revision:
-            raise StaleRevision(draft, base_revision)
+        if base_revision is None:
+            raise Refusal(428, "precondition_required", "Say which revision the change is based on.")
+        check_revision(draft, base_revision)
         apply_changes(draft, changes)
         draft.revision += 1
         draft.revised_by = user
@@ -132,11 +133,13 @@ def draft_restore(*, draft_id, user, revision, base_revision=None, reason=""):
     """
     with transaction.atomic():
         draft = lock_draft_for_change(draft_id=draft_id, user=user)
-        if base_revision is not None and int(base_revision) != draft.revision:
-            raise StaleRevision(draft, base_revision)
+        check_revision(draft, base_revision)
         record = draft_revision_record(draft, revision)
         if record is None:
-            raise ValidationError({"revision": f"Draft {draft_id} has no revision {revision}."})
+            message = f"Draft {draft_id} has no revision {revision}."
+            raise Refusal(
+                404, "revision_not_found", message, errors=[field_error("revision", "not_found", message)]
+            )
         changes = {
             "stage": record.stage,
             "spec_snapshot": record.spec_snapshot,

@@ -6,12 +6,12 @@ from collections import Counter
 from django.db import transaction
 
 from policies.models import Firearm, KpiDefinition, StrategyLock
-from registries import identifiers as ids
 from registries.models import ComponentSpec
+from workbench.kit import identifiers as ids
+from workbench.kit import semver
 from workbench.models import WorkbenchDraft
 from workbench.selectors.drafts import latest_published_connector_spec
 
-from .card import semver_or_none
 from .contract import (
     contract_validator,
     finding,
@@ -23,8 +23,8 @@ from .contract import (
     schema_findings,
     strings,
 )
-from .errors import DraftNotEditable
-from .revisions import lock_draft_for_change, record_validation
+from .errors import not_editable
+from .revisions import check_revision, lock_draft_for_change, record_validation
 
 ENTITLEMENT_STORE_MISSING = "missing dependency: entitlement store"
 
@@ -173,8 +173,8 @@ def _registry_state(connector_id, spec, scope_names, firearms, found):
     latest = latest_published_connector_spec(connector_id)
     if (
         latest is not None
-        and semver_or_none(version)
-        and semver_or_none(version) <= semver_or_none(latest.version)
+        and semver.parse(version)
+        and semver.parse(version) <= semver.parse(latest.version)
     ):
         found.append(
             finding(
@@ -302,19 +302,21 @@ def _refuse_unless_open(draft):
     # A published draft keeps the passing result it was published with; an abandoned one is reopened
     # first. Either way a new result would overwrite the record of what was checked.
     if draft.status == WorkbenchDraft.Status.PUBLISHED:
-        raise DraftNotEditable(
+        raise not_editable(
             f"Draft {draft.pk} is published as version {draft.published_version}; its validation result "
             "stays as it was at publish. Start a new draft to validate a change."
         )
     if draft.status != WorkbenchDraft.Status.DRAFT:
-        raise DraftNotEditable(f"Draft {draft.pk} is {draft.status}; reopen it (status draft) to validate.")
+        raise not_editable(f"Draft {draft.pk} is {draft.status}; reopen it (status draft) to validate.")
 
 
-def draft_validate(*, draft_id, user):
+def draft_validate(*, draft_id, user, expected_revision=None):
     """Validate the draft's current revision and store the result on it (a history row, same revision).
-    Only a draft whose status is `draft` is validated (409 draft_not_editable otherwise)."""
+    Only a draft whose status is `draft` is validated (409 draft_not_editable otherwise). With
+    `expected_revision`, only if the draft is still at that revision when its row is locked (412)."""
     with transaction.atomic():
         draft = lock_draft_for_change(draft_id=draft_id, user=user)
+        check_revision(draft, expected_revision)
         _refuse_unless_open(draft)
         findings = check_draft_content(
             connector_id=draft.connector_id, spec=draft.spec_snapshot, policy=draft.policy_snapshot

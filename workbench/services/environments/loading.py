@@ -19,18 +19,26 @@ from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, Valida
 from django.core.serializers.base import DeserializationError
 from django.db import DEFAULT_DB_ALIAS, transaction
 
-from workbench.services.rows import row_save
+from workbench.kit.refusals import Refusal, field_error
+from workbench.kit.rows import row_save
 
 SEEDS_DIR = Path(settings.BASE_DIR) / "seeds"
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 
 
-class EnvironmentLoadError(Exception):
-    """The environment could not be loaded; nothing was written. `problems` lists every finding."""
+class EnvironmentLoadError(Refusal):
+    """400 `environment_invalid`: the environment could not be loaded, nothing was written. `problems`
+    lists every finding (file, object, field) as a line; `errors` has one entry per finding."""
 
     def __init__(self, problems):
         self.problems = problems
-        super().__init__("\n".join(problems))
+        shown = "\n  ".join(problems)
+        super().__init__(
+            400,
+            "environment_invalid",
+            f"Nothing was loaded ({len(problems)} problem(s)):\n  {shown}",
+            errors=[field_error(None, "invalid", problem) for problem in problems],
+        )
 
 
 @dataclass
@@ -199,6 +207,13 @@ def _format(path, index, entry, exc):
         return [f"{where}: field {name}: {msg}" for name, msgs in exc.message_dict.items() for msg in msgs]
     if isinstance(exc, ValidationError):
         return [f"{where}: {msg}" for msg in exc.messages]
+    if isinstance(exc, Refusal):
+        if not exc.errors:
+            return [f"{where}: {exc.detail}"]
+        return [
+            f"{where}: field {e['field']}: {e['message']}" if e["field"] else f"{where}: {e['message']}"
+            for e in exc.errors
+        ]
     if isinstance(exc, DeserializationError):
         return [f"{where}: {_describe_deserialization_error(exc)}"]
     return [f"{where}: {exc}"]
@@ -210,7 +225,15 @@ def _shown(path):
     return path.relative_to(base) if path.is_absolute() and path.is_relative_to(base) else path
 
 
-LOAD_ERRORS = (ValidationError, DeserializationError, ObjectDoesNotExist, ValueError, TypeError, KeyError)
+LOAD_ERRORS = (
+    Refusal,
+    ValidationError,
+    DeserializationError,
+    ObjectDoesNotExist,
+    ValueError,
+    TypeError,
+    KeyError,
+)
 
 
 def _load_step(kind, path, *, report, seen, reason, problems):

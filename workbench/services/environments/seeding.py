@@ -13,7 +13,6 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from registries.identifiers import semver_tuple
 from registries.models import ComponentSpec
 from registries.services.tool_registry import (
     RegistryImportError,
@@ -21,9 +20,11 @@ from registries.services.tool_registry import (
     registry_plan,
     tool_registry_import,
 )
+from workbench.kit import semver
+from workbench.kit.refusals import Refusal
 from workbench.models import Tenant
 from workbench.selectors.drafts import latest_published_connector_spec, live_connector_snapshot
-from workbench.services.drafts import DraftProblem, draft_create, draft_publish, draft_validate
+from workbench.services.drafts import draft_create, draft_publish, draft_validate
 from workbench.services.drafts.card import normalized_policy, normalized_spec
 
 SEED_TENANT = "workbench"
@@ -103,7 +104,7 @@ def publish_seed_connector(path, *, report, reason):
         report.count("registries.connector", "unchanged")
         return
     latest = latest_published_connector_spec(connector_id)
-    if latest and semver_tuple(latest.version) > semver_tuple(version):
+    if latest and semver.parse(latest.version) > semver.parse(version):
         # A later version was published since (through a draft): the seed is history, not drift.
         report.count("registries.connector", "unchanged")
         return
@@ -118,7 +119,7 @@ def publish_seed_connector(path, *, report, reason):
             spec_snapshot=spec,
             policy_snapshot=policy,
             stage=seed.get("stage", "verification"),
-            reason=reason[:100],
+            reason=reason,
         )
         draft = draft_validate(draft_id=draft.pk, user=publisher)
         if not draft.validation_passed:
@@ -130,7 +131,7 @@ def publish_seed_connector(path, *, report, reason):
                 ]
             )
         draft_publish(draft_id=draft.pk, user=publisher)
-    except DraftProblem as exc:
-        raise ValidationError(str(exc)) from None
+    except Refusal as refusal:
+        raise ValidationError(refusal.message) from None
     report.count("registries.connector", "updated" if latest else "created")
     report.add_change("registries.connector", (connector_id, version), "published")

@@ -52,8 +52,3 @@ validate_action_name = _validator(
 def matches(field, pattern):
     """Q object for a database check constraint on an identifier format."""
     return Q(**{f"{field}__regex": pattern})
-
-
-def semver_tuple(version):
-    major, minor, patch = (int(part) for part in version.split("."))
-    return major, minor, patch

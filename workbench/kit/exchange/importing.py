@@ -22,7 +22,9 @@ from import_export.instance_loaders import ModelInstanceLoader
 from import_export.results import Error, RowResult
 from simple_history.models import HistoricalRecords
 
-from . import tsv
+from workbench.kit.exchange import tsv
+from workbench.kit.refusals import Refusal, field_error
+from workbench.kit.rows import history_reason
 
 OUTCOMES = {
     RowResult.IMPORT_TYPE_NEW: "new",
@@ -56,6 +58,8 @@ def acting_user(user):
 def messages_of(error):
     if isinstance(error, ValidationError):
         return error.messages
+    if isinstance(error, Refusal):
+        return [entry["message"] for entry in error.errors] or [error.detail]
     return [str(error)]
 
 
@@ -104,6 +108,15 @@ class ImportReport:
         if self.dry_run:
             return f"{counts}: preview only, nothing was written."
         return f"{counts}: written."
+
+    def refusal(self):
+        """The run as a 400 `import_invalid` refusal: the summary, one error per line and column."""
+        errors = [field_error("file", "invalid", message) for message in self.file_errors]
+        for row in self.rows:
+            for column, message in row.errors:
+                where = f"line {row.line}" + (f", column {column}" if column else "")
+                errors.append(field_error(where, "invalid", message))
+        return Refusal(400, "import_invalid", f"{self.kind}: {self.summary()}", errors=errors)
 
     def error_lines(self):
         """Every error as one line of text naming the line and column."""
@@ -286,7 +299,7 @@ class TsvImportResource(resources.ModelResource):
 
     def change_reason(self):
         name = f" {self.file_name}" if self.file_name else ""
-        return f"imported from TSV{name}"[:100]
+        return history_reason(f"imported from TSV{name}")
 
     def before_save_instance(self, instance, row, **kwargs):
         instance._history_user = self.user
@@ -310,7 +323,13 @@ class TsvImportResource(resources.ModelResource):
                 for name, messages in items:
                     outcome.errors.extend((self.column_for(name), message) for message in messages)
             for error in row_result.errors:
-                outcome.errors.extend(("", message) for message in messages_of(error.error))
+                if isinstance(error.error, Refusal) and error.error.errors:
+                    # A service refused the row: its field errors land on their columns.
+                    outcome.errors.extend(
+                        (self.column_for(entry["field"]), entry["message"]) for entry in error.error.errors
+                    )
+                else:
+                    outcome.errors.extend(("", message) for message in messages_of(error.error))
             # A model's clean() and its database constraint often say the same thing: say it once.
             outcome.errors = list(dict.fromkeys(outcome.errors))
             if row_result.import_type == RowResult.IMPORT_TYPE_UPDATE and row_result.original is not None:
@@ -325,7 +344,15 @@ class TsvImportResource(resources.ModelResource):
 
 
 def run_import(resource, data, *, dry_run, file_name=""):
-    """Parse `data` (TSV text or bytes) and import it with `resource`; an ImportReport either way."""
+    """Parse `data` (TSV text or bytes) and import it with `resource`; an ImportReport either way
+    (`report.ok` says whether it was written). 403 Refusal if the importing user may not import."""
+    missing = [perm for perm in resource.import_permissions if not resource.user.has_perm(perm)]
+    if missing:
+        raise Refusal(
+            403,
+            "permission_denied",
+            f"{resource.user.get_username()} may not import {resource.kind}: lacks {', '.join(missing)}.",
+        )
     try:
         dataset = tsv.parse(data)
     except tsv.TsvFormatError as exc:

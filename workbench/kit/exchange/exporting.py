@@ -12,7 +12,7 @@ from itertools import islice
 
 from import_export import resources
 
-from . import tsv
+from workbench.kit.exchange import tsv
 
 CHUNK_ROWS = 2000  # rows fetched per database round trip (server-side cursor on PostgreSQL)
 BATCH_LINES = 500  # lines per chunk handed to the response: small chunks, few write calls

@@ -3,7 +3,7 @@ read and a file of a million rows never sits in memory."""
 
 from django.http import StreamingHttpResponse
 
-from . import tsv
+from workbench.kit.exchange import tsv
 
 
 def tsv_response(resource, within=None):

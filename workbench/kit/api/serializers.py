@@ -1,35 +1,22 @@
 """Serializer pieces every API app shares.
 
 `RowSaveSerializer` is the write path for plain registry and policy rows: DRF only parses and
-type-checks the input, then the instance is built and saved through `workbench.services.rows.row_save`
+type-checks the input, then the instance is built and saved through `workbench.kit.rows.row_save`
 (full_clean + save in a transaction), so the API refuses exactly what the admin refuses, with the
 admin's messages, keyed by field.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from rest_framework import serializers
 
-from workbench.services.rows import row_save
-
-
-def drf_validation_error(exc, rename=None):
-    """Django's ValidationError as DRF's, keeping field keys and codes ("__all__" = non-field).
-
-    `rename` maps model field names to the request's names where they differ
-    (e.g. {"revoke_reason": "reason"}), so the error names the field the client sent.
-    """
-    detail = serializers.as_serializer_error(exc)
-    rename = rename or {}
-    return serializers.ValidationError({rename.get(key, key): value for key, value in detail.items()})
+from workbench.kit.rows import history_reason, row_save
 
 
 def request_change_reason(request):
     """Why the row changed, for its history row: clients may say it in the X-Change-Reason header."""
     if request is None:
         return ""
-    # simple-history's change reason column holds 100 characters.
-    return request.headers.get("X-Change-Reason", "").strip()[:100]
+    return history_reason(request.headers.get("X-Change-Reason", ""))
 
 
 class RowSaveSerializer(serializers.ModelSerializer):
@@ -63,13 +50,11 @@ class RowSaveSerializer(serializers.ModelSerializer):
         return self.save_row(instance, many)
 
     def save_row(self, instance, many):
-        try:
-            with transaction.atomic():
-                row_save(instance=instance, reason=request_change_reason(self.context.get("request")))
-                for name, values in many.items():
-                    getattr(instance, name).set(values)
-        except DjangoValidationError as exc:
-            raise drf_validation_error(exc) from exc
+        # A row the model refuses comes back as the service's Refusal (400, one entry per field).
+        with transaction.atomic():
+            row_save(instance=instance, reason=request_change_reason(self.context.get("request")))
+            for name, values in many.items():
+                getattr(instance, name).set(values)
         return instance
 
 
@@ -86,7 +71,7 @@ class ProblemErrorSerializer(serializers.Serializer):
 
 
 class ProblemSerializer(serializers.Serializer):
-    """An application/problem+json body (RFC 9457) as workbench.api.errors writes it; for the schema only."""
+    """An application/problem+json body (RFC 9457), as workbench.kit.api.errors writes it; schema only."""
 
     type = serializers.CharField(default="about:blank")
     title = serializers.CharField()

@@ -3,8 +3,8 @@
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 
-from workbench.api.errors import PROBLEM_CONTENT_TYPE, TITLES
-from workbench.api.serializers import ProblemSerializer
+from workbench.kit.api.errors import PROBLEM_CONTENT_TYPE, TITLES
+from workbench.kit.api.serializers import ProblemSerializer
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 DESCRIPTIONS = {

@@ -20,10 +20,9 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from policies.models import Firearm, FirearmGrant, KpiCorridor, KpiDefinition
 from policies.services import firearm_grant_create
-from workbench.models import Tenant
-
-from . import tsv
-from .importing import RefCell, TsvImportResource
+from workbench.kit.exchange import tsv
+from workbench.kit.exchange.importing import RefCell, TsvImportResource
+from workbench.tenancy.models import Tenant
 
 
 class PlainRowImport(TsvImportResource):
@@ -38,7 +37,7 @@ class PlainRowImport(TsvImportResource):
         try:
             # No query per row: the loader read the stored rows this file names (a new row's
             # identifier is free unless another line has it, which is refused), and the field
-            # validators and clean() are the database constraints' own rules (registries.identifiers).
+            # validators and clean() are the database constraints' own rules (workbench.kit.identifiers).
             instance.full_clean(exclude=list(errors), validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)

@@ -23,11 +23,9 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.signals import post_export, post_import
 from import_export.tmp_storages import BaseStorage
 
-from workbench.models import Tenant
-from workbench.selectors.drafts import tenants_of
-
-from .http import tsv_response
-from .tsv import TsvFormat
+from workbench.kit.admin.base import page_context
+from workbench.kit.exchange.http import tsv_response
+from workbench.kit.exchange.tsv import TsvFormat
 
 CHANGE_LIST_TEMPLATE = "admin/workbench/exchange/change_list.html"
 
@@ -106,7 +104,7 @@ class TenantImportForm(ImportForm):
     """The import form of imports that write drafts: they belong to one of the user's tenants."""
 
     tenant = forms.ModelChoiceField(
-        queryset=Tenant.objects.none(),
+        queryset=None,
         help_text="The drafts this import creates or updates belong to you in this tenant.",
     )
 
@@ -119,7 +117,12 @@ class TenantImportForm(ImportForm):
 
 
 class TenantConfirmImportForm(ConfirmImportForm):
-    tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), widget=forms.HiddenInput())
+    tenant = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput())
+
+    def __init__(self, *args, tenants, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Checked again at confirm: the tenant must still be one the user writes in.
+        self.fields["tenant"].queryset = tenants
 
 
 class TsvImportAdmin(ImportMixin):
@@ -150,10 +153,21 @@ class TsvImportAdmin(ImportMixin):
     def get_confirm_form_class(self, request):
         return TenantConfirmImportForm if self._needs_tenant else ConfirmImportForm
 
+    def import_tenants(self, request):
+        """Tenants an import that writes drafts may write into, for this user; the admin offering such
+        an import says which (the kit knows no tenants)."""
+        raise NotImplementedError(f"{type(self).__name__} offers a tenant import: define import_tenants().")
+
     def get_import_form_kwargs(self, request):
         kwargs = super().get_import_form_kwargs(request)
         if self._needs_tenant:
-            kwargs["tenants"] = tenants_of(request.user, writable=True)
+            kwargs["tenants"] = self.import_tenants(request)
+        return kwargs
+
+    def get_confirm_form_kwargs(self, request, import_form=None):
+        kwargs = super().get_confirm_form_kwargs(request, import_form)
+        if self._needs_tenant:
+            kwargs["tenants"] = self.import_tenants(request)
         return kwargs
 
     def get_confirm_form_initial(self, request, import_form):
@@ -198,12 +212,10 @@ class TsvImportAdmin(ImportMixin):
         if not report.ok:
             # The data changed between preview and confirm: nothing was written; show why.
             messages.error(request, f"Nothing was imported: {report.summary()}")
-            context = {
-                **self.admin_site.each_context(request), **self.get_context_data(),
-                "title": "Import", "opts": self.model._meta, "result": result,
-                "form": self._blank_import_form(request),
-            }
-            request.current_app = self.admin_site.name
+            context = page_context(
+                self, request, "Import", **self.get_context_data(), result=result,
+                form=self._blank_import_form(request),
+            )
             return TemplateResponse(request, [self.import_template_name], context)
         if not self._needs_tenant:
             # A policy-matrix import changes drafts, not the scopes it lists: no scope log entries.

@@ -2,14 +2,14 @@
 
 Identifiers in URLs may contain dots (`firearm.external_write`) or colons (`github:admin_write`),
 so lookups accept anything up to the next slash. Deletes go through `row_delete`; a row other rows
-still point at answers 409 `protected` (shaped by workbench.api.errors), never a 500.
+still point at answers 409 `protected` (shaped by workbench.kit.api.errors), never a 500.
 """
 
 from rest_framework import viewsets
 
-from workbench.api.schema import ProblemAutoSchema
-from workbench.api.serializers import request_change_reason
-from workbench.services.rows import row_delete
+from workbench.kit.api.schema import ProblemAutoSchema
+from workbench.kit.api.serializers import request_change_reason
+from workbench.kit.rows import row_delete
 
 LOOKUP_ANY_SEGMENT = r"[^/]+"
 

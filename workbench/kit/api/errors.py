@@ -1,8 +1,10 @@
 """Every API error as application/problem+json (RFC 9457) with a stable machine-readable `code`.
 
 Body: {"type", "title", "status", "detail", "code", "errors": [{"field", "code", "message"}]}.
-`errors` has one entry per field (or row) for validation failures. Domain services raise `Problem`
-subclasses (or Django's ValidationError); this handler is the only place that shapes the answer.
+`errors` has one entry per field (or row) for validation failures. Services raise
+`workbench.kit.refusals.Refusal` (status, code, detail, errors); DRF's own exceptions (parsing,
+authentication, permissions, serializer validation) come through here too. This handler is the only
+place that shapes the answer.
 """
 
 import logging
@@ -12,24 +14,16 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
-from rest_framework.views import exception_handler
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
+
+from workbench.kit.refusals import Refusal
+from workbench.kit.rows import protected_refusal
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 logger = logging.getLogger(__name__)
-
-
-class Problem(exceptions.APIException):
-    """A refusal with its own HTTP status and code, e.g. Problem(409, "conflict", "Already published")."""
-
-    def __init__(self, status_code, code, detail, *, title=None, errors=None, **extra):
-        self.status_code = status_code
-        self.title = title
-        self.errors = errors or []
-        self.extra = extra
-        super().__init__(detail=detail, code=code)
-        self.problem_code = code
 
 
 TITLES = {
@@ -47,6 +41,7 @@ TITLES = {
     428: "Precondition required",
     429: "Too many requests",
     501: "Not implemented",
+    503: "Service unavailable",
     504: "Gateway timeout",
 }
 
@@ -76,38 +71,10 @@ def flatten_errors(detail, prefix=""):
     return entries
 
 
-def _unique(errors):
-    """Drop repeats of the same message on the same field (a model's clean() and its database
-    constraint often say the same thing)."""
-    seen, unique = set(), []
-    for entry in errors:
-        key = (entry["field"], entry["message"])
-        if key not in seen:
-            seen.add(key)
-            unique.append(entry)
-    return unique
-
-
 def _django_validation_to_drf(exc):
     # get_error_detail keeps each message's code (e.g. "invalid_identifier", "immutable").
     detail = get_error_detail(exc)
     return exceptions.ValidationError(detail if isinstance(detail, dict) else {"non_field_errors": detail})
-
-
-def _protected_problem(exc):
-    """A delete refused because other rows still point at this one (on_delete=PROTECT/RESTRICT)."""
-    blockers = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
-    counts = {}
-    for obj in blockers:
-        name = obj._meta.verbose_name_plural
-        counts[name] = counts.get(name, 0) + 1
-    used_by = ", ".join(f"{count} {name}" for name, count in sorted(counts.items()))
-    return Problem(
-        status.HTTP_409_CONFLICT, "protected",
-        f"Cannot delete: still used by {used_by}. Remove or change those first.",
-        errors=[{"field": None, "code": "protected", "message": f"Used by {count} {name}."}
-                for name, count in sorted(counts.items())],
-    )
 
 
 def problem_body(status_code, code, detail, *, title=None, errors=None, **extra):
@@ -124,39 +91,40 @@ def problem_body(status_code, code, detail, *, title=None, errors=None, **extra)
     return body
 
 
+def refusal_response(refusal):
+    """A service's Refusal as a problem+json response."""
+    body = problem_body(refusal.status, refusal.code, refusal.detail, errors=refusal.errors, **refusal.extra)
+    response = Response(body, status=refusal.status, content_type=PROBLEM_CONTENT_TYPE)
+    retry_after = refusal.extra.get("retry_after")
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
 def problem_exception_handler(exc, context):
+    if isinstance(exc, ProtectedError | RestrictedError):
+        exc = protected_refusal(exc)
+    elif isinstance(exc, IntegrityError):
+        # A constraint the database enforced after validation passed (e.g. a concurrent duplicate).
+        logger.warning("Integrity error answered as 409: %s", exc)
+        exc = Refusal(409, "conflict", "The change conflicts with stored data; reload and retry.")
+    if isinstance(exc, Refusal):
+        set_rollback()  # as DRF does for its own exceptions: nothing of the refused request commits
+        return refusal_response(exc)
     if isinstance(exc, DjangoValidationError):
         exc = _django_validation_to_drf(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, ProtectedError | RestrictedError):
-        exc = _protected_problem(exc)
-    elif isinstance(exc, IntegrityError):
-        # A constraint the database enforced after validation passed (e.g. a concurrent duplicate).
-        logger.warning("Integrity error answered as 409: %s", exc)
-        exc = Problem(
-            status.HTTP_409_CONFLICT, "conflict", "The change conflicts with stored data; reload and retry."
-        )
 
     response = exception_handler(exc, context)
     if response is None:
         return None
 
-    if isinstance(exc, Problem):
-        body = problem_body(
-            exc.status_code, exc.problem_code, str(exc.detail),
-            title=exc.title, errors=exc.errors, **exc.extra,
-        )
-    elif isinstance(exc, exceptions.ValidationError):
-        errors = _unique(flatten_errors(exc.detail))
-        fields = sorted({e["field"] for e in errors if e["field"]})
-        if fields:
-            detail = f"Invalid {', '.join(fields)}."
-        else:
-            detail = errors[0]["message"] if errors else "Invalid input."
-        body = problem_body(status.HTTP_400_BAD_REQUEST, "validation_error", detail, errors=errors)
+    if isinstance(exc, exceptions.ValidationError):
+        refusal = Refusal.invalid(flatten_errors(exc.detail))
+        body = problem_body(400, refusal.code, refusal.detail, errors=refusal.errors)
     else:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         code = exc.get_codes() if hasattr(exc, "get_codes") else "error"

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from registries import identifiers as ids
-from workbench.modelkit import NaturalKeyModel
+from workbench.kit import identifiers as ids
+from workbench.kit.models import NaturalKeyModel
 
 
 class Tenant(NaturalKeyModel):

@@ -11,7 +11,8 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from workbench.services.rows import row_delete, row_save
+from workbench.kit.refusals import Refusal, as_validation_error
+from workbench.kit.rows import row_delete, row_save
 
 admin.site.site_header = "Connector Workbench"
 admin.site.site_title = "Connector Workbench"
@@ -27,15 +28,19 @@ class NoteAdmin(admin.ModelAdmin):
 
 
 class ServiceRefused(Exception):
-    """A service refused a save the form had accepted; carries the ValidationError back to the form."""
+    """A service refused a save the form had accepted; carries the refusal back to the form."""
 
-    def __init__(self, error):
-        super().__init__(error)
-        self.error = error
+    def __init__(self, refusal):
+        super().__init__(refusal)
+        self.refusal = refusal
+        self.error = as_validation_error(refusal)
 
 
 def add_errors_to_form(form, error):
-    """Put a ValidationError on the form: on its field when the form has it, otherwise on top."""
+    """Put a ValidationError (or a Refusal's errors) on the form: on its field when the form has it,
+    otherwise on top."""
+    if isinstance(error, Refusal):
+        error = as_validation_error(error)
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
             if field in form.fields:
@@ -53,7 +58,7 @@ def model_perm(request, opts, action):
 
 
 class ServiceErrorsAdmin(admin.ModelAdmin):
-    """A service's ValidationError while saving becomes form errors on the same page, never a 500.
+    """A service's Refusal while saving becomes form errors on the same page, never a 500.
 
     The first attempt runs in the admin's transaction and is rolled back; the form is then shown again
     from the same POST data with the refusal as errors, so nothing the user typed is lost."""
@@ -82,8 +87,8 @@ class ServiceErrorsAdmin(admin.ModelAdmin):
     def call_service(self, service, **kwargs):
         try:
             return service(**kwargs)
-        except ValidationError as error:
-            raise ServiceRefused(error) from error
+        except Refusal as refusal:
+            raise ServiceRefused(refusal) from refusal
 
 
 class IdentityAdmin(admin.ModelAdmin):
@@ -120,24 +125,24 @@ class IdentityInline:
 
 
 class RowAdmin(ServiceErrorsAdmin, IdentityAdmin):
-    """Plain registry and policy rows: every admin write goes through workbench.services.rows."""
+    """Plain registry and policy rows: every admin write goes through workbench.kit.rows."""
 
     def save_model(self, request, obj, form, change):
         self.call_service(row_save, instance=obj)
 
     def delete_model(self, request, obj):
-        row_delete(instance=obj)
+        row_delete(instance=obj, user=request.user)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for obj in queryset:
-                row_delete(instance=obj)
+                row_delete(instance=obj, user=request.user)
 
     def save_formset(self, request, form, formset, change):
         for obj in formset.save(commit=False):
             self.call_service(row_save, instance=obj)
         for obj in formset.deleted_objects:
-            row_delete(instance=obj)
+            self.call_service(row_delete, instance=obj, user=request.user)
         formset.save_m2m()
 
 
@@ -197,6 +202,18 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), strip=True)
 
 
+def page_context(model_admin, request, title, **extra):
+    """The context of a page of `model_admin` beyond Django's own views: the site's context (header,
+    sidebar, permissions), the model's opts for breadcrumbs, and a title."""
+    request.current_app = model_admin.admin_site.name
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        **extra,
+    }
+
+
 def run_with_reason(modeladmin, request, queryset, *, action, apply, title, label, help_text="", submit,
                     done):
     """An admin action that first asks for a reason on a confirmation page, then applies a service to
@@ -209,25 +226,24 @@ def run_with_reason(modeladmin, request, queryset, *, action, apply, title, labe
         for obj in queryset:
             try:
                 apply(obj, form.cleaned_data["reason"])
-            except ValidationError as error:
-                modeladmin.message_user(request, f"{obj}: {' '.join(error.messages)}", messages.ERROR)
+            except Refusal as refusal:
+                modeladmin.message_user(request, f"{obj}: {refusal.message}", messages.ERROR)
             else:
                 applied += 1
         if applied:
             modeladmin.message_user(request, done.format(count=applied), messages.SUCCESS)
         return None
-    request.current_app = modeladmin.admin_site.name
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "opts": modeladmin.model._meta,
-        "queryset": queryset,
-        "form": form,
-        "action": action,
-        "submit_label": submit,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "media": modeladmin.media + form.media,
-    }
+    context = page_context(
+        modeladmin,
+        request,
+        title,
+        queryset=queryset,
+        form=form,
+        action=action,
+        submit_label=submit,
+        action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
+        media=modeladmin.media + form.media,
+    )
     return TemplateResponse(request, "admin/workbench/action_with_reason.html", context)
 
 

@@ -83,11 +83,6 @@ def time_cell(value):
     return value.astimezone(UTC).strftime(TIME_FORMAT)
 
 
-def whole_percent(part, whole):
-    """`part` of `whole` as a whole percentage, rounded down (so 100 means all of it; 0 of 0 is 0)."""
-    return (100 * part // whole) if whole else 0
-
-
 def parse(data):
     """A tablib Dataset from TSV text or UTF-8 bytes; TsvFormatError names every malformed line."""
     if isinstance(data, bytes):
@@ -202,7 +197,7 @@ class FirearmCell(widgets.Widget):
     """A firearm decision: a firearm id, or NONE for the explicit decision "no firearm" (None)."""
 
     def clean(self, value, row=None, **kwargs):
-        from registries.identifiers import validate_firearm_id
+        from workbench.kit.identifiers import validate_firearm_id
 
         text = str(value or "").strip()
         if text.upper() == NONE:

@@ -1,0 +1,3 @@
+from .views import DraftViewSet
+
+__all__ = ["DraftViewSet"]

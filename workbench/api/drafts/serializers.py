@@ -1,0 +1,170 @@
+"""Shapes of the drafts API: the draft as read, the bodies of create, update, restore and MCP import,
+history entries, the diff answer, and the list filters."""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, inline_serializer
+from rest_framework import serializers
+
+from workbench.models import WorkbenchDraft
+from workbench.selectors.drafts import tenants_of
+
+
+def _username(user):
+    return user.get_username() if user is not None else None
+
+
+class ValidationResultSerializer(serializers.Serializer):
+    passed = serializers.BooleanField(allow_null=True, help_text="Empty: never validated.")
+    revision = serializers.IntegerField(allow_null=True, help_text="The revision the result is about.")
+    current = serializers.BooleanField(help_text="Whether the result is about the current revision.")
+    validated_at = serializers.DateTimeField(allow_null=True)
+    validated_by = serializers.CharField(allow_null=True)
+    findings = serializers.ListField(
+        child=serializers.DictField(), help_text="{path, severity, code, message}"
+    )
+
+
+class DraftSerializer(serializers.ModelSerializer):
+    tenant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    owner = serializers.SerializerMethodField()
+    revised_by = serializers.SerializerMethodField()
+    published_by = serializers.SerializerMethodField()
+    validation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WorkbenchDraft
+        fields = [
+            "id",
+            "tenant",
+            "owner",
+            "connector_id",
+            "stage",
+            "status",
+            "revision",
+            "spec_snapshot",
+            "policy_snapshot",
+            "validation",
+            "revised_by",
+            "revised_at",
+            "published_version",
+            "published_at",
+            "published_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_owner(self, draft) -> str:
+        return _username(draft.owner)
+
+    def get_revised_by(self, draft) -> str | None:
+        return _username(draft.revised_by)
+
+    def get_published_by(self, draft) -> str | None:
+        return _username(draft.published_by)
+
+    @extend_schema_field(ValidationResultSerializer)
+    def get_validation(self, draft):
+        return {
+            "passed": draft.validation_passed,
+            "revision": draft.validated_revision,
+            "current": draft.validation_is_current,
+            "validated_at": draft.validated_at,
+            "validated_by": _username(draft.validated_by),
+            "findings": draft.validation_findings,
+        }
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class TenantField(serializers.SlugRelatedField):
+    """A tenant slug, among the tenants where the requesting user writes drafts."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", **kwargs)
+
+    def get_queryset(self):
+        return tenants_of(self.context["request"].user, writable=True)
+
+
+class DraftCreateSerializer(serializers.Serializer):
+    tenant = TenantField(required=False, help_text="Tenant slug; may be left out by members of one tenant.")
+    connector_id = serializers.CharField(max_length=63)
+    stage = serializers.ChoiceField(
+        choices=WorkbenchDraft.Stage.choices, default=WorkbenchDraft.Stage.DEFINITION
+    )
+    spec_snapshot = serializers.JSONField(required=False, help_text="Left out: start from the live version.")
+    policy_snapshot = serializers.JSONField(required=False)
+
+    def validate(self, attrs):
+        if "tenant" not in attrs:
+            tenants = list(tenants_of(self.context["request"].user, writable=True)[:2])
+            if len(tenants) != 1:
+                raise serializers.ValidationError({"tenant": "Name the tenant the draft belongs to."})
+            attrs["tenant"] = tenants[0]
+        return attrs
+
+
+class DraftUpdateSerializer(serializers.Serializer):
+    """Fields a save may change; leave out what stays. Snapshots are replaced whole."""
+
+    connector_id = serializers.CharField(max_length=63, required=False)
+    stage = serializers.ChoiceField(choices=WorkbenchDraft.Stage.choices, required=False)
+    status = serializers.ChoiceField(choices=WorkbenchDraft.Status.choices, required=False)
+    spec_snapshot = serializers.JSONField(required=False)
+    policy_snapshot = serializers.JSONField(required=False)
+
+
+class ImportMcpSerializer(serializers.Serializer):
+    tenant = TenantField(required=False)
+    connector_id = serializers.CharField(max_length=63)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    version = serializers.CharField(max_length=32, default="1.0.0")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    packaging = serializers.DictField(required=False)
+    tools_list = serializers.JSONField(
+        help_text="The result of the server's tools/list (or a list of pages)."
+    )
+
+    validate = DraftCreateSerializer.validate
+
+
+class RestoreSerializer(serializers.Serializer):
+    revision = serializers.IntegerField(min_value=1)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    history_id = serializers.IntegerField()
+    revision = serializers.IntegerField()
+    at = serializers.DateTimeField(source="history_date")
+    user = serializers.SerializerMethodField()
+    reason = serializers.CharField(source="history_change_reason", allow_null=True)
+    type = serializers.SerializerMethodField()
+    stage = serializers.CharField()
+    status = serializers.CharField()
+    validation_passed = serializers.BooleanField(allow_null=True)
+
+    def get_user(self, record) -> str | None:
+        return _username(record.history_user)
+
+    def get_type(self, record) -> str:
+        return {"+": "created", "~": "changed", "-": "deleted"}.get(record.history_type, record.history_type)
+
+
+DIFF_RESPONSE = inline_serializer(
+    "DraftDiff",
+    {
+        "from": serializers.CharField(),
+        "to": serializers.CharField(),
+        "changes": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+class DraftFilter(filters.FilterSet):
+    tenant = filters.CharFilter(field_name="tenant__slug")
+
+    class Meta:
+        model = WorkbenchDraft
+        fields = ["tenant", "connector_id", "stage", "status"]
+
+

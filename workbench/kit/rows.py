@@ -1,0 +1,74 @@
+"""Saving and deleting one registry or policy row: the single write path the admin, the API and the
+commands share for plain records (richer writes have services of their own), and the history reason
+every write leaves."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
+
+from workbench.kit.refusals import Refusal, field_error
+
+# simple-history's history_change_reason column is a CharField(max_length=100): PostgreSQL refuses longer.
+HISTORY_REASON_LENGTH = 100
+
+
+def history_reason(reason):
+    """`reason` as it fits the history column: stripped, cut to its 100 characters ("" for none)."""
+    text = " ".join(str(reason or "").split())
+    if len(text) <= HISTORY_REASON_LENGTH:
+        return text
+    return text[: HISTORY_REASON_LENGTH - 1] + "…"
+
+
+def mark_history(instance, *, user=None, reason=""):
+    """Who and why for the history row the next save or delete of `instance` writes."""
+    if user is not None:
+        instance._history_user = user
+    reason = history_reason(reason)
+    if reason:
+        instance._change_reason = reason
+
+
+def row_save(*, instance, reason="", user=None, exclude=None):
+    """Validate (full_clean) and save one row in a transaction; `reason` (cut to the history column)
+    and `user` land on its history row. A row the model refuses is a 400 Refusal naming each field."""
+    with transaction.atomic():
+        try:
+            instance.full_clean(exclude=exclude)
+        except ValidationError as error:
+            raise Refusal.from_validation_error(error) from error
+        mark_history(instance, user=user, reason=reason)
+        instance.save()
+    return instance
+
+
+def row_delete(*, instance, reason="", user=None):
+    """Delete one row in a transaction. A row other rows still point at (PROTECT/RESTRICT) is a 409
+    `protected` naming what uses it; a row that is never deleted (write-once) a 409 `immutable`."""
+    try:
+        with transaction.atomic():
+            mark_history(instance, user=user, reason=reason)
+            instance.delete()
+    except (ProtectedError, RestrictedError) as error:
+        raise protected_refusal(error) from error
+    except ValidationError as error:
+        raise Refusal(409, "immutable", " ".join(error.messages)) from error
+
+
+def protected_refusal(error):
+    """A delete refused because other rows still point at the row (on_delete=PROTECT/RESTRICT)."""
+    blockers = error.protected_objects if isinstance(error, ProtectedError) else error.restricted_objects
+    counts = {}
+    for obj in blockers:
+        name = obj._meta.verbose_name_plural
+        counts[name] = counts.get(name, 0) + 1
+    used_by = ", ".join(f"{count} {name}" for name, count in sorted(counts.items()))
+    return Refusal(
+        409,
+        "protected",
+        f"Cannot delete: still used by {used_by}. Remove or change those first.",
+        errors=[
+            field_error(None, "protected", f"Used by {count} {name}.")
+            for name, count in sorted(counts.items())
+        ],
+    )
