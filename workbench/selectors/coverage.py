@@ -52,6 +52,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from registries.models import ComponentSpec, EngineRoute, Scope
+from workbench.contract import declared_entitlements
 from workbench.models import WorkbenchDraft
 from workbench.selectors.policy_matrix import in_byte_order, scope_bindings
 
@@ -166,8 +167,6 @@ def declared_entitlements_of_specs(spec_pks):
 
 
 def _drafted(pattern, connector_id, draft):
-    from workbench.services.drafts.validation import declared_entitlements
-
     draft_id, spec, policy = draft
     names = _draft_scope_names(spec)
     firearms = policy.get("firearms") if isinstance(policy, dict) else None

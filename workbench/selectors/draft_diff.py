@@ -4,7 +4,7 @@ or removed, tools moved between scopes, firearm decisions changed, and plain fie
 Each entry: {"area", "change", "path", "summary", "before", "after"}; `summary` is the sentence people read.
 """
 
-from workbench.services.drafts.contract import is_destructive, named, strings
+from workbench.contract import is_destructive, named, strings
 
 from .drafts import live_connector_snapshot
 

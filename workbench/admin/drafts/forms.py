@@ -7,9 +7,9 @@ from django import forms
 from django.contrib.admin.widgets import FilteredSelectMultiple
 
 from policies.models import Firearm, KpiDefinition
+from workbench.contract import named, strings, tool_findings
 from workbench.kit import identifiers as ids
 from workbench.models import WorkbenchDraft
-from workbench.services.drafts.contract import named, strings, tool_findings
 
 NONE_DECISION = "__none__"
 PACKAGING_FIELDS = ("registry_type", "identifier", "version", "bin", "transport")

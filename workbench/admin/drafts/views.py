@@ -8,13 +8,13 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from workbench.contract import is_destructive, is_read_only, named, strings
 from workbench.kit.admin import page_context
 from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 from workbench.selectors.draft_diff import diff_states
 from workbench.selectors.drafts import REVISION_NUMBER, draft_history, draft_revision_numbers, draft_side
 from workbench.services.drafts import draft_restore, draft_update, draft_validate
-from workbench.services.drafts.contract import is_destructive, is_read_only, named, strings
 
 from .forms import CardForm, scope_formset, scopes_and_policy
 

@@ -3,10 +3,10 @@ proposed from their annotations. Firearm decisions are left for a person (valida
 
 import json
 
+from workbench.contract import is_destructive, is_read_only, tool_findings
 from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 
-from .contract import is_destructive, is_read_only, tool_findings
 from .revisions import draft_create
 
 PROPOSED_SCOPES = (

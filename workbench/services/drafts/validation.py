@@ -7,13 +7,9 @@ from django.db import transaction
 
 from policies.models import Firearm, KpiDefinition, StrategyLock
 from registries.models import ComponentSpec
-from workbench.kit import identifiers as ids
-from workbench.kit import semver
-from workbench.models import WorkbenchDraft
-from workbench.selectors.drafts import latest_published_connector_spec
-
-from .contract import (
+from workbench.contract import (
     contract_validator,
+    declared_entitlements,
     finding,
     is_destructive,
     is_exact_version,
@@ -23,6 +19,11 @@ from .contract import (
     schema_findings,
     strings,
 )
+from workbench.kit import identifiers as ids
+from workbench.kit import semver
+from workbench.models import WorkbenchDraft
+from workbench.selectors.drafts import latest_published_connector_spec
+
 from .errors import not_editable
 from .revisions import check_revision, lock_draft_for_change, record_validation
 
@@ -35,15 +36,6 @@ def _as_list(value):
 
 def _as_dict(value):
     return value if isinstance(value, dict) else {}
-
-
-def declared_entitlements(spec):
-    """Billing entitlements the spec declares (portability or metadata), PRODUCT.md section 8."""
-    found = []
-    for section in ("portability", "metadata"):
-        value = _as_dict(spec.get(section)).get("entitlements")
-        found.extend(value if isinstance(value, list) else [value] if value else [])
-    return [str(item) for item in found]
 
 
 def _tools_and_scopes(spec, found):

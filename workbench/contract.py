@@ -1,5 +1,7 @@
-"""Checks against the MCP contract schema (workbench/schemas/mcp_contract.schema.json): the whole spec,
-one MCP Tool, and each tool's inputSchema/outputSchema with the tool registry's own schema checks."""
+"""What the MCP contract says about a draft's spec, read without the database: checks against the contract
+schema (workbench/schemas/mcp_contract.schema.json) for the whole spec, one MCP Tool, and each tool's
+inputSchema/outputSchema with the tool registry's own schema checks; what a tool's annotations mean; the
+entitlements a spec declares. Services, selectors and the admin all read the contract through here."""
 
 import re
 from functools import cache
@@ -12,7 +14,9 @@ from workbench.kit import identifiers as ids
 from workbench.schemas import load_schema
 
 MAX_ERRORS_PER_SCHEMA = 5
-EXACT_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+EXACT_VERSION = re.compile(
+    r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+)
 
 
 @cache
@@ -116,3 +120,13 @@ def is_destructive(tool):
 
 def is_exact_version(value):
     return isinstance(value, str) and bool(EXACT_VERSION.match(value))
+
+
+def declared_entitlements(spec):
+    """Billing entitlements the spec declares (portability or metadata), PRODUCT.md section 8."""
+    found = []
+    for section in ("portability", "metadata"):
+        value = spec.get(section) if isinstance(spec, dict) else None
+        value = value.get("entitlements") if isinstance(value, dict) else None
+        found.extend(value if isinstance(value, list) else [value] if value else [])
+    return [str(item) for item in found]
