@@ -4,9 +4,12 @@ Firearms and corridors are plain rows: each row is checked with the model's full
 does, and reported on its line; then all rows are written together with one history row each
 (simple-history's bulk_create_with_history / bulk_update_with_history, attributed to the importing
 user with the file name as the reason). Grants go one by one through
-`policies.services.firearm_grant_create` (granted_by is the importing user, a reason is required). A
-grant is never edited: a row naming an existing grant by `uid` must match it (unchanged) or is an
-error; a row with an empty uid gives a new grant.
+`policies.services.firearm_grant_create` (granted_by is the importing user, a reason is required), so
+an import refuses what the admin and the API refuse: a tenant the importer does not own (column
+`tenant`), a grant to themself (column `principal`). A grant is never edited: a row naming an existing
+grant by `uid` must match it (unchanged) or is an error; a row with an empty uid gives a new grant.
+
+Firearms and corridors are platform rows: only platform staff import them (403 before the file is read).
 """
 
 import uuid
@@ -46,15 +49,21 @@ class PlainRowImport(TsvImportResource):
 
     def _written_fields(self):
         id_attributes = {self.fields[name].attribute for name in self.get_import_id_fields()}
-        return [field.attribute for field in self.get_import_fields()
-                if not field.readonly and field.attribute not in id_attributes]
+        return [
+            field.attribute
+            for field in self.get_import_fields()
+            if not field.readonly and field.attribute not in id_attributes
+        ]
 
     def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         if self.create_instances and (using_transactions or not dry_run):
             try:
                 bulk_create_with_history(
-                    self.create_instances, self._meta.model, batch_size=batch_size,
-                    default_user=self.user, default_change_reason=self.change_reason(),
+                    self.create_instances,
+                    self._meta.model,
+                    batch_size=batch_size,
+                    default_user=self.user,
+                    default_change_reason=self.change_reason(),
                 )
             except Exception as exc:  # reported as a file error; the transaction rolls every row back
                 self.handle_import_error(result, exc, raise_errors)
@@ -65,8 +74,12 @@ class PlainRowImport(TsvImportResource):
         if self.update_instances and (using_transactions or not dry_run):
             try:
                 bulk_update_with_history(
-                    self.update_instances, self._meta.model, self._written_fields(), batch_size=batch_size,
-                    default_user=self.user, default_change_reason=self.change_reason(),
+                    self.update_instances,
+                    self._meta.model,
+                    self._written_fields(),
+                    batch_size=batch_size,
+                    default_user=self.user,
+                    default_change_reason=self.change_reason(),
                 )
             except Exception as exc:
                 self.handle_import_error(result, exc, raise_errors)
@@ -131,16 +144,23 @@ PRINCIPALS = {
 
 
 class FirearmGrantResource(TsvImportResource):
+    """`tenant` is the tenant the grant is given within: required for user and group grants; a tenant
+    grant's tenant is its principal (the column may be left empty)."""
+
     kind = "firearm-grants"
     import_permissions = ("policies.add_firearmgrant",)
     required_columns = ("firearm_id", "principal_type", "principal", "reason")
     error_columns = {
-        "firearm": "firearm_id", "user": "principal", "group": "principal", "tenant": "principal",
+        "firearm": "firearm_id",
+        "user": "principal",
+        "group": "principal",
         "principal_name": "principal",
+        "tenant_slug": "tenant",
     }
 
     uid = Field(attribute="uid", column_name="uid", widget=UidCell(), readonly=True)
     firearm_id = Field(attribute="firearm", column_name="firearm_id", widget=RefCell(Firearm, "firearm_id"))
+    tenant = Field(attribute="tenant_slug", column_name="tenant", widget=tsv.TextCell())
     principal_type = Field(attribute="principal_type", column_name="principal_type", widget=tsv.TextCell())
     principal = Field(attribute="principal_name", column_name="principal", widget=tsv.TextCell())
     reason = Field(attribute="reason", column_name="reason", widget=tsv.TextCell())
@@ -148,7 +168,7 @@ class FirearmGrantResource(TsvImportResource):
 
     class Meta:
         model = FirearmGrant
-        fields = ("uid", "firearm_id", "principal_type", "principal", "reason", "expires_at")
+        fields = ("uid", "firearm_id", "tenant", "principal_type", "principal", "reason", "expires_at")
         import_id_fields = ("uid",)
 
     def _check_import_id_fields(self, headers):
@@ -157,6 +177,10 @@ class FirearmGrantResource(TsvImportResource):
 
     def row_label(self, row):
         return f"{row.get('firearm_id', '')} -> {row.get('principal_type', '')} {row.get('principal', '')}"
+
+    def error_column(self, entry):
+        # Granting to oneself is about who receives the grant, whatever the principal's type.
+        return "principal" if entry["code"] == "self_grant" else super().error_column(entry)
 
     def get_instance(self, instance_loader, row):
         instance = super().get_instance(instance_loader, row)
@@ -167,6 +191,7 @@ class FirearmGrantResource(TsvImportResource):
     def after_init_instance(self, instance, new, row, **kwargs):
         principal = None if new else instance.principal
         instance.principal_name = "" if principal is None else str(principal)
+        instance.tenant_slug = "" if new else instance.tenant.slug
 
     def import_instance(self, instance, row, **kwargs):
         columns = [field for field in self.get_import_fields() if field.column_name in row]
@@ -195,14 +220,29 @@ class FirearmGrantResource(TsvImportResource):
             raise ValidationError({"principal_name": f"No {kind} {name!r}." if name else f"Name the {kind}."})
         instance.user = found if kind == FirearmGrant.PrincipalType.USER else None
         instance.group = found if kind == FirearmGrant.PrincipalType.GROUP else None
-        instance.tenant = found if kind == FirearmGrant.PrincipalType.TENANT else None
+        slug = instance.tenant_slug or (name if kind == FirearmGrant.PrincipalType.TENANT else "")
+        if not slug:
+            raise ValidationError({"tenant_slug": f"Name the tenant the {kind} grant is given within."})
+        if kind == FirearmGrant.PrincipalType.TENANT and slug != name:
+            raise ValidationError({"tenant_slug": f"A tenant grant is given within its tenant: {name!r}."})
+        tenant = (
+            found if kind == FirearmGrant.PrincipalType.TENANT else Tenant.objects.filter(slug=slug).first()
+        )
+        if tenant is None:
+            raise ValidationError({"tenant_slug": f"No tenant {slug!r}."})
+        instance.tenant = tenant
 
     def do_instance_save(self, instance, is_create):
         if self.user is None:
             raise ValidationError("An import of grants needs the importing user (granted_by).")
         grant = firearm_grant_create(
-            firearm=instance.firearm, principal_type=instance.principal_type, reason=instance.reason,
-            granted_by=self.user, user=instance.user, group=instance.group, tenant=instance.tenant,
+            firearm=instance.firearm,
+            principal_type=instance.principal_type,
+            reason=instance.reason,
+            granted_by=self.user,
+            user=instance.user,
+            group=instance.group,
+            tenant=instance.tenant,
             expires_at=instance.expires_at,
         )
         instance.pk, instance.uid, instance.granted_by = grant.pk, grant.uid, grant.granted_by

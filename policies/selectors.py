@@ -1,5 +1,4 @@
-"""Policy questions the tool gateway asks before a call runs (firearm, strategy lock, budget), and
-whose calls a user may read.
+"""Policy questions the tool gateway asks before a call runs (firearm, strategy lock, budget).
 
 Each answers from the database at the moment of the call; nothing is cached between calls. The budget
 answer here is a cheap early refusal; the rule that holds across processes is
@@ -13,7 +12,6 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from policies.models import BudgetPolicy, FirearmBinding, FirearmGrant, StrategyLock, UsageEvent
-from workbench.tenancy.models import Membership
 
 
 def firearm_bound_to(action_name):
@@ -23,16 +21,17 @@ def firearm_bound_to(action_name):
 
 
 def holds_firearm(*, firearm, user, tenant=None, at=None):
-    """Does the caller hold an active, unexpired grant of the firearm: directly, through one of their
-    groups, or through the tenant the call is made for?"""
-    if user is None:
+    """Does the caller hold an active grant of the firearm for the tenant the call is made for: given to
+    them, to one of their groups, or to the tenant itself, within that tenant? A call made for no tenant
+    holds no grant (every grant belongs to a tenant)."""
+    if user is None or tenant is None:
         return False
-    reach = Q(principal_type=FirearmGrant.PrincipalType.USER, user_id=user.pk) | Q(
-        principal_type=FirearmGrant.PrincipalType.GROUP, group__user=user.pk
+    reach = (
+        Q(principal_type=FirearmGrant.PrincipalType.USER, user_id=user.pk)
+        | Q(principal_type=FirearmGrant.PrincipalType.GROUP, group__user=user.pk)
+        | Q(principal_type=FirearmGrant.PrincipalType.TENANT)
     )
-    if tenant is not None:
-        reach |= Q(principal_type=FirearmGrant.PrincipalType.TENANT, tenant=tenant)
-    return FirearmGrant.objects.active(at).filter(reach, firearm=firearm).exists()
+    return FirearmGrant.objects.active(at).filter(reach, firearm=firearm, tenant=tenant).exists()
 
 
 def engaged_locks_covering(*, action_name, connector_id="", firearm_id=""):
@@ -88,12 +87,3 @@ def exhausted_budget(*, tenant, connector, cost, unit, at=None):
         if state.refuses(cost):
             return state
     return None
-
-
-def calls_visible_to(queryset, user):
-    """Receipts or usage events `user` may read: their own calls and the calls of every tenant they are
-    a member of (inputs hold customers' data); a superuser reads all. One query, however many tenants."""
-    if user.is_superuser:
-        return queryset
-    tenants = Membership.objects.filter(user_id=user.pk).values("tenant_id")
-    return queryset.filter(Q(user_id=user.pk) | Q(tenant_id__in=tenants))

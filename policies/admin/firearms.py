@@ -4,16 +4,16 @@ Grants are given and revoked only through policies.services, so each keeps who, 
 a grant itself is never edited or deleted."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
 
 from policies.exchange import FirearmGrantResource, FirearmResource
 from policies.models import Firearm, FirearmBinding, FirearmGrant, active_grant
-from policies.services import firearm_grant_create, firearm_grant_revoke
+from policies.services import firearm_grant_approve, firearm_grant_create, firearm_grant_revoke
+from workbench.kit import access
 from workbench.kit.admin import (
     HistoryAdmin,
-    IdentityInline,
     NoteAdmin,
     ReadOnlyInline,
     RowAdmin,
@@ -23,6 +23,8 @@ from workbench.kit.admin import (
     run_with_reason,
 )
 from workbench.kit.admin.exchange import TsvImportAdmin
+from workbench.kit.refusals import Refusal
+from workbench.tenancy.access import writable_tenants
 
 
 class GrantStatusFilter(admin.SimpleListFilter):
@@ -30,12 +32,15 @@ class GrantStatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [("active", "active"), ("revoked", "revoked"), ("expired", "expired")]
+        return [("active", "active"), ("awaiting", "awaiting approval"), ("revoked", "revoked"),
+                ("expired", "expired")]
 
     def queryset(self, request, queryset):
         now = timezone.now()
         if self.value() == "active":
             return queryset.active(at=now)
+        if self.value() == "awaiting":
+            return queryset.filter(revoked_at__isnull=True, needs_approval=True, approved_at__isnull=True)
         if self.value() == "revoked":
             return queryset.filter(revoked_at__isnull=False)
         if self.value() == "expired":
@@ -43,11 +48,13 @@ class GrantStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class FirearmBindingInline(IdentityInline, admin.TabularInline):
+class FirearmBindingInline(ReadOnlyInline):
+    """Live bindings: written by publish (a draft's firearm decisions), shown here read-only."""
+
     model = FirearmBinding
-    extra = 0
-    fields = ["action_name", "note"]
-    identity_fields = ("action_name",)
+    fields = ["action_name", "note", "created_at"]
+    readonly_fields = fields
+    verbose_name_plural = "bindings (read-only: a draft's firearm decisions, published)"
 
 
 class FirearmGrantInline(ReadOnlyInline):
@@ -102,7 +109,7 @@ class FirearmAdmin(TsvImportAdmin, HistoryAdmin, RowAdmin):
 
     def get_inlines(self, request, obj):
         # Grants are given from the grant form once the firearm exists.
-        return self.inlines if obj is not None else [FirearmBindingInline]
+        return self.inlines if obj is not None else []
 
     @admin.display(description="active grants", ordering="active_grant_count")
     def active_grants(self, obj):
@@ -145,10 +152,13 @@ class FirearmBindingAdmin(HistoryAdmin, RowAdmin):
 class FirearmGrantForm(forms.ModelForm):
     class Meta:
         model = FirearmGrant
-        fields = ["firearm", "principal_type", "user", "group", "tenant", "reason", "expires_at"]
+        fields = ["firearm", "tenant", "principal_type", "user", "group", "reason", "expires_at"]
         help_texts = {
-            "principal_type": "Fill in exactly one of user, group or tenant, matching this type.",
-            "expires_at": "Empty: until revoked.",
+            "tenant": "The tenant the grant is given within; for a tenant grant, the tenant itself.",
+            "principal_type": "For a user or group grant fill in the user or the group; a tenant grant "
+            "goes to the tenant above.",
+            "expires_at": "Empty: until revoked. A critical firearm's grant counts once a second person "
+            "approves it (action on the list).",
         }
 
 
@@ -165,19 +175,28 @@ class FirearmGrantAdmin(TsvImportAdmin, HistoryAdmin, NoteAdmin, ServiceErrorsAd
     )
 
     form = FirearmGrantForm
-    list_display = ["firearm", "principal_type", "principal_name", "status", "reason", "granted_by",
+    list_display = ["firearm", "tenant", "principal_type", "principal_name", "status", "reason", "granted_by",
                     "created_at", "expires_at", "revoked_at"]
-    list_filter = ["firearm", "principal_type", GrantStatusFilter]
+    list_filter = [
+        "firearm", "principal_type", GrantStatusFilter, ("tenant", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["firearm", "user", "group", "tenant", "granted_by"]
     search_fields = ["firearm__firearm_id", "user__username", "group__name", "tenant__slug", "reason"]
     autocomplete_fields = ["user"]
     date_hierarchy = "created_at"
-    actions = ["revoke_selected"]
-    change_fields = ["uid", "firearm", "principal_type", "principal_name", "status", "reason", "granted_by",
-                     "created_at", "expires_at", "revoked_at", "revoked_by", "revoke_reason"]
+    actions = ["revoke_selected", "approve_selected"]
+    change_fields = ["uid", "firearm", "tenant", "principal_type", "principal_name", "status", "reason",
+                     "granted_by", "created_at", "expires_at", "needs_approval", "approved_at", "approved_by",
+                     "revoked_at", "revoked_by", "revoke_reason"]
 
     def get_fields(self, request, obj=None):
         return self.change_fields if obj is not None else FirearmGrantForm.Meta.fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "tenant":
+            # Only tenants where the user may grant (their own as owner; any, for platform staff).
+            kwargs["queryset"] = writable_tenants(request.user, FirearmGrant)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         return self.change_fields if obj is not None else []
@@ -189,8 +208,11 @@ class FirearmGrantAdmin(TsvImportAdmin, HistoryAdmin, NoteAdmin, ServiceErrorsAd
         return False
 
     def has_revoke_permission(self, request):
-        # Revoking writes the grant's revoke fields: the plain change permission allows it.
-        return model_perm(request, self.model._meta, "change")
+        # Revoking writes the grant's revoke fields: the plain change permission allows it (the service
+        # checks the grant's tenant for each row).
+        return model_perm(request, self.model._meta, "change") and access.may_write(request.user, self.model)
+
+    has_approve_permission = has_revoke_permission
 
     @admin.display(description="principal")
     def principal_name(self, obj):
@@ -207,6 +229,19 @@ class FirearmGrantAdmin(TsvImportAdmin, HistoryAdmin, NoteAdmin, ServiceErrorsAd
             **{name: form.cleaned_data.get(name) for name in FirearmGrantForm.Meta.fields},
         )
         adopt(obj, grant)
+
+    @admin.action(description="Approve selected grants (critical firearms)", permissions=["approve"])
+    def approve_selected(self, request, queryset):
+        approved = 0
+        for grant in queryset:
+            try:
+                firearm_grant_approve(grant=grant, approved_by=request.user)
+            except Refusal as refusal:
+                self.message_user(request, f"{grant}: {refusal.message}", messages.ERROR)
+            else:
+                approved += 1
+        if approved:
+            self.message_user(request, f"Approved {approved} grant(s).", messages.SUCCESS)
 
     @admin.action(description="Revoke selected grants", permissions=["revoke"])
     def revoke_selected(self, request, queryset):

@@ -5,7 +5,7 @@ from django.db.models import Count
 
 from policies.exchange import KpiCorridorResource
 from policies.models import KpiCorridor, KpiDefinition, KpiToolBinding
-from workbench.kit.admin import HistoryAdmin, IdentityInline, RowAdmin
+from workbench.kit.admin import HistoryAdmin, ReadOnlyInline, RowAdmin
 from workbench.kit.admin.exchange import TsvImportAdmin
 
 
@@ -26,11 +26,13 @@ class KpiCorridorInline(admin.StackedInline):
     )
 
 
-class KpiToolBindingInline(IdentityInline, admin.TabularInline):
+class KpiToolBindingInline(ReadOnlyInline):
+    """Live bindings: written by publish (a draft's KPIs per scope), shown here read-only."""
+
     model = KpiToolBinding
-    extra = 0
     fields = ["action_name", "effect", "note"]
-    identity_fields = ("action_name",)
+    readonly_fields = fields
+    verbose_name_plural = "tool bindings (read-only: a draft's KPIs, published)"
 
 
 class HasCorridorFilter(admin.SimpleListFilter):

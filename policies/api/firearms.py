@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from policies.models import Firearm, FirearmBinding
 from workbench.kit.api.serializers import RowSaveSerializer
-from workbench.kit.api.viewsets import RowViewSet
+from workbench.kit.api.viewsets import ReadOnlyRegistryViewSet, RowViewSet
 
 
 class FirearmSerializer(RowSaveSerializer):
@@ -54,8 +54,9 @@ class FirearmViewSet(RowViewSet):
     queryset = Firearm.objects.all()
 
 
-class FirearmBindingViewSet(RowViewSet):
-    """Which action needs which firearm, addressed by action_name (`github:admin_write`, `leads.create`)."""
+class FirearmBindingViewSet(ReadOnlyRegistryViewSet):
+    """Which action needs which firearm, addressed by action_name (`github:admin_write`, `leads.create`).
+    Live bindings change only through publish (and environment loads): every write method answers 405."""
 
     lookup_field = "action_name"
     serializer_class = FirearmBindingSerializer

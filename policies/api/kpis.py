@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from policies.models import KpiCorridor, KpiDefinition, KpiToolBinding
 from workbench.kit.api.serializers import RowSaveSerializer
-from workbench.kit.api.viewsets import RowViewSet
+from workbench.kit.api.viewsets import ReadOnlyRegistryViewSet, RowViewSet
 
 
 class KpiDefinitionSerializer(RowSaveSerializer):
@@ -81,8 +81,9 @@ class KpiCorridorViewSet(RowViewSet):
     queryset = KpiCorridor.objects.select_related("kpi")
 
 
-class KpiToolBindingViewSet(RowViewSet):
-    """Which action (connector scope or registry tool) moves which KPI, addressed by numeric id."""
+class KpiToolBindingViewSet(ReadOnlyRegistryViewSet):
+    """Which action (connector scope or registry tool) moves which KPI, addressed by numeric id. Live
+    bindings change only through publish (and environment loads): every write method answers 405."""
 
     serializer_class = KpiToolBindingSerializer
     filterset_class = KpiToolBindingFilter

@@ -68,6 +68,7 @@ class StrategyLockViewSet(RowViewSet):
     filterset_class = StrategyLockFilter
     ordering_fields = ["name", "engaged", "engaged_at"]
     search_fields = ["name", "description"]
+    write_actions = ("engage", "release")
     action_permissions = {
         "engage": ["%(app_label)s.change_%(model_name)s"],
         "release": ["%(app_label)s.change_%(model_name)s"],

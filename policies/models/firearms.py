@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from policies.models.actions import BoundAction
 from workbench.kit import identifiers as ids
 from workbench.kit.models import NaturalKeyModel, WriteOnceManager, WriteOnceModel, WriteOnceQuerySet
 
@@ -48,11 +49,17 @@ class Firearm(NaturalKeyModel):
 
 
 def active_grant(at=None, *, prefix=""):
-    """The one rule of an active grant, as a Q: not revoked, and no expiry or an expiry after `at`
-    (default now). `prefix` reaches grants through a relation, e.g. "grants__" from a firearm."""
+    """The one rule of an active grant, as a Q: not revoked, no expiry or an expiry after `at` (default
+    now), and approved when it needed a second person. `prefix` reaches grants through a relation, e.g.
+    "grants__" from a firearm."""
     at = at or timezone.now()
-    return models.Q(**{f"{prefix}revoked_at__isnull": True}) & (
-        models.Q(**{f"{prefix}expires_at__isnull": True}) | models.Q(**{f"{prefix}expires_at__gt": at})
+    return (
+        models.Q(**{f"{prefix}revoked_at__isnull": True})
+        & (models.Q(**{f"{prefix}expires_at__isnull": True}) | models.Q(**{f"{prefix}expires_at__gt": at}))
+        & (
+            models.Q(**{f"{prefix}needs_approval": False})
+            | models.Q(**{f"{prefix}approved_at__isnull": False})
+        )
     )
 
 
@@ -62,7 +69,11 @@ class FirearmGrantQuerySet(WriteOnceQuerySet):
 
 
 class FirearmGrant(WriteOnceModel):
-    """A firearm given to one principal. Revoked, never deleted; the grant itself never changes."""
+    """A firearm given to one principal within one tenant. Revoked, never deleted; the grant itself never
+    changes (a critical firearm's grant is approved once, by a second person, before it counts).
+
+    `tenant` is the tenant the grant belongs to and applies in: a user or group grant counts for calls
+    made for that tenant; a tenant grant (principal_type `tenant`) is given to the tenant itself."""
 
     class PrincipalType(models.TextChoices):
         USER = "user", "user"
@@ -70,7 +81,7 @@ class FirearmGrant(WriteOnceModel):
         TENANT = "tenant", "tenant"
 
     NATURAL_KEY = ("uid",)
-    MUTABLE_FIELDS = ("revoked_at", "revoked_by", "revoke_reason")
+    MUTABLE_FIELDS = ("revoked_at", "revoked_by", "revoke_reason", "approved_at", "approved_by")
     CHANGE_HINT = "revoke it and grant again"
     DELETE_HINT = "revoke it instead"
 
@@ -79,6 +90,12 @@ class FirearmGrant(WriteOnceModel):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     firearm = models.ForeignKey(Firearm, on_delete=models.PROTECT, related_name="grants")
     principal_type = models.CharField(max_length=8, choices=PrincipalType.choices)
+    tenant = models.ForeignKey(
+        "workbench.Tenant",
+        on_delete=models.PROTECT,
+        related_name="firearm_grants",
+        help_text="The tenant the grant is given within (for a tenant grant: the tenant itself).",
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -89,15 +106,19 @@ class FirearmGrant(WriteOnceModel):
     group = models.ForeignKey(
         "auth.Group", null=True, blank=True, on_delete=models.PROTECT, related_name="firearm_grants"
     )
-    tenant = models.ForeignKey(
-        "workbench.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="firearm_grants"
-    )
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.TextField(help_text="Why this principal needs the firearm.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
+    needs_approval = models.BooleanField(
+        default=False, help_text="A critical firearm: the grant counts once a second person approved it."
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -110,15 +131,9 @@ class FirearmGrant(WriteOnceModel):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(
-                        principal_type="user", user__isnull=False, group__isnull=True, tenant__isnull=True
-                    )
-                    | models.Q(
-                        principal_type="group", user__isnull=True, group__isnull=False, tenant__isnull=True
-                    )
-                    | models.Q(
-                        principal_type="tenant", user__isnull=True, group__isnull=True, tenant__isnull=False
-                    )
+                    models.Q(principal_type="user", user__isnull=False, group__isnull=True)
+                    | models.Q(principal_type="group", user__isnull=True, group__isnull=False)
+                    | models.Q(principal_type="tenant", user__isnull=True, group__isnull=True)
                 ),
                 name="firearmgrant_exactly_one_principal",
                 violation_error_message="A grant names exactly one principal, matching its principal type.",
@@ -128,8 +143,13 @@ class FirearmGrant(WriteOnceModel):
                 name="firearmgrant_reason_required",
                 violation_error_message="A grant needs a reason.",
             ),
+            models.CheckConstraint(
+                condition=models.Q(approved_at__isnull=True) | models.Q(needs_approval=True),
+                name="firearmgrant_approved_only_when_needed",
+                violation_error_message="Only a grant that needs approval is approved.",
+            ),
         ]
-        indexes = [models.Index(fields=["firearm", "revoked_at"])]
+        indexes = [models.Index(fields=["firearm", "revoked_at"]), models.Index(fields=["tenant", "firearm"])]
 
     def __str__(self):
         return f"{self.firearm_id and self.firearm.firearm_id} -> {self.principal}"
@@ -143,31 +163,34 @@ class FirearmGrant(WriteOnceModel):
         return self.status() == "active"
 
     def status(self, at=None):
-        """"active", "revoked" or "expired" at `at` (default now): active_grant() for one row."""
+        """ "active", "revoked", "expired" or "awaiting approval" at `at` (default now): active_grant() for
+        one row."""
         if self.revoked_at is not None:
             return "revoked"
         if self.expires_at is not None and self.expires_at <= (at or timezone.now()):
             return "expired"
+        if self.needs_approval and self.approved_at is None:
+            return "awaiting approval"
         return "active"
 
     def clean(self):
         super().clean()
         field = self.principal_type
-        if field in self.PrincipalType.values:
+        if field in (self.PrincipalType.USER, self.PrincipalType.GROUP):
             if getattr(self, f"{field}_id") is None:
                 raise ValidationError({field: f"A {field} grant names the {field} it is given to."})
-            others = [
-                name for name in self.PrincipalType.values if name != field and getattr(self, f"{name}_id")
-            ]
-            if others:
-                raise ValidationError(
-                    {name: f"A {field} grant cannot also name a {name}." for name in others}
-                )
+        others = [
+            name
+            for name in (self.PrincipalType.USER, self.PrincipalType.GROUP)
+            if name != field and getattr(self, f"{name}_id")
+        ]
+        if others:
+            raise ValidationError({name: f"A {field} grant cannot also name a {name}." for name in others})
         if self.expires_at and self._state.adding and self.expires_at <= timezone.now():
             raise ValidationError({"expires_at": "Expiry must be in the future."})
 
 
-class FirearmBinding(NaturalKeyModel):
+class FirearmBinding(BoundAction, NaturalKeyModel):
     """Action -> firearm: calling the action needs an active grant of the firearm."""
 
     NATURAL_KEY = ("action_name",)

@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from policies.models.actions import BoundAction
 from workbench.kit import identifiers as ids
 from workbench.kit.models import NaturalKeyModel
 
@@ -109,7 +110,7 @@ class KpiCorridor(NaturalKeyModel):
                 raise ValidationError({high: f"{high} ({b}) must not be below {low} ({a})."})
 
 
-class KpiToolBinding(NaturalKeyModel):
+class KpiToolBinding(BoundAction, NaturalKeyModel):
     """Which tool or scope usage moves which KPI (the gap RECON 01 names)."""
 
     class Effect(models.TextChoices):

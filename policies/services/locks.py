@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from policies.models import StrategyLock
+from workbench.kit import access
+from workbench.kit.access import SYSTEM
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import row_save
 
@@ -45,12 +47,14 @@ def _set_state(*, lock, engaged, user, reason):
         raise Refusal.invalid([field_error("reason", "required", "Say why.")])
     with transaction.atomic():
         lock = _locked(lock)
+        # Who may, before what state the lock is in: someone without access learns nothing from a 409.
+        access.check_write(user, lock, "change")
         if lock.engaged == engaged:
             state = "engaged" if engaged else "released"
             raise Refusal(409, "no_change", f"The lock {lock.name} is already {state}.")
         lock.engaged = engaged
         lock.engaged_at = timezone.now() if engaged else None
-        lock.engaged_by = user if engaged else None
+        lock.engaged_by = user if engaged and user is not SYSTEM else None
         lock.reason = reason
         return row_save(instance=lock, user=user, reason=f"{'engaged' if engaged else 'released'}: {reason}")
 

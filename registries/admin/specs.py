@@ -14,17 +14,21 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from registries.models import MCP_CONNECTOR_CLASS, ComponentSpec, Connector, Scope, Skill
-from registries.services import component_spec_deprecate
+from registries.services import component_spec_deprecate, connector_transfer
 from workbench.kit.admin import (
+    HistoryAdmin,
     NoteAdmin,
     ReadOnlyAdmin,
     ReadOnlyInline,
     RowAdmin,
     adopt,
+    model_perm,
     pre,
     run_with_reason,
 )
 from workbench.kit.rows import row_save
+from workbench.tenancy.access import is_platform_staff
+from workbench.tenancy.models import Tenant
 
 
 class DeprecatedFilter(admin.SimpleListFilter):
@@ -107,7 +111,7 @@ class SpecVersionAdmin(NoteAdmin, RowAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.published_by = request.user
-            self.call_service(row_save, instance=obj)
+            self.call_service(row_save, instance=obj, user=request.user)
             return
         if not form.has_changed():
             return
@@ -120,7 +124,7 @@ class SpecVersionAdmin(NoteAdmin, RowAdmin):
         else:
             # An emptied message withdraws the deprecation (a mistaken one, usually).
             obj.deprecated_at = None
-            self.call_service(row_save, instance=obj)
+            self.call_service(row_save, instance=obj, user=request.user)
 
     @admin.action(description="Deprecate selected versions", permissions=["change"])
     def deprecate_selected(self, request, queryset):
@@ -225,19 +229,44 @@ class HasPublishedVersionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Connector)
-class ConnectorAdmin(NoteAdmin, ReadOnlyAdmin):
-    """Read-only: published connectors change only through a draft and publish. Its TSV sheet
-    (connectors.tsv) is on the workbench's TSV exchange page."""
+class ConnectorAdmin(NoteAdmin, HistoryAdmin, ReadOnlyAdmin):
+    """Read-only: published connectors change only through a draft and publish; platform staff transfer
+    a connector to another tenant with the "Transfer ownership" action (kept in its history). Its TSV
+    sheet (connectors.tsv) is on the workbench's TSV exchange page."""
 
-    admin_note = "Read-only: a published connector changes only through a draft and publish (a new version)."
+    admin_note = (
+        "Read-only: a published connector changes only through a draft and publish (a new version), by "
+        "members of the tenant that owns it. Platform staff transfer ownership with the action below."
+    )
 
-    list_display = ["connector_id", "name", "latest_version", "scope_count", "version_count", "created_at"]
-    list_filter = [HasPublishedVersionFilter]
-    list_select_related = ["latest_spec"]
+    list_display = [
+        "connector_id", "name", "owner", "latest_version", "scope_count", "version_count", "created_at",
+    ]
+    list_filter = [HasPublishedVersionFilter, ("owner", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["latest_spec", "owner"]
     search_fields = ["connector_id", "name", "description"]
-    fields = ["connector_id", "name", "description", "latest_spec", "versions_table", "created_at"]
+    fields = ["connector_id", "name", "description", "owner", "latest_spec", "versions_table", "created_at"]
     readonly_fields = fields
     inlines = [LatestScopeInline]
+    actions = ["transfer_selected"]
+
+    def has_transfer_permission(self, request):
+        return model_perm(request, self.model._meta, "change") and is_platform_staff(request.user)
+
+    @admin.action(description="Transfer ownership of selected connectors", permissions=["transfer"])
+    def transfer_selected(self, request, queryset):
+        return run_with_reason(
+            self, request, queryset, action="transfer_selected",
+            apply=lambda connector, reason, tenant: connector_transfer(
+                connector=connector, tenant=tenant, user=request.user, reason=reason
+            ),
+            fields={"tenant": forms.ModelChoiceField(
+                Tenant.objects.all(), to_field_name="slug", help_text="The tenant that owns them next."
+            )},
+            title="Transfer ownership", label="Reason",
+            help_text="Why the connectors change hands; kept in each connector's history.",
+            submit="Transfer", done="Transferred {count} connector(s).",
+        )
 
     def get_queryset(self, request):
         versions = (

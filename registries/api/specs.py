@@ -1,5 +1,6 @@
 """Specs Registry endpoints: specs, connectors (with their versions) and scopes. Read-only: published
-rows change only through drafts; the one later change, deprecating a spec version, has its own action."""
+rows change only through drafts; the later changes, deprecating a spec version and transferring a
+connector's ownership, have their own actions (platform staff)."""
 
 from django.db.models import Count, F, Prefetch, Q
 from django_filters import rest_framework as filters
@@ -9,8 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from registries.models import ComponentSpec, Connector, Scope
-from registries.services import component_spec_deprecate
+from registries.services import component_spec_deprecate, connector_transfer
 from workbench.kit.api.viewsets import ReadOnlyRegistryViewSet
+from workbench.tenancy.models import Tenant
 
 NEWEST_FIRST = ("-version_major", "-version_minor", "-version_patch")
 
@@ -64,11 +66,14 @@ class ConnectorSerializer(serializers.ModelSerializer):
     )
     deprecated = serializers.SerializerMethodField(help_text="True when the latest version is deprecated.")
     scope_count = serializers.IntegerField(read_only=True, help_text="Scopes of the latest version.")
+    owner = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="The tenant that drafts and publishes its versions."
+    )
 
     class Meta:
         model = Connector
         fields = [
-            "connector_id", "name", "description", "latest_spec", "latest_version", "published_at",
+            "connector_id", "name", "description", "owner", "latest_spec", "latest_version", "published_at",
             "deprecated", "scope_count", "created_at",
         ]
         read_only_fields = fields
@@ -83,6 +88,13 @@ class ConnectorDetailSerializer(ConnectorSerializer):
     class Meta(ConnectorSerializer.Meta):
         fields = [*ConnectorSerializer.Meta.fields, "scopes"]
         read_only_fields = fields
+
+
+class TransferSerializer(serializers.Serializer):
+    tenant = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Tenant.objects.all(), help_text="The tenant that owns the connector next."
+    )
+    reason = serializers.CharField(trim_whitespace=True, help_text="Why the connector changes hands.")
 
 
 class ComponentSpecFilter(filters.FilterSet):
@@ -123,6 +135,7 @@ class ComponentSpecViewSet(ReadOnlyRegistryViewSet):
     filterset_class = ComponentSpecFilter
     ordering_fields = ["spec_id", "kind", "published_at"]
     search_fields = ["spec_id", "name", "description"]
+    write_actions = ("deprecate",)
     action_permissions = {"deprecate": ["%(app_label)s.change_%(model_name)s"]}
 
     def get_queryset(self):
@@ -146,7 +159,10 @@ class ConnectorViewSet(ReadOnlyRegistryViewSet):
     filterset_class = ConnectorFilter
     ordering_fields = ["connector_id", "name", "created_at"]
     search_fields = ["connector_id", "name", "description"]
-    action_permissions = {"versions": ["registries.view_connector", "registries.view_componentspec"]}
+    action_permissions = {
+        "versions": ["registries.view_connector", "registries.view_componentspec"],
+        "transfer": ["registries.view_connector", "registries.change_connector"],
+    }
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -157,7 +173,7 @@ class ConnectorViewSet(ReadOnlyRegistryViewSet):
 
     def get_queryset(self):
         # Meta.ordering does not apply to aggregated (GROUP BY) queries: order explicitly.
-        queryset = Connector.objects.select_related("latest_spec").annotate(
+        queryset = Connector.objects.select_related("latest_spec", "owner").annotate(
             scope_count=Count("scopes", filter=Q(scopes__spec_id=F("latest_spec_id")))
         ).order_by("connector_id")
         if self.action == "retrieve":
@@ -175,6 +191,16 @@ class ConnectorViewSet(ReadOnlyRegistryViewSet):
         versions = connector.versions.select_related("published_by").order_by(*NEWEST_FIRST)
         page = self.paginate_queryset(versions)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=TransferSerializer, responses=ConnectorSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def transfer(self, request, connector_id=None):
+        """Give the connector to another tenant (platform staff): its members draft and publish its next
+        versions. Kept in the connector's history with who and why."""
+        body = TransferSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        connector = connector_transfer(connector=self.get_object(), user=request.user, **body.validated_data)
+        return Response(ConnectorSerializer(self.get_queryset().get(pk=connector.pk)).data)
 
 
 class ScopeViewSet(ReadOnlyRegistryViewSet):

@@ -8,13 +8,12 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from policies.selectors import calls_visible_to
 from registries.models import Connector, IdempotencyMode, ToolDefinition, ToolPermission, ToolReceipt
 from registries.schemas import tool_errors
 from registries.services.gateway import resolve_handler, tool_invoke
 from workbench.kit.api.schema import ProblemAutoSchema
 from workbench.kit.api.serializers import RowSaveSerializer
-from workbench.kit.api.viewsets import LOOKUP_ANY_SEGMENT
+from workbench.kit.api.viewsets import LOOKUP_ANY_SEGMENT, AccessMixin
 from workbench.tenancy.models import Tenant
 
 
@@ -220,6 +219,7 @@ class ToolDefinitionFilter(filters.FilterSet):
 
 
 class ToolDefinitionViewSet(
+    AccessMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -281,9 +281,9 @@ class ToolReceiptFilter(filters.FilterSet):
         fields = ["tool", "status", "call_id", "caller", "started_after", "started_before"]
 
 
-class ToolReceiptViewSet(viewsets.ReadOnlyModelViewSet):
+class ToolReceiptViewSet(AccessMixin, viewsets.ReadOnlyModelViewSet):
     """Receipts of executed tool calls, newest first (read-only; written by the gateway). You see your
-    own calls and the calls made for tenants you are a member of; a superuser sees all."""
+    own calls and the calls made for tenants you are a member of; auditors see all."""
 
     lookup_field = "uid"
     lookup_value_regex = r"[0-9a-fA-F-]{32,36}"
@@ -293,6 +293,3 @@ class ToolReceiptViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["started_at", "duration_ms"]
     search_fields = ["call_id", "tool_name"]
     queryset = ToolReceipt.objects.select_related("user", "tenant").order_by("-started_at", "-id")
-
-    def get_queryset(self):
-        return calls_visible_to(super().get_queryset(), self.request.user)

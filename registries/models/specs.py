@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from workbench.kit import identifiers as ids
 from workbench.kit import semver
@@ -144,7 +145,16 @@ class Connector(NaturalKeyModel):
         related_name="+",
         help_text="The latest published version.",
     )
+    owner = models.ForeignKey(
+        "workbench.Tenant",
+        on_delete=models.PROTECT,
+        related_name="connectors",
+        help_text="The tenant whose draft first published it: only its members open drafts of it and "
+        "publish its next versions. Platform staff transfer it.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Publish moves latest_spec; an ownership transfer leaves who, when and why here.
+    history = HistoricalRecords(excluded_fields=["latest_spec", "name", "description"])
 
     class Meta:
         ordering = ["connector_id"]

@@ -1,3 +1,3 @@
-from .specs import component_spec_deprecate
+from .specs import component_spec_deprecate, connector_transfer
 
-__all__ = ["component_spec_deprecate"]
+__all__ = ["component_spec_deprecate", "connector_transfer"]

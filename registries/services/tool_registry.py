@@ -15,8 +15,10 @@ from django.db import transaction
 from registries.models import ToolDefinition, ToolPermission, ToolRegistryImport
 from registries.schemas import registry_errors, tool_label
 from registries.services.gateway.dispatch import resolve_handler
+from workbench.kit.access import SYSTEM
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import history_reason, row_delete, row_save
+from workbench.tenancy.access import check_platform_write
 
 DEFAULT_VERSION = "1.0.0"
 
@@ -92,8 +94,11 @@ def registry_plan(document):
     return plan
 
 
-def tool_registry_import(*, document, user=None, source="", dry_run=False):
-    """Make the registry equal the file, in one transaction, or refuse the whole file."""
+def tool_registry_import(*, document, user, source="", dry_run=False):
+    """Make the registry equal the file, in one transaction, or refuse the whole file. Platform staff
+    only (403 `platform_scope`); `user` is access.SYSTEM for environment loads and operators' commands."""
+    for action in ("add", "change", "delete"):
+        check_platform_write(user, ToolDefinition, action)
     with transaction.atomic():
         # Serialises concurrent imports: the second waits, then compares against the first's result.
         list(ToolDefinition.objects.select_for_update().values_list("pk", flat=True))
@@ -111,13 +116,13 @@ def tool_registry_import(*, document, user=None, source="", dry_run=False):
             for name, value in ToolDefinition.fields_from_entry(entry).items():
                 setattr(tool, name, value)
             tool.position = position
-            row_save(instance=tool, reason=reason)
+            row_save(instance=tool, user=user, reason=reason)
         for name in plan.removed:
-            row_delete(instance=stored[name], reason=reason)
+            row_delete(instance=stored[name], user=user, reason=reason)
         ToolRegistryImport.objects.create(
             version=plan.version,
             source=source[:300],
-            imported_by=user if user and user.pk else None,
+            imported_by=user if user is not SYSTEM else None,
             created=plan.created,
             updated=plan.updated,
             removed=plan.removed,

@@ -69,8 +69,9 @@ def run(*, rows):
     from registries.services.tool_registry import parse_registry, tool_registry_import
     from tests.registries.gateway_kit import SEED_REGISTRY
     from tests.workbench.factories import UserFactory, token_client
+    from workbench.kit.access import SYSTEM
 
-    tool_registry_import(document=parse_registry(SEED_REGISTRY.read_bytes()), source="bench")
+    tool_registry_import(document=parse_registry(SEED_REGISTRY.read_bytes()), user=SYSTEM, source="bench")
     client = token_client(UserFactory(username="bench-gateway", perms=["registries.invoke_tooldefinition"]))
     results = []
     with override_settings(ROOT_URLCONF=__name__):

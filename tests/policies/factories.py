@@ -32,6 +32,7 @@ class FirearmGrantFactory(factory.django.DjangoModelFactory):
 
     firearm = factory.SubFactory(FirearmFactory)
     principal_type = FirearmGrant.PrincipalType.USER
+    tenant = factory.SubFactory("tests.workbench.factories.TenantFactory")
     user = factory.SubFactory(UserFactory)
     granted_by = factory.SubFactory(UserFactory)
     reason = "Needed for the release train"

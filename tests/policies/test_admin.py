@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from policies.models import Firearm, FirearmBinding, KpiCorridor, KpiDefinition, KpiToolBinding
@@ -19,19 +21,27 @@ from tests.policies.factories import (
     KpiToolBindingFactory,
 )
 from tests.workbench.factories import SuperuserFactory
+from workbench.kit.access import SYSTEM
+from workbench.kit.refusals import Refusal
+from workbench.kit.rows import row_save
 
 pytestmark = pytest.mark.django_db
 
-CASES = cases_for("policies")
+# Live bindings change only through publish and environment loads: their admin pages are read-only
+# (no add page, the change page shows the row to the view permission).
+LIVE_BINDINGS = (FirearmBinding, KpiToolBinding)
+CASES = [
+    replace(case, addable=False, changeable=False) if case.model in LIVE_BINDINGS else case
+    for case in cases_for("policies")
+]
+BINDING_CASES = [case for case in CASES if case.model in LIVE_BINDINGS]
 
 # A text field of each policy model to change through its admin form, and the value to write.
 EDITS = {
     "Firearm": ("name", "Write outside the company"),
-    "FirearmBinding": ("note", "needs review"),
     "StrategyLock": ("description", "freeze for the audit"),
     "KpiDefinition": ("name", "Change failure rate"),
     "KpiCorridor": ("note", "agreed with ops"),
-    "KpiToolBinding": ("note", "counts merges"),
     "BudgetPolicy": ("unit", "calls"),
 }
 
@@ -47,7 +57,25 @@ def test_changelist_queries_do_not_grow_with_rows(client, case):
     check_changelist_queries_flat(client, case)
 
 
-@pytest.mark.parametrize("case", [case for case in CASES if case.identity], ids=str)
+@pytest.mark.parametrize("case", BINDING_CASES, ids=str)
+def test_live_bindings_are_read_only_in_the_admin_even_for_a_superuser(client, case):
+    obj = case.make()
+    before = (obj.note, obj.history.count())
+    for user in (SuperuserFactory(), staff([case.perm(action) for action in ("view", "change", "delete")])):
+        logged_in(client, user)
+        page = client.get(case.url("change", obj.pk))
+        assert page.status_code == 200
+        assert not page.context["has_change_permission"]
+        assert not page.context["has_delete_permission"]
+        assert not page.context["adminform"].form.fields  # every field is shown read-only
+        assert client.post(case.url("change", obj.pk), {"note": "edited"}).status_code == 403
+        assert client.post(case.url("add"), {"action_name": "leads.create", "note": ""}).status_code == 403
+        assert client.get(case.url("delete", obj.pk)).status_code == 403
+    obj.refresh_from_db()
+    assert (obj.note, obj.history.count()) == before
+
+
+@pytest.mark.parametrize("case", [case for case in CASES if case.identity and case.addable], ids=str)
 def test_identity_is_read_only_after_creation(client, case):
     check_identity_frozen(client, case)
 
@@ -97,26 +125,30 @@ def test_history_cannot_be_replayed_over_the_current_row(client):
     assert firearm.name == "New"
 
 
-def test_firearm_page_edits_bindings_inline_with_history(client):
+def test_firearm_page_shows_bindings_read_only_and_ignores_posted_bindings(client):
     firearm = FirearmFactory()
-    FirearmBindingFactory(firearm=firearm, action_name="github:admin_write")
+    binding = FirearmBindingFactory(firearm=firearm, action_name="github:admin_write", note="kept")
     user = SuperuserFactory()
     client.force_login(user)
     page = client.get(f"/admin/policies/firearm/{firearm.pk}/change/")
-    data = rendered_form_data(page)
+    bindings = next(f for f in page.context["inline_admin_formsets"] if f.opts.model is FirearmBinding)
+    offered = (bindings.has_add_permission, bindings.has_change_permission, bindings.has_delete_permission)
+    assert not any(offered)
+    data = {**rendered_form_data(page), "name": "Renamed"}
+    # A browser sending bindings anyway (a new one, another action for the existing one) changes none.
     prefix = "bindings"
     data[f"{prefix}-TOTAL_FORMS"] = "2"
     data.update({f"{prefix}-1-action_name": "leads.create", f"{prefix}-1-note": "new",
                  f"{prefix}-1-firearm": firearm.pk})
-    # An existing binding keeps its action even if the browser sends another one.
-    data[f"{prefix}-0-action_name"] = "github:other"
+    data.update({f"{prefix}-0-action_name": "github:other", f"{prefix}-0-note": "changed"})
 
     response = client.post(f"/admin/policies/firearm/{firearm.pk}/change/", data)
 
     assert response.status_code == 302
-    assert sorted(FirearmBinding.objects.values_list("action_name", flat=True)) == ["github:admin_write",
-                                                                                   "leads.create"]
-    assert FirearmBinding.objects.get(action_name="leads.create").history.latest().history_user == user
+    firearm.refresh_from_db()
+    assert firearm.name == "Renamed"  # the firearm itself is saved
+    assert list(FirearmBinding.objects.values_list("action_name", "note")) == [("github:admin_write", "kept")]
+    assert binding.history.count() == 1
 
 
 def test_firearm_page_shows_grants_read_only_with_a_link_to_grant(client):
@@ -128,13 +160,19 @@ def test_firearm_page_shows_grants_read_only_with_a_link_to_grant(client):
     assert f"/admin/policies/firearmgrant/add/?firearm={grant.firearm.pk}" in page.content.decode()
 
 
-def test_binding_action_name_is_validated_as_a_form_error(client):
+def test_binding_action_name_is_validated_on_the_write_path(client):
     firearm = FirearmFactory()
+    # Nobody adds a binding in the admin, even with the add permission: publish writes them.
     logged_in(client, staff(["policies.add_firearmbinding"]))
     response = client.post("/admin/policies/firearmbinding/add/", {"action_name": "Not An Action",
                                                                     "firearm": firearm.pk, "note": ""})
-    assert response.status_code == 200
-    assert "action_name" in response.context["adminform"].form.errors
+    assert response.status_code == 403
+    # The write path publish and environment loads share still refuses a malformed action name.
+    with pytest.raises(Refusal) as refused:
+        row_save(instance=FirearmBinding(action_name="Not An Action", firearm=firearm), user=SYSTEM)
+    assert refused.value.status == 400
+    assert "action_name" in {error["field"] for error in refused.value.errors}
+    assert not FirearmBinding.objects.exists()
 
 
 def test_kpi_page_edits_its_corridor_and_tool_bindings(client):

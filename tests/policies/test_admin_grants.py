@@ -4,10 +4,16 @@ import pytest
 from django.contrib.admin import helpers
 from django.utils import timezone
 
-from policies.models import FirearmGrant
+from policies.models import Firearm, FirearmGrant
 from tests.admin_helpers import action_names, logged_in, staff
 from tests.policies.factories import FirearmFactory, FirearmGrantFactory
-from tests.workbench.factories import GroupFactory, SuperuserFactory, TenantFactory, UserFactory
+from tests.workbench.factories import (
+    GroupFactory,
+    MembershipFactory,
+    SuperuserFactory,
+    TenantFactory,
+    platform_staff,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,24 +28,36 @@ def granter(client):
     return user
 
 
-def grant_form(firearm, **principal):
+def member(tenant, **kwargs):
+    """A user who belongs to `tenant` (a user grant goes to a member of the grant's tenant)."""
+    return MembershipFactory(tenant=tenant, **kwargs).user
+
+
+def grant_form(firearm, within=None, **principal):
+    """The add form for a grant within the tenant `within` (a tenant grant: the tenant itself)."""
+    kind = next(iter(principal))
+    tenant = principal["tenant"] if kind == "tenant" else within
     data = {"firearm": firearm.pk, "reason": "On call this week", "expires_at_0": "", "expires_at_1": "",
-            "user": "", "group": "", "tenant": ""}
+            "user": "", "group": "", "tenant": tenant.pk if tenant else ""}
     data.update({key: value.pk for key, value in principal.items()})
-    data["principal_type"] = next(iter(principal))
+    data["principal_type"] = kind
     return data
 
 
 @pytest.mark.parametrize("principal", ["user", "group", "tenant"])
 def test_grant_added_in_admin_goes_through_the_service(client, granter, principal):
     firearm = FirearmFactory()
-    target = {"user": UserFactory, "group": GroupFactory, "tenant": TenantFactory}[principal]()
+    tenant = TenantFactory()
+    target = {
+        "user": lambda: member(tenant), "group": GroupFactory, "tenant": lambda: tenant,
+    }[principal]()
 
-    response = client.post(ADD, grant_form(firearm, **{principal: target}))
+    response = client.post(ADD, grant_form(firearm, tenant, **{principal: target}))
 
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
     grant = FirearmGrant.objects.get()
     assert grant.principal == target
+    assert grant.tenant == tenant
     assert grant.granted_by == granter
     record = grant.history.latest()
     assert record.history_user == granter
@@ -63,7 +81,8 @@ def test_add_form_is_prefilled_from_the_firearm_page_link(client, granter):
 )
 def test_invalid_grants_are_form_errors_not_server_errors(client, granter, change, field):
     firearm = FirearmFactory()
-    data = grant_form(firearm, user=UserFactory())
+    tenant = TenantFactory()
+    data = grant_form(firearm, tenant, user=member(tenant))
     data.update({key: GroupFactory().pk if value == "GROUP" else value for key, value in change.items()})
 
     response = client.post(ADD, data)
@@ -89,12 +108,26 @@ def test_list_shows_and_filters_by_status(client):
     active = FirearmGrantFactory()
     revoked = FirearmGrantFactory(revoked_at=timezone.now(), revoke_reason="left the team")
     expired = FirearmGrantFactory(expires_at=timezone.now() - timedelta(days=1))
-    logged_in(client, SuperuserFactory())
+    critical = FirearmFactory(severity=Firearm.Severity.CRITICAL)
+    awaiting = FirearmGrantFactory(firearm=critical, needs_approval=True)
+    # Grants are rows of their tenants: an auditor lists every tenant's.
+    logged_in(client, platform_staff(is_superuser=True))
 
-    for status, grant in [("active", active), ("revoked", revoked), ("expired", expired)]:
+    statuses = [("active", "active", active), ("revoked", "revoked", revoked),
+                ("expired", "expired", expired), ("awaiting", "awaiting approval", awaiting)]
+    for status, shown, grant in statuses:
         response = client.get(LIST, {"status": status})
         assert [g.pk for g in response.context["cl"].result_list] == [grant.pk]
-        assert f'<td class="field-status">{status}</td>' in response.content.decode()
+        assert f'<td class="field-status">{shown}</td>' in response.content.decode()
+
+
+def test_a_superuser_who_is_no_auditor_lists_only_their_tenants_grants(client):
+    mine = FirearmGrantFactory()
+    FirearmGrantFactory()
+    user = SuperuserFactory()
+    MembershipFactory(tenant=mine.tenant, user=user)
+    logged_in(client, user)
+    assert [g.pk for g in client.get(LIST).context["cl"].result_list] == [mine.pk]
 
 
 def test_revoke_action_asks_for_a_reason_then_revokes(client, granter):

@@ -14,14 +14,18 @@ from tests.policies.factories import (
     StrategyLockFactory,
     UsageEventFactory,
 )
-from tests.registries.factories import ConnectorFactory
+from tests.registries.factories import ConnectorFactory, ScopeFactory
 from tests.workbench.factories import (
     MembershipFactory,
     SuperuserFactory,
     TenantFactory,
     UserFactory,
+    platform_staff,
     token_client,
 )
+from workbench.kit.access import SYSTEM
+from workbench.kit.refusals import Refusal
+from workbench.kit.rows import row_save
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +105,26 @@ def test_engage_needs_a_reason_and_the_change_permission(client):
     assert StrategyLock.objects.get(name="freeze").engaged is False
 
 
+def test_locks_are_engaged_and_edited_by_platform_staff_only():
+    StrategyLockFactory(name="freeze")
+    perms = ["policies.view_strategylock", "policies.change_strategylock", "policies.add_strategylock"]
+    # The change permission alone, even as a tenant's owner, is not enough: locks are platform-wide.
+    owner = MembershipFactory(user=UserFactory(perms=perms), role="owner").user
+    outsider = token_client(owner)
+    for response in (
+        outsider.post("/api/v1/strategy-locks/freeze/engage/", {"reason": "x"}, format="json"),
+        outsider.patch("/api/v1/strategy-locks/freeze/", {"description": "mine"}, format="json"),
+        outsider.post("/api/v1/strategy-locks/", {"name": "other"}, format="json"),
+    ):
+        assert (response.status_code, response.json()["code"]) == (403, "platform_scope")
+    lock = StrategyLock.objects.get()
+    assert (lock.engaged, lock.description) == (False, "")
+    staff = token_client(platform_staff(perms))
+    engaged = staff.post("/api/v1/strategy-locks/freeze/engage/", {"reason": "x"}, format="json")
+    assert engaged.status_code == 200
+    assert StrategyLock.objects.get().engaged is True
+
+
 def test_lock_filters(client):
     lock = StrategyLockFactory(name="freeze", engaged=True, reason="now")
     lock.connectors.add(ConnectorFactory(connector_id="github"))
@@ -146,25 +170,39 @@ def test_one_corridor_per_kpi(client):
     assert (response.status_code, _fields(response)) == (400, ["kpi"])
 
 
-def test_kpi_tool_bindings(client):
-    KpiDefinitionFactory(kpi_id="kpi.latency")
-    body = {"action_name": "github:admin_write", "kpi": "kpi.latency", "effect": "increases"}
-    created = client.post("/api/v1/kpi-tool-bindings/", body, format="json")
-    assert created.status_code == 201, created.content
-    duplicate = client.post("/api/v1/kpi-tool-bindings/", body, format="json")
-    assert duplicate.status_code == 400
-    assert duplicate.json()["errors"][0]["message"] == "This action is already bound to this KPI."
+def test_kpi_tool_bindings_are_read_only_here(client):
+    # Live bindings change only through publish and environment loads: every write method answers 405.
+    latency = KpiDefinitionFactory(kpi_id="kpi.latency")
+    binding = KpiToolBindingFactory(action_name="github:admin_write", kpi=latency, effect="increases")
     KpiToolBindingFactory(action_name="leads.create")
     assert client.get("/api/v1/kpi-tool-bindings/?connector=github").json()["count"] == 1
     assert client.get("/api/v1/kpi-tool-bindings/?kpi=kpi.latency").json()["count"] == 1
-    url = f"/api/v1/kpi-tool-bindings/{created.json()['id']}/"
-    assert client.patch(url, {"effect": "observes"}, format="json").json()["effect"] == "observes"
-    assert client.delete(url).status_code == 204
+    url = f"/api/v1/kpi-tool-bindings/{binding.pk}/"
+    assert client.get(url).json()["effect"] == "increases"
+    body = {"action_name": "github:merge", "kpi": "kpi.latency", "effect": "observes"}
+    for response in (
+        client.post("/api/v1/kpi-tool-bindings/", body, format="json"),
+        client.put(url, body, format="json"),
+        client.patch(url, {"effect": "observes"}, format="json"),
+        client.delete(url),
+    ):
+        assert (response.status_code, response.json()["code"]) == (405, "method_not_allowed")
+    assert KpiToolBinding.objects.count() == 2
+    assert KpiToolBinding.objects.get(pk=binding.pk).effect == "increases"
+
+
+def test_a_duplicate_kpi_tool_binding_is_refused_on_the_publish_write_path():
+    ScopeFactory(connector=ConnectorFactory(connector_id="github"), name="admin_write")
+    latency = KpiToolBindingFactory(action_name="github:admin_write").kpi
+    with pytest.raises(Refusal) as refused:
+        row_save(instance=KpiToolBinding(action_name="github:admin_write", kpi=latency), user=SYSTEM)
+    assert refused.value.status == 400
+    assert refused.value.errors[0]["message"] == "This action is already bound to this KPI."
     assert KpiToolBinding.objects.count() == 1
 
 
 def test_budget_crud_with_tenant_and_connector_ids(client):
-    TenantFactory(slug="acme")
+    acme = TenantFactory(slug="acme")
     ConnectorFactory(connector_id="github")
     body = {"budget_id": "acme-github", "tenant": "acme", "connector": "github", "period": "month",
             "limit": "250.00"}
@@ -172,14 +210,39 @@ def test_budget_crud_with_tenant_and_connector_ids(client):
     assert created.status_code == 201, created.content
     url = "/api/v1/budgets/acme-github/"
     assert client.patch(url, {"connector": None}, format="json").json()["connector"] is None
-    assert client.get("/api/v1/budgets/?tenant=acme").json()["count"] == 1
+    # A tenant's budgets are listed to its members (and auditors), not to a superuser as such.
+    assert client.get("/api/v1/budgets/?tenant=acme").json()["count"] == 0
+    member = MembershipFactory(tenant=acme, user=UserFactory(perms=["policies.view_budgetpolicy"])).user
+    assert token_client(member).get("/api/v1/budgets/?tenant=acme").json()["count"] == 1
     negative = client.patch(url, {"limit": "-1"}, format="json")
     assert (negative.status_code, _fields(negative)) == (400, ["limit"])
     assert client.delete(url).status_code == 204
     assert not BudgetPolicy.objects.exists()
 
 
-def test_usage_events_are_read_only_and_filterable(client):
+def test_a_tenants_owner_writes_its_budgets_only():
+    perms = [f"policies.{action}_budgetpolicy" for action in ("view", "add", "change", "delete")]
+    acme, other = TenantFactory(slug="acme"), TenantFactory(slug="other")
+    owner = MembershipFactory(tenant=acme, user=UserFactory(perms=perms), role="owner").user
+    client = token_client(owner)
+    mine = {"budget_id": "acme-all", "tenant": "acme", "period": "month", "limit": "10"}
+    assert client.post("/api/v1/budgets/", mine, format="json").status_code == 201
+    assert client.patch("/api/v1/budgets/acme-all/", {"limit": "20"}, format="json").status_code == 200
+    theirs = {**mine, "budget_id": "other-all", "tenant": "other"}
+    theirs = client.post("/api/v1/budgets/", theirs, format="json")
+    assert (theirs.status_code, theirs.json()["code"]) == (403, "tenant_scope")
+    everyone = client.post("/api/v1/budgets/", {**mine, "budget_id": "all", "tenant": None}, format="json")
+    assert (everyone.status_code, everyone.json()["code"]) == (403, "platform_scope")
+    BudgetPolicyFactory(budget_id="other-b", tenant=other)
+    assert client.get("/api/v1/budgets/").json()["count"] == 1  # their tenant's only
+    assert client.delete("/api/v1/budgets/other-b/").status_code == 404
+    assert sorted(BudgetPolicy.objects.values_list("budget_id", flat=True)) == ["acme-all", "other-b"]
+    assert BudgetPolicy.objects.get(budget_id="acme-all").limit == Decimal("20")
+
+
+def test_usage_events_are_read_only_and_filterable():
+    # Usage events are rows of their tenants: an auditor reads every tenant's.
+    client = token_client(platform_staff(["policies.view_usageevent"]))
     BudgetPolicyFactory()
     acme = TenantFactory(slug="acme")
     event = UsageEventFactory(tenant=acme, action_name="github:admin_write", connector=ConnectorFactory())
@@ -206,6 +269,8 @@ def test_usage_events_show_your_own_calls_and_your_tenants_calls_only():
 
     assert listed(member) == ["acme"]
     assert listed(outsider) == ["outsider"]
-    assert listed(SuperuserFactory()) == ["acme", "outsider", "someone"]
+    # Superuser status alone reveals no tenant's calls; the audit permission reveals all.
+    assert listed(SuperuserFactory()) == []
+    assert listed(platform_staff(perm)) == ["acme", "outsider", "someone"]
     assert token_client(member).get(f"/api/v1/usage-events/{for_acme.uid}/").status_code == 200
     assert token_client(outsider).get(f"/api/v1/usage-events/{for_acme.uid}/").status_code == 404

@@ -61,6 +61,7 @@ class ConnectorFactory(factory.django.DjangoModelFactory):
     latest_spec = factory.LazyAttribute(
         lambda c: ConnectorSpecFactory(spec_id=c.connector_id, version="1.0.0", name=c.name)
     )
+    owner = factory.SubFactory("tests.workbench.factories.TenantFactory")
 
 
 class ScopeFactory(factory.django.DjangoModelFactory):

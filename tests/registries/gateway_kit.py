@@ -9,7 +9,8 @@ from django.db import connection
 
 from registries.services.tool_registry import tool_registry_import
 from tests.registries.factories import ToolDefinitionFactory, ensure_seed_permissions, tool_input_schema
-from tests.workbench.factories import UserFactory
+from tests.workbench.factories import UserFactory, platform_staff
+from workbench.kit.access import SYSTEM
 
 SEED_REGISTRY = Path(settings.BASE_DIR) / "seeds" / "tools.registry.json"
 PROBE_PACKAGES = ["registries.handlers", "tests.registries.handlers"]
@@ -21,7 +22,7 @@ def seed_document():
 
 def load_seed_registry():
     ensure_seed_permissions()
-    return tool_registry_import(document=seed_document(), source="seeds/tools.registry.json")
+    return tool_registry_import(document=seed_document(), user=SYSTEM, source="seeds/tools.registry.json")
 
 
 def probe_tool(
@@ -58,6 +59,12 @@ def probe_tool(
 
 def invoker_with_perm(**kwargs):
     return UserFactory(perms=["registries.invoke_tooldefinition", "registries.view_tooldefinition"], **kwargs)
+
+
+def lock_keeper(**kwargs):
+    """Platform staff who engage and release strategy locks (platform rows: the change permission alone,
+    held by a tool's caller, is not enough)."""
+    return platform_staff(["policies.change_strategylock"], auditor=False, **kwargs)
 
 
 def run_in_threads(count, work):

@@ -20,7 +20,7 @@ from tests.registries.factories import (
     ScopeFactory,
     SkillFactory,
 )
-from tests.workbench.factories import SuperuserFactory
+from tests.workbench.factories import MembershipFactory, SuperuserFactory, TenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +128,22 @@ def test_deprecate_action_needs_the_change_permission(client):
     assert "deprecate_selected" not in action_names(response)
 
 
+def test_specs_are_read_only_to_anyone_but_platform_staff(client):
+    spec = ComponentSpecFactory(name="Before")
+    perms = [f"registries.{action}_componentspec" for action in ("view", "add", "change", "delete")]
+    # A tenant's owner holding every spec permission: specs are platform-wide, the page is read-only.
+    owner = MembershipFactory(user=UserFactory(perms=perms, is_staff=True), role="owner").user
+    logged_in(client, owner)
+    page = client.get(spec_url("change", spec.pk))
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
+    assert "deprecate_selected" not in action_names(client.get(spec_url("changelist")))
+    assert client.get(spec_url("add")).status_code == 403
+    assert client.post(spec_url("change", spec.pk), {"deprecation_message": "gone"}).status_code == 403
+    spec.refresh_from_db()
+    assert spec.deprecated_at is None
+
+
 def test_skill_form_maps_title_markdown_and_connector(client):
     connector = ConnectorFactory(connector_id="github")
     logged_in(client, staff(["registries.add_skill", "registries.view_skill"]))
@@ -179,6 +195,37 @@ def test_connectors_cannot_be_changed_or_deleted_even_by_a_superuser(client):
     assert client.get(f"{url}delete/").status_code == 403
     connector.refresh_from_db()
     assert connector.name != "Renamed"
+
+
+def test_platform_staff_transfer_connectors_with_a_reason(client):
+    connector = ConnectorFactory(connector_id="github")
+    acme = TenantFactory(slug="acme")
+    url = "/admin/registries/connector/"
+    perms = ["registries.view_connector", "registries.change_connector"]
+    selected = {"action": "transfer_selected", helpers.ACTION_CHECKBOX_NAME: [connector.pk]}
+    # The change permission without being platform staff (an owner of the connector's tenant): no action.
+    owner = UserFactory(perms=perms, is_staff=True)
+    MembershipFactory(tenant=connector.owner, user=owner, role="owner")
+    logged_in(client, owner)
+    assert "transfer_selected" not in action_names(client.get(url))
+
+    user = staff(perms)
+    logged_in(client, user)
+    assert "transfer_selected" in action_names(client.get(url))
+    page = client.post(url, selected)
+    assert page.status_code == 200 and {"tenant", "reason"} <= set(page.context["form"].fields)
+    confirm = {**selected, "confirm": "yes", "tenant": "acme"}
+    assert client.post(url, {**confirm, "reason": " "}).status_code == 200
+    assert Connector.objects.get(pk=connector.pk).owner != acme
+
+    done = client.post(url, {**confirm, "reason": "acme runs it"}, follow=True)
+
+    assert "Transferred 1 connector(s)." in done.content.decode()
+    connector.refresh_from_db()
+    assert connector.owner == acme
+    record = connector.history.latest()
+    assert record.history_user == user
+    assert record.history_change_reason.endswith("-> acme: acme runs it")
 
 
 def test_connector_list_counts_versions_and_latest_scopes(client):

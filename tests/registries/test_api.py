@@ -2,14 +2,21 @@
 
 import pytest
 
-from registries.models import ComponentSpec, EngineRoute, RoutingConfig
+from registries.models import ComponentSpec, Connector, EngineRoute, RoutingConfig
 from tests.registries.factories import (
     ComponentSpecFactory,
     ConnectorFactory,
     ConnectorSpecFactory,
     ScopeFactory,
 )
-from tests.workbench.factories import SuperuserFactory, UserFactory, token_client
+from tests.workbench.factories import (
+    MembershipFactory,
+    SuperuserFactory,
+    TenantFactory,
+    UserFactory,
+    platform_staff,
+    token_client,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -103,9 +110,15 @@ def test_spec_filters(reader, github, query, expected):
 
 def test_deprecate_a_spec_version_with_the_change_permission(github):
     spec = ComponentSpec.objects.get(spec_id="github", version="1.0.0")
-    client = token_client(
-        UserFactory(perms=["registries.view_componentspec", "registries.change_componentspec"])
+    perms = ["registries.view_componentspec", "registries.change_componentspec"]
+    # Specs are platform-wide: the change permission alone (a tenant's owner) is not enough.
+    tenant_owner = MembershipFactory(user=UserFactory(perms=perms), role="owner").user
+    refused = token_client(tenant_owner).post(
+        f"/api/v1/specs/{spec.pk}/deprecate/", {"message": "Use 1.1.0"}, format="json"
     )
+    assert (refused.status_code, refused.json()["code"]) == (403, "platform_scope")
+    assert ComponentSpec.objects.get(pk=spec.pk).deprecated_at is None
+    client = token_client(platform_staff(perms))
     response = client.post(f"/api/v1/specs/{spec.pk}/deprecate/", {"message": "Use 1.1.0"}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["deprecated"] is True
@@ -171,3 +184,30 @@ def test_engine_routes_by_id_and_found_by_pattern():
     assert [e["field"] for e in unknown.json()["errors"]] == ["connector"]
     assert client.delete(f"/api/v1/engine-routes/{route_id}/").status_code == 204
     assert not EngineRoute.objects.filter(pk=route_id).exists()
+
+
+def test_platform_staff_transfer_a_connector_to_another_tenant(github):
+    acme = TenantFactory(slug="acme")
+    perms = ["registries.view_connector", "registries.change_connector"]
+    url = "/api/v1/connectors/github/transfer/"
+    body = {"tenant": "acme", "reason": "acme maintains it now"}
+    # The owning tenant's owner holding the permission may not give it away: transfers are the platform's.
+    owner = MembershipFactory(tenant=github.owner, user=UserFactory(perms=perms), role="owner").user
+    refused = token_client(owner).post(url, body, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (403, "platform_scope")
+    assert token_client(UserFactory(perms=["registries.view_connector"])).post(url, body).status_code == 403
+
+    staff_user = platform_staff(perms)
+    client = token_client(staff_user)
+    no_reason = client.post(url, {"tenant": "acme", "reason": ""}, format="json")
+    assert no_reason.status_code == 400
+    response = client.post(url, body, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["owner"] == "acme"
+    assert Connector.objects.get(connector_id="github").owner == acme
+    record = Connector.objects.get(connector_id="github").history.latest()
+    assert record.history_user == staff_user
+    assert record.history_change_reason.endswith(f"-> acme: {body['reason']}")
+    again = client.post(url, body, format="json")
+    assert (again.status_code, again.json()["code"]) == (409, "no_change")
+    assert client.get("/api/v1/connectors/github/").json()["owner"] == "acme"

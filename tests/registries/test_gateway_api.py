@@ -9,7 +9,13 @@ from policies.services import strategy_lock_engage
 from registries.models import Lead, ToolDefinition
 from tests.policies.factories import BudgetPolicyFactory, FirearmBindingFactory, StrategyLockFactory
 from tests.registries.factories import LeadFactory
-from tests.registries.gateway_kit import PROBE_PACKAGES, invoker_with_perm, load_seed_registry, probe_tool
+from tests.registries.gateway_kit import (
+    PROBE_PACKAGES,
+    invoker_with_perm,
+    load_seed_registry,
+    lock_keeper,
+    probe_tool,
+)
 from tests.workbench.factories import MembershipFactory, TenantFactory, UserFactory, token_client
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +97,7 @@ def test_refusals_are_problems_with_their_codes(seeded, api, caller, settings):
     body = problem(invoke(api, "identity.add_memory", {"key": "k", "content": "c"}), 403, "firearm_required")
     assert body["firearm"] == firearm.firearm_id
     lock = StrategyLockFactory(actions=["personal.boundary_set"])
-    strategy_lock_engage(lock=lock, user=caller, reason="review")
+    strategy_lock_engage(lock=lock, user=lock_keeper(), reason="review")
     body = problem(invoke(api, "personal.boundary_set", {"key": "k", "value": "v"}), 423, "strategy_locked")
     assert body["lock"] == lock.name
     tenant = TenantFactory()
@@ -142,7 +148,8 @@ def test_invoking_needs_the_invoke_permission(seeded):
 
 def test_replay_over_http_has_a_bounded_query_count(seeded, api, django_assert_max_num_queries):
     invoke(api)
-    # auth token + user perms + the service's six + serializer (caller and tenant are preloaded)
+    # auth token (2) + user perms (2) + the service's six (caller and tenant are preloaded); the permission
+    # class reads the model off the viewset's queryset without asking the access table
     with django_assert_max_num_queries(10):
         assert invoke(api, call_id="c-2").json()["replayed"] is True
 

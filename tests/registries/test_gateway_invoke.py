@@ -20,8 +20,15 @@ from tests.policies.factories import (
     FirearmFactory,
     StrategyLockFactory,
 )
-from tests.registries.gateway_kit import PROBE_PACKAGES, invoke, load_seed_registry, probe_tool, refused
-from tests.workbench.factories import MembershipFactory, TenantFactory
+from tests.registries.gateway_kit import (
+    PROBE_PACKAGES,
+    invoke,
+    load_seed_registry,
+    lock_keeper,
+    probe_tool,
+    refused,
+)
+from tests.workbench.factories import MembershipFactory, TenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +42,13 @@ def test_checks_run_in_the_documented_order(settings, caller):
     tool = probe_tool(enabled=False)
     firearm = FirearmFactory(firearm_id="firearm.probe")
     FirearmBindingFactory(action_name=tool.name, firearm=firearm)
+    # The caller calls for their one tenant, whose owner grants the firearm within it.
+    tenant = MembershipFactory(user=caller).tenant
+    owner = UserFactory(perms=["policies.add_firearmgrant"])
+    MembershipFactory(tenant=tenant, user=owner, role="owner")
     lock = StrategyLockFactory(actions=[tool.name])
-    strategy_lock_engage(lock=lock, user=caller, reason="freeze")
+    keeper = lock_keeper()
+    strategy_lock_engage(lock=lock, user=keeper, reason="freeze")
     budget = BudgetPolicyFactory(limit=Decimal("0"))
     bad_input = {"title": "t", "when": "tomorrow"}
 
@@ -47,9 +59,10 @@ def test_checks_run_in_the_documented_order(settings, caller):
         lambda: setattr(settings, "WORKBENCH_TOOL_HANDLER_PACKAGES", PROBE_PACKAGES),
         lambda: bad_input.update(when="2030-01-01T09:00:00Z"),
         lambda: firearm_grant_create(
-            firearm=firearm, principal_type="user", user=caller, reason="test", granted_by=caller
+            firearm=firearm, principal_type="user", tenant=tenant, user=caller, reason="test",
+            granted_by=owner,
         ),
-        lambda: strategy_lock_release(lock=lock, user=caller, reason="thaw"),
+        lambda: strategy_lock_release(lock=lock, user=keeper, reason="thaw"),
         lambda: budget.__class__.objects.filter(pk=budget.pk).update(active=False),
     ]:
         problem = refused(caller, input=bad_input)
@@ -70,9 +83,10 @@ def test_policy_is_checked_before_a_replay(probes, caller):
     probe_tool(mode="safe-retry")
     first = invoke(caller)
     lock = StrategyLockFactory(actions=["probe.touch"])
-    strategy_lock_engage(lock=lock, user=caller, reason="incident")
+    keeper = lock_keeper()
+    strategy_lock_engage(lock=lock, user=keeper, reason="incident")
     assert refused(caller).code == "strategy_locked"
-    strategy_lock_release(lock=lock, user=caller, reason="over")
+    strategy_lock_release(lock=lock, user=keeper, reason="over")
     assert invoke(caller).receipt == first.receipt
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from policies.models import UsageEvent
-from policies.services import firearm_grant_revoke, strategy_lock_engage
+from policies.models import Firearm, UsageEvent
+from policies.services import firearm_grant_approve, firearm_grant_revoke, strategy_lock_engage
 from registries.models import Task, ToolReceipt
 from tests.policies.factories import (
     BudgetPolicyFactory,
@@ -19,8 +19,14 @@ from tests.policies.factories import (
     UsageEventFactory,
 )
 from tests.registries.factories import ConnectorFactory
-from tests.registries.gateway_kit import invoke, probe_tool, refused
-from tests.workbench.factories import GroupFactory, MembershipFactory, TenantFactory, UserFactory
+from tests.registries.gateway_kit import invoke, lock_keeper, probe_tool, refused
+from tests.workbench.factories import (
+    GroupFactory,
+    MembershipFactory,
+    TenantFactory,
+    UserFactory,
+    platform_staff,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,28 +52,50 @@ def test_a_grant_reaches_the_caller_directly_or_through_group_or_tenant(caller, 
     tenant = TenantFactory()
     MembershipFactory(tenant=tenant, user=caller)
     if through == "user":
-        FirearmGrantFactory(firearm=armed_tool, user=caller)
+        FirearmGrantFactory(firearm=armed_tool, tenant=tenant, user=caller)
     elif through == "group":
         group = GroupFactory()
         caller.groups.add(group)
-        FirearmGrantFactory(firearm=armed_tool, principal_type="group", user=None, group=group)
+        FirearmGrantFactory(firearm=armed_tool, tenant=tenant, principal_type="group", user=None, group=group)
     else:
         FirearmGrantFactory(firearm=armed_tool, principal_type="tenant", user=None, tenant=tenant)
     assert invoke(caller, tenant=tenant).receipt.status == "succeeded"
 
 
 def test_expired_revoked_or_foreign_grants_do_not_count(caller, armed_tool):
-    FirearmGrantFactory(firearm=armed_tool, user=caller, expires_at=timezone.now() - timedelta(minutes=1))
-    revoked = FirearmGrantFactory(firearm=armed_tool, user=caller)
-    firearm_grant_revoke(grant=revoked, revoked_by=caller, reason="left the team")
-    FirearmGrantFactory(firearm=FirearmFactory(), user=caller)
-    FirearmGrantFactory(firearm=armed_tool, user=UserFactory())
     other_tenant, calling_for = TenantFactory(), TenantFactory()
     MembershipFactory(tenant=other_tenant, user=caller)
     MembershipFactory(tenant=calling_for, user=caller)
-    # A grant to one of the caller's tenants counts only for calls made for that tenant.
+    mine = {"tenant": calling_for, "user": caller}
+    FirearmGrantFactory(firearm=armed_tool, **mine, expires_at=timezone.now() - timedelta(minutes=1))
+    revoked = FirearmGrantFactory(firearm=armed_tool, **mine)
+    revoker = platform_staff(["policies.change_firearmgrant"], auditor=False)
+    firearm_grant_revoke(grant=revoked, revoked_by=revoker, reason="left the team")
+    FirearmGrantFactory(firearm=FirearmFactory(), **mine)
+    FirearmGrantFactory(firearm=armed_tool, tenant=calling_for, user=UserFactory())
+    # A grant counts only for calls made for its tenant: the caller's own grant within another tenant
+    # and a grant to another of the caller's tenants do not count for calls made for this one.
+    FirearmGrantFactory(firearm=armed_tool, tenant=other_tenant, user=caller)
     FirearmGrantFactory(firearm=armed_tool, principal_type="tenant", user=None, tenant=other_tenant)
     assert refused(caller, tenant=calling_for).code == "firearm_required"
+    assert invoke(caller, tenant=other_tenant).receipt.status == "succeeded"
+
+
+def test_a_call_made_for_no_tenant_holds_no_grant(caller, armed_tool):
+    FirearmGrantFactory(firearm=armed_tool, user=caller)  # within a tenant the caller is not a member of
+    assert not caller.memberships.exists()  # so their calls are made for no tenant
+    assert refused(caller).code == "firearm_required"
+
+
+def test_a_critical_firearms_grant_counts_once_a_second_person_approves_it(probes, caller):
+    probe_tool()
+    critical = FirearmFactory(severity=Firearm.Severity.CRITICAL)
+    FirearmBindingFactory(action_name="probe.touch", firearm=critical)
+    tenant = MembershipFactory(user=caller).tenant
+    grant = FirearmGrantFactory(firearm=critical, tenant=tenant, user=caller, needs_approval=True)
+    assert refused(caller, call_id="waiting").code == "firearm_required"
+    firearm_grant_approve(grant=grant, approved_by=platform_staff(["policies.change_firearmgrant"]))
+    assert invoke(caller, call_id="approved").receipt.status == "succeeded"
 
 
 def test_calling_for_a_tenant_you_do_not_belong_to_is_refused(probes, caller):
@@ -84,14 +112,15 @@ def test_an_engaged_lock_covering_the_tool_its_firearm_or_connector_refuses(prob
     connector = ConnectorFactory()
     probe_tool(connector=connector)
     firearm = FirearmBindingFactory(action_name="probe.touch").firearm
-    FirearmGrantFactory(firearm=firearm, user=caller)
+    tenant = MembershipFactory(user=caller).tenant  # the caller's one tenant: their calls are made for it
+    FirearmGrantFactory(firearm=firearm, tenant=tenant, user=caller)
     lock = StrategyLockFactory(actions=["probe.touch"] if covers == "tool" else [])
     if covers == "firearm":
         lock.firearms.add(firearm)
     if covers == "connector":
         lock.connectors.add(connector)
     assert invoke(caller, call_id="before").receipt.status == "succeeded"  # not engaged yet
-    strategy_lock_engage(lock=lock, user=caller, reason="quarter close")
+    strategy_lock_engage(lock=lock, user=lock_keeper(), reason="quarter close")
     problem = refused(caller)
     assert (problem.status, problem.code, problem.extra["lock"]) == (
         423,
@@ -103,7 +132,7 @@ def test_an_engaged_lock_covering_the_tool_its_firearm_or_connector_refuses(prob
 def test_a_lock_on_something_else_does_not_refuse(probes, caller):
     probe_tool()
     lock = StrategyLockFactory(actions=["leads.create", "github:admin_write"])
-    strategy_lock_engage(lock=lock, user=caller, reason="other work")
+    strategy_lock_engage(lock=lock, user=lock_keeper(), reason="other work")
     assert invoke(caller).receipt.status == "succeeded"
 
 

@@ -16,6 +16,7 @@ from registries.services.tool_registry import (
 from tests.admin_helpers import logged_in, rendered_form_data, staff
 from tests.registries.gateway_kit import load_seed_registry, seed_document
 from tests.workbench.factories import SuperuserFactory
+from workbench.kit.access import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -166,7 +167,7 @@ def test_a_permission_in_use_is_not_deletable_in_the_admin(client, superuser):
 def test_saving_an_unchanged_form_keeps_the_registry_entry(client, superuser):
     document = seed_document()
     document["tools"][0]["permissions"] = ["write:db", "read:db"]  # not the vocabulary's order
-    tool_registry_import(document=document)
+    tool_registry_import(document=document, user=SYSTEM)
     for tool in ToolDefinition.objects.all():
         data = rendered_form_data(client.get(url("change", tool.pk)))
         assert client.post(url("change", tool.pk), data).status_code == 302, tool.name

@@ -10,6 +10,7 @@ from tests.workbench.factories import (
     SuperuserFactory,
     TenantFactory,
     UserFactory,
+    platform_staff,
     token_client,
 )
 
@@ -24,8 +25,9 @@ TOOL_PERMS = [
 
 @pytest.fixture
 def editor():
+    """Platform staff holding the tool permissions (the registry is platform-wide)."""
     ensure_seed_permissions()
-    return token_client(UserFactory(perms=TOOL_PERMS))
+    return token_client(platform_staff(TOOL_PERMS))
 
 
 def new_tool(**changes):
@@ -103,6 +105,21 @@ def test_writing_needs_the_model_permissions():
     assert token_client(UserFactory()).get("/api/v1/tools/").status_code == 403
 
 
+def test_only_platform_staff_write_the_registry(editor):
+    editor.post("/api/v1/tools/", new_tool(), format="json")
+    # The model permissions without being platform staff (a tenant's owner): 403 before the body is read.
+    tenant_owner = MembershipFactory(user=UserFactory(perms=TOOL_PERMS), role="owner").user
+    client = token_client(tenant_owner)
+    assert client.get("/api/v1/tools/notes.create/").status_code == 200
+    for response in (
+        client.post("/api/v1/tools/", new_tool(name="notes.other"), format="json"),
+        client.post("/api/v1/tools/", {}, format="json"),
+        client.patch("/api/v1/tools/notes.create/", {"enabled": False}, format="json"),
+    ):
+        assert (response.status_code, response.json()["code"]) == (403, "platform_scope")
+    assert list(ToolDefinition.objects.values_list("name", "enabled")) == [("notes.create", True)]
+
+
 def test_receipts_are_read_only_and_filterable():
     reader = UserFactory(perms=["registries.view_toolreceipt"])
     client = token_client(reader)
@@ -146,7 +163,9 @@ def test_receipts_show_your_own_calls_and_your_tenants_calls_only():
     assert visible(member) == ["acme"]
     assert visible(outsider) == ["outsider"]
     assert visible(loner) == ["loner"]
-    assert visible(SuperuserFactory()) == ["acme", "loner", "outsider"]
+    # Superuser status alone reveals no tenant's calls; the audit permission reveals all.
+    assert visible(SuperuserFactory()) == []
+    assert visible(platform_staff(perm)) == ["acme", "loner", "outsider"]
     assert token_client(outsider).get(f"/api/v1/receipts/{for_acme.uid}/").status_code == 404
 
 

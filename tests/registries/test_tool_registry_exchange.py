@@ -15,6 +15,7 @@ from registries.services.tool_registry import (
 )
 from tests.registries.factories import ToolDefinitionFactory, ensure_seed_permissions
 from tests.registries.gateway_kit import SEED_REGISTRY, load_seed_registry, seed_document
+from workbench.kit.access import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +93,7 @@ def test_an_invalid_file_leaves_the_existing_registry_untouched(tmp_path):
     document["tools"][0]["description"] = "Changed"
     document["tools"][-1]["idempotency"] = {"mode": "keyed", "key_field": "nope"}
     with pytest.raises(RegistryImportError) as error:
-        tool_registry_import(document=document)
+        tool_registry_import(document=document, user=SYSTEM)
     assert error.value.plan.errors == [
         "tool 'calendar.create_event': $.tools[11].idempotency.key_field: "
         "key_field 'nope' is not a property of input_schema."
@@ -105,7 +106,7 @@ def test_every_problem_is_reported_not_just_the_first():
     document["tools"][0]["timeout_ms"] = 0
     document["tools"][5]["permissions"] = ["launch:rockets"]
     with pytest.raises(RegistryImportError) as error:
-        tool_registry_import(document=document)
+        tool_registry_import(document=document, user=SYSTEM)
     assert len(error.value.plan.errors) == 2
     assert error.value.plan.errors[0].startswith("tool 'leads.create': $.tools[0].timeout_ms")
     assert error.value.plan.errors[1].startswith("tool 'personal.boundary_set': $.tools[5].permissions[0]")
@@ -122,7 +123,7 @@ def test_reimport_updates_removes_and_leaves_the_rest(tmp_path):
     ToolDefinitionFactory(name="legacy.tool")
     document = seed_document()
     document["tools"][0]["timeout_ms"] = 9999
-    plan = tool_registry_import(document=document)
+    plan = tool_registry_import(document=document, user=SYSTEM)
     assert plan.updated == ["leads.create"]
     assert plan.removed == ["legacy.tool"]
     assert len(plan.unchanged) == len(document["tools"]) - 1
@@ -141,7 +142,7 @@ def test_import_keeps_what_the_file_does_not_carry():
     ToolDefinition.objects.filter(name="leads.create").update(enabled=False, cost="0.25")
     document = seed_document()
     document["tools"][0]["description"] = "Create a lead (v2)"
-    tool_registry_import(document=document)
+    tool_registry_import(document=document, user=SYSTEM)
     tool = ToolDefinition.objects.get(name="leads.create")
     assert (tool.description, tool.enabled, str(tool.cost)) == ("Create a lead (v2)", False, "0.2500")
 

@@ -8,7 +8,16 @@ from policies.models import FirearmBinding
 from registries.models import MCP_CONNECTOR_CLASS, Connector, EngineRoute, Scope
 from tests.policies.factories import FirearmFactory, StrategyLockFactory
 from tests.registries.factories import ConnectorSpecFactory
-from tests.workbench.factories import UserFactory, WorkbenchDraftFactory, draft_spec, draft_tool
+from tests.workbench.factories import (
+    MembershipFactory,
+    TenantFactory,
+    UserFactory,
+    WorkbenchDraftFactory,
+    draft_spec,
+    draft_tool,
+    platform_staff,
+)
+from workbench.models import Membership
 
 EXPECTED = Path(__file__).parent / "expected"
 PUBLISHED_AT = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
@@ -19,7 +28,8 @@ IMPORTER_PERMS = [
     "policies.view_firearmgrant", "policies.add_kpicorridor", "policies.change_kpicorridor",
     "policies.view_kpicorridor",
 ]
-GRANT_HEADER = ["uid", "firearm_id", "principal_type", "principal", "reason", "expires_at"]
+GRANT_HEADER = ["uid", "firearm_id", "tenant", "principal_type", "principal", "reason", "expires_at"]
+GRANT_PERMS = ["policies.add_firearmgrant", "policies.view_firearmgrant"]
 CORRIDOR_HEADER = ["kpi_id", "critical_lower", "lower", "upper", "critical_upper", "note"]
 
 
@@ -37,8 +47,38 @@ FIREARMS = table(
 
 
 def make_importer(**extra):
-    """A user allowed to import firearms, grants and KPI corridors."""
-    return UserFactory(username="importer", perms=IMPORTER_PERMS, **extra)
+    """A user allowed to import firearms, grants and KPI corridors: firearms and corridors are platform
+    rows, so platform staff (an editor of the platform tenant), who give grants in every tenant too."""
+    return platform_staff(IMPORTER_PERMS, username="importer", **extra)
+
+
+def tenant_owner(tenant, username="owner", perms=GRANT_PERMS, **extra):
+    """An owner of `tenant` (not platform staff) holding `perms` (the grant import's, unless told)."""
+    user = UserFactory(username=username, perms=list(perms), **extra)
+    MembershipFactory(tenant=tenant, user=user, role=Membership.Role.OWNER)
+    return user
+
+
+def member(tenant, username, role=Membership.Role.VIEWER):
+    """A user who is a member of `tenant` (a user grant goes to a member of the grant's tenant)."""
+    user = UserFactory(username=username)
+    MembershipFactory(tenant=tenant, user=user, role=role)
+    return user
+
+
+#: the tenant that owns the connectors published here unless told (connectors name an owning tenant)
+PUBLISHER = "publisher"
+
+
+def publisher():
+    return TenantFactory(slug=PUBLISHER)
+
+
+def connector_row(connector_id, name=None, *, owner=None, **extra):
+    """A connector row without a published version, owned by `owner` (the publisher tenant unless told)."""
+    return Connector.objects.create(
+        connector_id=connector_id, name=name or connector_id.title(), owner=owner or publisher(), **extra
+    )
 
 
 def expected(kind):
@@ -53,11 +93,13 @@ def body(response):
 
 
 def publish_version(
-    connector_id, version, scopes, *, at=PUBLISHED_AT, via_draft=True, entitlements=None, bindings=None
+    connector_id, version, scopes, *, at=PUBLISHED_AT, via_draft=True, entitlements=None, bindings=None,
+    owner=None,
 ):
     """A published connector version written directly (fixed time), with its scopes and firearm bindings.
 
-    `via_draft` marks it as published from a workbench draft (metadata draft_id), as publish does.
+    `via_draft` marks it as published from a workbench draft (metadata draft_id), as publish does. A new
+    connector is owned by `owner` (the publisher tenant unless told).
     """
     tools = [draft_tool(f"{scope}_tool") for scope in scopes]
     spec_scopes = [{"name": scope, "description": "", "tools": [f"{scope}_tool"]} for scope in scopes]
@@ -74,9 +116,12 @@ def publish_version(
         metadata=metadata,
         schema=draft_spec(connector_id, version, tools=tools, scopes=spec_scopes),
     )
-    connector, _ = Connector.objects.get_or_create(connector_id=connector_id, defaults={"name": spec.name})
-    connector.latest_spec = spec
-    connector.save()
+    connector = Connector.objects.filter(connector_id=connector_id).first()
+    if connector is None:
+        connector = connector_row(connector_id, spec.name, owner=owner, latest_spec=spec)
+    else:
+        connector.latest_spec = spec
+        connector.save()
     for scope in scopes:
         Scope.objects.create(spec=spec, connector=connector, name=scope, tools=[f"{scope}_tool"])
     for scope, firearm_id in (bindings or {}).items():
@@ -116,8 +161,7 @@ def golden_registry():
     # No scope bound (firearms_required FALSE); "git-lab" sorts before "github" byte by byte.
     publish_version("git-lab", "0.3.1", ["read_repo"], at=datetime(2026, 3, 1, 0, 0, 5, tzinfo=UTC))
     # A connector row without a published version, with an open draft deciding 2 of 3 scopes.
-    video = Connector.objects.create(connector_id="video-gen", name="Video generator")
-    WorkbenchDraftFactory(
+    video_draft = WorkbenchDraftFactory(
         connector_id="video-gen",
         spec_snapshot=draft_spec(
             "video-gen",
@@ -131,7 +175,8 @@ def golden_registry():
         ),
         policy_snapshot={"firearms": {"render": None, "upload": "firearm.data_export"}, "kpis": {}},
     )
-    mail = Connector.objects.create(connector_id="mail", name="Mail")
+    video = connector_row("video-gen", "Video generator", owner=video_draft.tenant)
+    mail = connector_row("mail", "Mail")
     # Lock policies, engaged or not, all count: by action, by connector, by firearm.
     StrategyLockFactory(
         name="no-admin-writes",

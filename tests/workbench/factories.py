@@ -68,6 +68,22 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Membership.Role.EDITOR
 
 
+def platform_tenant():
+    """The platform tenant (settings.WORKBENCH_PLATFORM_TENANT, the system tenant of seeds/00_system.json)."""
+    from django.conf import settings
+
+    return TenantFactory(slug=settings.WORKBENCH_PLATFORM_TENANT, name="Workbench (platform)")
+
+
+def platform_staff(perms=(), *, auditor=True, role=Membership.Role.EDITOR, **kwargs):
+    """A staff user who is platform staff (an editor of the platform tenant) holding `perms`, and (by
+    default) an auditor, who reads every tenant's rows."""
+    perms = [*perms, "workbench.audit_tenants"] if auditor else list(perms)
+    user = StaffFactory(perms=perms, **kwargs)
+    MembershipFactory(tenant=platform_tenant(), user=user, role=role)
+    return user
+
+
 def api_token(user, **kwargs):
     """A knox API token for `user`, in plain text as create_api_token prints it (only its hash is stored)."""
     from knox.models import AuthToken
@@ -112,7 +128,7 @@ def draft_spec(connector_id="github", version="1.2.0", *, tools=None, scopes=Non
 
 
 class WorkbenchDraftFactory(factory.django.DjangoModelFactory):
-    """A draft whose owner is an editor of its tenant; every scope decided NONE unless told."""
+    """A draft whose owner is an editor of its tenant and its author; every scope decided NONE unless told."""
 
     class Meta:
         model = "workbench.WorkbenchDraft"
@@ -133,3 +149,9 @@ class WorkbenchDraftFactory(factory.django.DjangoModelFactory):
         if create:
             Membership.objects.get_or_create(tenant=self.tenant, user=self.owner,
                                              defaults={"role": extracted or Membership.Role.EDITOR})
+
+    @factory.post_generation
+    def authors(self, create, extracted, **kwargs):
+        """The owner wrote the draft (as draft_create records it) unless `authors=[...]` says who did."""
+        if create:
+            self.authors.add(*(self.owner,) if extracted is None else extracted)

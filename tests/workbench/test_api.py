@@ -31,6 +31,7 @@ from tests.workbench.factories import (
     SuperuserFactory,
     TenantFactory,
     UserFactory,
+    platform_staff,
     token_client,
 )
 
@@ -48,12 +49,17 @@ def _lock_covering_things():
     lock.firearms.add(FirearmFactory())
 
 
-def _budget():
-    BudgetPolicyFactory(tenant=TenantFactory(), connector=ConnectorFactory())
-
-
-# Usage events are read by their callers and their tenants' members: listers belong to this tenant.
+# Tenant rows (grants, budgets of a tenant, usage events) are read by their tenants' members and by
+# auditors: listers belong to this tenant, and the rows are made in it.
 LISTED_TENANT = "listed"
+
+
+def _grant():
+    FirearmGrantFactory(tenant=TenantFactory(slug=LISTED_TENANT))
+
+
+def _budget():
+    BudgetPolicyFactory(tenant=TenantFactory(slug=LISTED_TENANT), connector=ConnectorFactory())
 
 
 def _usage_event():
@@ -75,7 +81,7 @@ ENDPOINTS = {
     "routing": ("registries.view_routingconfig", RoutingConfigFactory),
     "engine-routes": ("registries.view_engineroute", EngineRouteFactory),
     "firearms": ("policies.view_firearm", FirearmFactory),
-    "firearm-grants": ("policies.view_firearmgrant", FirearmGrantFactory),
+    "firearm-grants": ("policies.view_firearmgrant", _grant),
     "firearm-bindings": ("policies.view_firearmbinding", FirearmBindingFactory),
     "strategy-locks": ("policies.view_strategylock", _lock_covering_things),
     "kpis": ("policies.view_kpidefinition", KpiDefinitionFactory),
@@ -122,6 +128,15 @@ def test_view_permission_lists_rows(endpoint):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.json()["count"] >= 1
+
+
+@pytest.mark.parametrize("endpoint", ["firearm-grants", "budgets", "usage-events"])
+def test_view_permission_lists_no_tenant_rows_of_other_tenants(endpoint):
+    perm, make = ENDPOINTS[endpoint]
+    make()
+    outsider = UserFactory(perms=[perm])
+    MembershipFactory(user=outsider)  # a member of another tenant
+    assert token_client(outsider).get(f"/api/v1/{endpoint}/").json()["count"] == 0
 
 
 def test_view_permission_does_not_allow_writes():
@@ -212,6 +227,12 @@ def test_page_size_is_bounded():
         ("post", "/api/v1/usage-events/"),
         ("delete", "/api/v1/usage-events/{event}/"),
         ("post", "/api/v1/connectors/github/versions/"),
+        # Live bindings change only through publish and environment loads.
+        ("post", "/api/v1/firearm-bindings/"),
+        ("patch", "/api/v1/firearm-bindings/{binding}/"),
+        ("delete", "/api/v1/firearm-bindings/{binding}/"),
+        ("post", "/api/v1/kpi-tool-bindings/"),
+        ("delete", "/api/v1/kpi-tool-bindings/{kpi_binding}/"),
     ],
 )
 @pytest.mark.parametrize(
@@ -220,7 +241,12 @@ def test_page_size_is_bounded():
 def test_writes_to_published_registries_are_405(method, url, user_factory):
     scope = ScopeFactory(connector=ConnectorFactory(connector_id="github"))
     event = UsageEventFactory()
-    url = url.format(spec=scope.spec_id, scope=scope.pk, event=event.uid)
+    binding = FirearmBindingFactory()
+    kpi_binding = KpiToolBindingFactory()
+    url = url.format(
+        spec=scope.spec_id, scope=scope.pk, event=event.uid, binding=binding.action_name,
+        kpi_binding=kpi_binding.pk,
+    )
     response = getattr(token_client(user_factory()), method)(url, {"name": "changed"}, format="json")
     _is_problem(response, 405, "method_not_allowed")
 
@@ -231,8 +257,15 @@ def test_api_root_lists_the_registries():
         assert endpoint in body
 
 
+def test_the_model_permission_without_platform_staff_is_403_platform_scope():
+    client = token_client(UserFactory(perms=["policies.view_firearm", "policies.add_firearm"]))
+    response = client.post("/api/v1/firearms/", {"firearm_id": "firearm.x", "name": "X"}, format="json")
+    _is_problem(response, 403, "platform_scope")
+    assert not Firearm.objects.exists()
+
+
 def test_history_rows_written_with_a_token_name_the_tokens_user():
-    user = UserFactory(perms=["policies.add_firearm", "policies.change_firearm"])
+    user = platform_staff(["policies.add_firearm", "policies.change_firearm"])
     client = token_client(user)
     created = client.post(
         "/api/v1/firearms/", {"firearm_id": "firearm.deploy", "name": "Deploy"}, format="json",

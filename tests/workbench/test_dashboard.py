@@ -6,14 +6,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from registries.models import Connector, EngineRoute
+from registries.models import EngineRoute
 from tests.admin_helpers import logged_in, staff
 from tests.policies.factories import FirearmFactory, FirearmGrantFactory
-from tests.workbench.exchange_kit import golden_registry, publish_version
+from tests.workbench.exchange_kit import connector_row, golden_registry, publish_version
 from tests.workbench.factories import (
     MembershipFactory,
     SuperuserFactory,
     TenantFactory,
+    UserFactory,
     WorkbenchDraftFactory,
 )
 
@@ -44,8 +45,11 @@ def admin_user():
 
 def test_the_index_shows_the_state_of_the_registries_at_a_glance(client, admin_user):
     golden_registry()
-    FirearmGrantFactory.create_batch(2, firearm=FirearmFactory(firearm_id="firearm.external_write"))
     tenant = admin_user.memberships.get().tenant
+    # Grants are tenant rows: these are given within the user's tenant.
+    FirearmGrantFactory.create_batch(
+        2, firearm=FirearmFactory(firearm_id="firearm.external_write"), tenant=tenant
+    )
     WorkbenchDraftFactory(tenant=tenant, owner=admin_user, stage="policy")
     logged_in(client, admin_user)
 
@@ -109,7 +113,7 @@ def test_the_dashboard_costs_the_same_queries_with_many_rows(client, admin_user)
             bindings={"a": "firearm.external_write"},
         )
         EngineRoute.objects.create(pattern=f"/more-{index:02d}/*", connector=connector)
-        draft_connector = Connector.objects.create(connector_id=f"drafted-{index:02d}", name="D")
+        draft_connector = connector_row(f"drafted-{index:02d}", "D", owner=tenant)
         EngineRoute.objects.create(pattern=f"/drafted-{index:02d}/*", connector=draft_connector)
         WorkbenchDraftFactory(connector_id=f"drafted-{index:02d}", tenant=tenant, owner=admin_user)
         FirearmGrantFactory(firearm=FirearmFactory(firearm_id=f"firearm.more_{index:02d}"))
@@ -121,7 +125,7 @@ def test_the_dashboard_costs_the_same_queries_with_many_rows(client, admin_user)
 
 
 def test_a_draft_of_another_tenant_counts_but_is_not_named(client):
-    connector = Connector.objects.create(connector_id="secretco", name="Secret")
+    connector = connector_row("secretco", "Secret", owner=TenantFactory(slug="theirs"))
     EngineRoute.objects.create(pattern="/secret/*", connector=connector)
     theirs = WorkbenchDraftFactory(connector_id="secretco", tenant=TenantFactory(slug="theirs"))
     outsider = SuperuserFactory()
@@ -134,3 +138,22 @@ def test_a_draft_of_another_tenant_counts_but_is_not_named(client):
     theirs.owner.is_staff = theirs.owner.is_superuser = True
     theirs.owner.save()
     assert theirs.pk in squash(section(dashboard_html(client), "coverage"))
+
+
+def test_grants_are_counted_for_the_users_tenants_or_every_tenant_for_an_auditor(client):
+    firearm = FirearmFactory(firearm_id="firearm.external_write")
+    FirearmGrantFactory.create_batch(3, firearm=firearm, tenant=TenantFactory(slug="theirs"))
+    ours = TenantFactory(slug="ours")
+    FirearmGrantFactory(firearm=firearm, tenant=ours)
+    perms = ["policies.view_firearmgrant", "policies.view_firearm"]
+    member = UserFactory(perms=perms, is_staff=True)
+    MembershipFactory(tenant=ours, user=member)
+
+    for user, count in ((member, 1), (staff(perms), 4), (SuperuserFactory(), 0)):
+        html = dashboard_html(logged_in(client, user))
+        assert f"{count} active grants" in squash(section(html, "counts")), user
+        firearms = squash(section(html, "firearms"))
+        if count:
+            assert firearms.endswith(f"firearm.external_write high {count}"), user
+        else:
+            assert "firearm.external_write" not in firearms, user

@@ -79,13 +79,17 @@ def test_same_draft_published_by_eight_callers_publishes_once(on_postgres):
 
 @pytest.mark.parametrize("connector_exists", [False, True], ids=["new-connector", "existing-connector"])
 def test_two_drafts_publishing_the_same_connector_version_publish_once(on_postgres, connector_exists):
-    if connector_exists:
-        ConnectorFactory(
-            connector_id="github", latest_spec=ConnectorSpecFactory(spec_id="github", version="1.0.0")
-        )
     owner = UserFactory(perms=[PUBLISH_PERMISSION])
-    first = validated_draft(owner=owner)
-    second = validated_draft(owner=owner, tenant=first.tenant)
+    tenant = MembershipFactory(user=owner).tenant
+    if connector_exists:
+        # Owned by the drafts' tenant: only its members publish the connector's next versions.
+        ConnectorFactory(
+            connector_id="github",
+            latest_spec=ConnectorSpecFactory(spec_id="github", version="1.0.0"),
+            owner=tenant,
+        )
+    first = validated_draft(owner=owner, tenant=tenant)
+    second = validated_draft(owner=owner, tenant=tenant)
     results = run_at_once(
         [lambda d=d: draft_publish(draft_id=d.pk, user=owner).status for d in (first, second)]
     )

@@ -13,6 +13,7 @@ from tests.policies.factories import (
 from tests.registries.factories import ConnectorFactory, ConnectorSpecFactory
 from tests.workbench.factories import (
     MembershipFactory,
+    TenantFactory,
     UserFactory,
     WorkbenchDraftFactory,
     draft_spec,
@@ -46,8 +47,12 @@ def publisher(**kwargs):
     return UserFactory(perms=[PUBLISH_PERMISSION], **kwargs)
 
 
-def ready_draft(connector_id="github", version="1.2.0", firearms=None, kpis=None, owner=None, **spec_extra):
-    """A validated, passing draft (firearm.external_write on admin_write unless told)."""
+def ready_draft(
+    connector_id="github", version="1.2.0", firearms=None, kpis=None, owner=None, tenant=None, **spec_extra
+):
+    """A validated, passing draft (firearm.external_write on admin_write unless told), in `tenant` (a new
+    one unless told: republishing a connector takes a draft of the tenant owning it)."""
+    tenant_kwargs = {"tenant": tenant} if tenant is not None else {}
     FirearmFactory(firearm_id="firearm.external_write")
     firearms = (
         firearms if firearms is not None else {"admin_write": "firearm.external_write", "read_public": None}
@@ -57,6 +62,7 @@ def ready_draft(connector_id="github", version="1.2.0", firearms=None, kpis=None
         owner=owner or publisher(),
         spec_snapshot=draft_spec(connector_id, version, **spec_extra),
         policy_snapshot={"firearms": firearms, "kpis": kpis or {}},
+        **tenant_kwargs,
     )
     draft_validate(draft_id=draft.pk, user=draft.owner)
     draft.refresh_from_db()
@@ -117,9 +123,12 @@ def test_republish_moves_latest_and_syncs_bindings():
         firearms={"admin_write": "firearm.read", "read_public": None},
         kpis={"admin_write": ["kpi.b"]},
         owner=first.owner,
+        tenant=first.tenant,
     )
     draft_publish(draft_id=second.pk, user=second.owner)
-    assert Connector.objects.get().latest_spec.version == "1.3.0"
+    connector = Connector.objects.get()
+    assert connector.latest_spec.version == "1.3.0"
+    assert connector.owner == first.tenant  # the tenant whose draft first published it
     assert list(FirearmBinding.objects.values_list("action_name", "firearm__firearm_id")) == [
         ("github:admin_write", "firearm.read")
     ]
@@ -157,10 +166,38 @@ def test_review_rule_keeps_authors_from_publishing_their_own_revision(settings):
     draft = ready_draft()
     with pytest.raises(Refusal) as err:
         draft_publish(draft_id=draft.pk, user=draft.owner)
+    assert (err.value.status, err.value.code) == (403, "review_required")
+    # Whoever saved a policy change is an author too, although the owner wrote the latest revision.
+    co_author = MembershipFactory(tenant=draft.tenant, user=publisher()).user
+    policy = {**draft.policy_snapshot, "firearms": {**draft.policy_snapshot["firearms"], "read_public": None}}
+    policy["firearms"]["admin_write"] = None
+    draft_update(draft_id=draft.pk, user=co_author, base_revision=1, changes={"policy_snapshot": policy})
+    policy["firearms"]["admin_write"] = "firearm.external_write"
+    draft_update(draft_id=draft.pk, user=draft.owner, base_revision=2, changes={"policy_snapshot": policy})
+    draft_validate(draft_id=draft.pk, user=draft.owner, expected_revision=3)
+    with pytest.raises(Refusal) as err:
+        draft_publish(draft_id=draft.pk, user=co_author)
     assert err.value.code == "review_required"
-    reviewer = publisher()
-    MembershipFactory(tenant=draft.tenant, user=reviewer)
-    assert draft_publish(draft_id=draft.pk, user=reviewer).status == "published"
+    assert sorted(err.value.extra["authors"]) == sorted([draft.owner.username, co_author.username])
+    # A save that changes nothing is no revision and makes nobody an author.
+    reviewer = MembershipFactory(tenant=draft.tenant, user=publisher()).user
+    draft_update(draft_id=draft.pk, user=reviewer, base_revision=3, changes={"policy_snapshot": policy})
+    draft.refresh_from_db()
+    assert draft.revision == 3 and reviewer not in draft.authors.all()
+    assert draft_publish(draft_id=draft.pk, user=reviewer, expected_revision=3).status == "published"
+
+
+def test_a_live_connector_is_published_only_by_its_owning_tenant():
+    draft = ready_draft()
+    # Another tenant published the connector since the draft was opened: checked again at publish.
+    ConnectorFactory(
+        connector_id="github", latest_spec=ConnectorSpecFactory(spec_id="github", version="1.0.0")
+    )
+    with pytest.raises(Refusal) as err:
+        draft_publish(draft_id=draft.pk, user=draft.owner)
+    assert (err.value.status, err.value.code) == (403, "not_connector_owner")
+    assert Connector.objects.get().latest_spec.version == "1.0.0"
+    assert not ComponentSpec.objects.filter(version="1.2.0").exists()
 
 
 def test_publishing_twice_is_a_conflict():
@@ -174,7 +211,9 @@ def test_publishing_twice_is_a_conflict():
 def test_a_version_published_since_validation_is_a_conflict():
     draft = ready_draft()
     ConnectorFactory(
-        connector_id="github", latest_spec=ConnectorSpecFactory(spec_id="github", version="1.2.0")
+        connector_id="github",
+        latest_spec=ConnectorSpecFactory(spec_id="github", version="1.2.0"),
+        owner=draft.tenant,
     )
     with pytest.raises(Refusal) as err:
         draft_publish(draft_id=draft.pk, user=draft.owner)
@@ -184,7 +223,10 @@ def test_a_version_published_since_validation_is_a_conflict():
 def registry_state():
     return {
         "specs": list(ComponentSpec.objects.order_by("pk").values()),
-        "connectors": list(Connector.objects.order_by("pk").values("connector_id", "name", "latest_spec_id")),
+        "connectors": list(
+            Connector.objects.order_by("pk").values("connector_id", "name", "latest_spec_id", "owner_id")
+        ),
+        "connector_history": Connector.history.count(),
         "scopes": list(Scope.objects.order_by("pk").values()),
         "firearm_bindings": list(
             FirearmBinding.objects.order_by("pk").values("action_name", "firearm_id", "note")
@@ -202,13 +244,16 @@ def test_a_failure_at_any_write_step_leaves_every_registry_and_the_draft_unchang
     FirearmFactory(firearm_id="firearm.read")
     KpiDefinitionFactory(kpi_id="kpi.a")
     KpiDefinitionFactory(kpi_id="kpi.b")
+    tenant = TenantFactory()
     ConnectorFactory(
-        connector_id="github", latest_spec=ConnectorSpecFactory(spec_id="github", version="1.0.0")
+        connector_id="github",
+        latest_spec=ConnectorSpecFactory(spec_id="github", version="1.0.0"),
+        owner=tenant,
     )
     FirearmBindingFactory(action_name="github:read_public", firearm=FirearmFactory(firearm_id="firearm.read"))
     KpiToolBindingFactory(action_name="github:admin_write", kpi=KpiDefinitionFactory(kpi_id="kpi.a"))
     skill = {"spec_id": "github.intro", "name": "Intro", "markdown": "# Intro"}
-    draft = ready_draft(kpis={"admin_write": ["kpi.b"]}, skills=[skill])
+    draft = ready_draft(kpis={"admin_write": ["kpi.b"]}, skills=[skill], tenant=tenant)
     before = registry_state()
     original = getattr(publish_module, step)
 
@@ -303,6 +348,7 @@ def test_republish_removes_the_bindings_of_scopes_the_new_version_drops():
         firearms={"admin_write": "firearm.external_write", "read_public": None},
         kpis={"admin_write": ["kpi.a"]},
         owner=first.owner,
+        tenant=first.tenant,
         scopes=scopes[:2],
     )
     draft_publish(draft_id=second.pk, user=second.owner)
@@ -325,7 +371,9 @@ def test_republish_removes_the_bindings_of_scopes_the_new_version_drops():
 
 def republish_dropping(connector_id, owner, *, kept, dropped, bound):
     """Publish 1.0.0 with kept + dropped scopes (the first `bound` dropped ones with a firearm and a KPI),
-    then validate 1.1.0 with the kept scopes only; returns the second draft, ready to publish."""
+    then validate 1.1.0 with the kept scopes only (both drafts in one tenant, which owns the connector);
+    returns the second draft, ready to publish."""
+    tenant = TenantFactory()
     FirearmFactory(firearm_id="firearm.external_write")
     KpiDefinitionFactory(kpi_id="kpi.a")
 
@@ -339,6 +387,7 @@ def republish_dropping(connector_id, owner, *, kept, dropped, bound):
         made = WorkbenchDraftFactory(
             connector_id=connector_id,
             owner=owner,
+            tenant=tenant,
             spec_snapshot=spec,
             policy_snapshot={"firearms": firearms, "kpis": kpis},
         )

@@ -8,6 +8,7 @@ from tests.workbench.factories import (
     UserFactory,
     WorkbenchDraftFactory,
     draft_spec,
+    platform_staff,
 )
 from workbench.kit.refusals import Refusal
 from workbench.models import Membership, WorkbenchDraft
@@ -44,7 +45,7 @@ def test_create_without_spec_starts_empty_or_from_the_live_version():
     assert fresh.spec_snapshot["id"] == "brand-new" and fresh.spec_snapshot["scopes"] == []
     assert fresh.policy_snapshot == {"firearms": {}, "kpis": {}}
 
-    connector = ConnectorFactory(connector_id="live-one")
+    connector = ConnectorFactory(connector_id="live-one", owner=tenant)
     ScopeFactory(connector=connector, name="admin_write", tools=["delete_file"])
     FirearmBindingFactory(
         action_name="live-one:admin_write", firearm=FirearmFactory(firearm_id="firearm.ext")
@@ -54,6 +55,16 @@ def test_create_without_spec_starts_empty_or_from_the_live_version():
     assert (
         from_live.policy_snapshot["firearms"] == {}
     )  # factory spec schema is empty: no scopes in the snapshot
+
+
+def test_drafts_of_a_live_connector_are_opened_only_in_the_tenant_owning_it():
+    user = UserFactory()
+    tenant = MembershipFactory(user=user).tenant
+    ConnectorFactory(connector_id="theirs")  # owned by another tenant
+    with pytest.raises(Refusal) as err:
+        draft_create(tenant=tenant, user=user, connector_id="theirs")
+    assert (err.value.status, err.value.code) == (403, "not_connector_owner")
+    assert not WorkbenchDraft.objects.exists()
 
 
 def test_create_only_in_a_tenant_where_the_user_writes():
@@ -74,6 +85,22 @@ def test_update_moves_the_revision_and_records_who_and_why():
     assert updated.revision == 2 and updated.revised_by == editor and updated.stage == "scoping"
     latest = draft_history(updated).first()
     assert (latest.history_user, latest.history_change_reason, latest.revision) == (editor, "scoping now", 2)
+
+
+def test_a_save_that_changes_nothing_is_no_revision_and_makes_nobody_an_author():
+    draft = WorkbenchDraftFactory()
+    editor = MembershipFactory(tenant=draft.tenant).user
+    same = draft_update(
+        draft_id=draft.pk, user=editor, base_revision=1,
+        changes={"spec_snapshot": draft.spec_snapshot, "policy_snapshot": draft.policy_snapshot},
+    )
+    assert same.revision == 1 and len(draft_history(same)) == 1
+    assert list(same.authors.all()) == [draft.owner]
+    draft_update(draft_id=draft.pk, user=editor, base_revision=1, changes={"stage": "scoping"})
+    assert list(same.authors.all()) == [draft.owner]  # a stage move is no content change
+    policy = {"firearms": {"admin_write": "firearm.external_write", "read_public": None}, "kpis": {}}
+    draft_update(draft_id=draft.pk, user=editor, base_revision=2, changes={"policy_snapshot": policy})
+    assert set(same.authors.all()) == {draft.owner, editor}
 
 
 def test_stale_base_revision_is_refused_naming_who_changed_it():
@@ -170,6 +197,17 @@ def test_superuser_outside_the_tenant_does_not_see_the_draft():
     draft = WorkbenchDraftFactory()
     admin = UserFactory(is_superuser=True, is_staff=True)
     assert not drafts_visible_to(admin).filter(pk=draft.pk).exists()
+
+
+def test_auditors_read_every_draft_and_platform_staff_write_none():
+    draft = WorkbenchDraftFactory()
+    auditor = platform_staff(["workbench.view_workbenchdraft", "workbench.change_workbenchdraft"])
+    assert drafts_visible_to(auditor).filter(pk=draft.pk).exists()
+    with pytest.raises(Refusal) as err:
+        draft_update(draft_id=draft.pk, user=auditor, base_revision=1, changes={"stage": "policy"})
+    assert (err.value.status, err.value.code) == (403, "permission_denied")
+    draft.refresh_from_db()
+    assert (draft.revision, draft.stage) == (1, "definition")
 
 
 def test_restore_brings_back_old_content_as_a_new_revision():

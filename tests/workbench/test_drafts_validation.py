@@ -5,7 +5,12 @@ from django.test.utils import CaptureQueriesContext
 from policies.services import strategy_lock_engage
 from tests.policies.factories import FirearmFactory, KpiDefinitionFactory, StrategyLockFactory
 from tests.registries.factories import ConnectorFactory, ConnectorSpecFactory
-from tests.workbench.factories import UserFactory, WorkbenchDraftFactory, draft_spec, draft_tool
+from tests.workbench.factories import (
+    WorkbenchDraftFactory,
+    draft_spec,
+    draft_tool,
+    platform_staff,
+)
 from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 from workbench.services.drafts import check_draft_content, draft_update, draft_validate
@@ -172,7 +177,7 @@ def test_version_must_be_above_the_latest_published():
 
 
 def test_engaged_strategy_locks_covering_the_connector_scope_or_firearm_conflict():
-    user = UserFactory()
+    user = platform_staff(["policies.change_strategylock"])  # strategy locks are platform rows
     FirearmFactory(firearm_id="firearm.external_write")
     by_action = StrategyLockFactory(actions=["github:read_public"])
     by_firearm = StrategyLockFactory()

@@ -10,6 +10,7 @@ from policies.models import Firearm, FirearmBinding, KpiCorridor
 from registries.models import Connector
 from tests.policies.factories import FirearmBindingFactory, FirearmFactory, KpiCorridorFactory
 from tests.registries.factories import EngineRouteFactory, ScopeFactory
+from tests.workbench.factories import draft_spec
 from workbench.services import environments
 from workbench.services.environments import loading
 
@@ -68,6 +69,10 @@ def env_dirs(tmp_path, monkeypatch, settings):
     (seeds / "20_kpis.json").write_text(json.dumps(KPIS))
     (fixtures / "dev" / "dev.json").write_text(json.dumps(DEV))
     (fixtures / "prod" / "prod.json").write_text("[]")
+    # A live binding names an action that exists: the tool registry holds leads.create, bound in DEV.
+    registry = json.loads((loading.SEEDS_DIR / loading.TOOL_REGISTRY).read_text())
+    registry["tools"] = [tool for tool in registry["tools"] if tool["name"] == "leads.create"]
+    (seeds / loading.TOOL_REGISTRY).write_text(json.dumps(registry))
     monkeypatch.setattr(loading, "SEEDS_DIR", seeds)
     monkeypatch.setattr(loading, "FIXTURES_DIR", fixtures)
     return tmp_path
@@ -77,6 +82,13 @@ def run(*args):
     out = io.StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
+
+
+def load(env, *args):
+    """load_environment of a real environment; dev installs its demo logins (known passwords), which
+    outside debug (tests run with DEBUG off) takes --allow-demo-users."""
+    flags = ("--allow-demo-users",) if env == "dev" else ()
+    return run("load_environment", env, *args, *flags)
 
 
 def dumpdata():
@@ -224,12 +236,39 @@ def test_dump_environment_command_writes_loadable_json(tmp_path):
 # The real seeds/ and fixtures/ of the repository ------------------------------------------------
 
 
+def test_dev_installs_its_known_password_logins_outside_debug_only_when_asked(settings):
+    from django.contrib.auth import get_user_model
+
+    from workbench.kit.refusals import Refusal
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match=r"demo-editor, demo-viewer.*\[demo_users\]"):
+        run("load_environment", "dev")
+    with pytest.raises(Refusal) as err:
+        environments.environment_load(name="dev")
+    assert (err.value.status, err.value.code) == (403, "demo_users")
+    assert err.value.extra["users"] == ["demo-editor", "demo-viewer"]
+    assert not Firearm.objects.exists()
+    assert not get_user_model().objects.filter(username="demo-editor").exists()
+
+    out, warnings = io.StringIO(), io.StringIO()
+    call_command("load_environment", "dev", "--allow-demo-users", stdout=out, stderr=warnings)
+    assert "dev: loaded" in out.getvalue()
+    assert "KNOWN PASSWORDS: demo-editor, demo-viewer" in warnings.getvalue()
+    assert get_user_model().objects.filter(username="demo-editor").exists()
+    # On a development machine (debug on) no flag is needed; environments without such logins never need it.
+    settings.DEBUG = True
+    assert environments.environment_load(name="dev").demo_users == ["demo-editor", "demo-viewer"]
+    settings.DEBUG = False
+    assert "prod: loaded" in run("load_environment", "prod")
+
+
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_each_real_environment_loads_then_reports_no_change(env):
-    first = run("load_environment", env)
+    first = load(env)
     assert f"{env}: loaded" in first
     before = dumpdata()
-    second = run("load_environment", env)
+    second = load(env)
     assert f"{env}: no changes" in second
     assert dumpdata() == before
 
@@ -238,7 +277,7 @@ def test_example_connectors_are_published_through_drafts():
     from registries.models import ComponentSpec, ToolDefinition
     from workbench.models import WorkbenchDraft
 
-    run("load_environment", "dev")
+    load("dev")
     github = Connector.objects.get(connector_id="github")
     assert github.latest_spec.version == "1.2.0"
     draft = WorkbenchDraft.objects.get(pk=github.latest_spec.metadata["draft_id"])
@@ -254,7 +293,7 @@ def test_example_connectors_are_published_through_drafts():
 
 
 def test_seed_connector_changed_without_a_version_bump_is_refused(tmp_path, monkeypatch):
-    run("load_environment", "dev")
+    load("dev")
     seeds = tmp_path / "seeds"
     (seeds / "connectors").mkdir(parents=True)
     github = json.loads((loading.SEEDS_DIR / "connectors" / "github.json").read_text())
@@ -263,7 +302,7 @@ def test_seed_connector_changed_without_a_version_bump_is_refused(tmp_path, monk
     monkeypatch.setattr(loading, "SEEDS_DIR", seeds)
     before = dumpdata()
     with pytest.raises(CommandError) as err:
-        run("load_environment", "dev")
+        load("dev")
     assert "connectors/github.json: field spec_snapshot: github 1.2.0 is published with other content" in str(
         err.value
     )
@@ -280,10 +319,10 @@ def test_promote_published_state_from_one_database_to_another(tmp_path):
     from workbench.models import Tenant
     from workbench.services.drafts import draft_create, draft_publish, draft_validate
 
-    run("load_environment", "prod")
+    load("prod")
     dev_dump = tmp_path / "dev.json"
     with transaction.atomic():
-        run("load_environment", "dev")
+        load("dev")
         publisher = get_user_model().objects.get(username="workbench-seeds")
         tenant = Tenant.objects.get(slug="workbench")
         draft = draft_create(tenant=tenant, user=publisher, connector_id="slack")  # from live, next patch
@@ -317,9 +356,9 @@ def test_plain_loaddata_works_on_every_fixture(env):
     shared = [path for path in fixtures if path.parent == loading.SEEDS_DIR and path.name < "50"]
     call_command("loaddata", *map(str, shared), verbosity=0)
     assert Firearm.objects.filter(firearm_id="firearm.external_write").exists()
-    run("load_environment", env)
+    load(env)
     call_command("loaddata", *map(str, fixtures), verbosity=0)
-    assert "no changes" in run("load_environment", env)
+    assert "no changes" in load(env)
 
 
 @pytest.mark.parametrize("name", ["/etc", "../fixtures/dev", "missing.json"])
@@ -335,7 +374,7 @@ def test_dev_demo_editor_can_draft_validate_and_publish_and_invoke_a_tool():
 
     from workbench.models import Tenant
 
-    run("load_environment", "dev")
+    load("dev")
     editor = (
         __import__("django.contrib.auth", fromlist=["get_user_model"])
         .get_user_model()
@@ -343,13 +382,28 @@ def test_dev_demo_editor_can_draft_validate_and_publish_and_invoke_a_tool():
     )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=editor)[1]}")
-    created = client.post("/api/v1/drafts/", {"connector_id": "github", "tenant": "acme"}, format="json")
+    # The example connectors belong to the platform tenant that published them from the seeds: acme
+    # opens no draft of them.
+    refused = client.post("/api/v1/drafts/", {"connector_id": "github", "tenant": "acme"}, format="json")
+    assert refused.status_code == 403, refused.content
+    assert (refused.json()["code"], refused.json()["owner"]) == ("not_connector_owner", "workbench")
+    # A connector of acme's own: drafted, validated and published by the demo editor.
+    policy = {"firearms": {"admin_write": "firearm.destructive_op", "read_public": None}, "kpis": {}}
+    created = client.post(
+        "/api/v1/drafts/",
+        {"connector_id": "acme-files", "tenant": "acme", "spec_snapshot": draft_spec("acme-files", "0.1.0"),
+         "policy_snapshot": policy},
+        format="json",
+    )
     assert created.status_code == 201, created.content
     draft_id = created.json()["id"]
-    assert client.post(f"/api/v1/drafts/{draft_id}/validate/").status_code == 200
+    validated = client.post(f"/api/v1/drafts/{draft_id}/validate/")
+    assert validated.status_code == 200, validated.content
     published = client.post(f"/api/v1/drafts/{draft_id}/publish/")
     assert published.status_code == 200, published.content
-    assert Connector.objects.get(connector_id="github").latest_spec.version == "1.2.1"
+    acme_files = Connector.objects.get(connector_id="acme-files")
+    assert (acme_files.latest_spec.version, acme_files.owner.slug) == ("0.1.0", "acme")
+    assert Connector.objects.get(connector_id="github").latest_spec.version == "1.2.0"
     assert Tenant.objects.get(slug="acme").memberships.filter(user=editor).exists()
     invoked = client.post(
         "/api/v1/tools/os.list_tasks/invoke/", {"call_id": "c1", "input": {}, "tenant": "acme"}, format="json"

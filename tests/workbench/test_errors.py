@@ -46,9 +46,12 @@ def test_api_messages_equal_the_models_full_clean_messages(admin_client):
 
 
 def test_missing_required_fields_are_listed_one_per_field(admin_client):
-    body = admin_client.post("/api/v1/firearm-bindings/", {}, format="json").json()
-    assert sorted(e["field"] for e in body["errors"]) == ["action_name", "firearm"]
+    body = admin_client.post("/api/v1/firearm-grants/", {}, format="json").json()
+    assert sorted(e["field"] for e in body["errors"]) == ["firearm", "principal_type", "reason", "tenant"]
     assert {e["code"] for e in body["errors"]} == {"required"}
+    # Firearm bindings are live: they change only through publish, so there is nothing to fill in.
+    response = admin_client.post("/api/v1/firearm-bindings/", {}, format="json")
+    assert (response.status_code, response.json()["code"]) == (405, "method_not_allowed")
 
 
 def test_model_wide_errors_have_no_field(admin_client):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from registries.models import Connector, EngineRoute
-from tests.workbench.exchange_kit import publish_version
+from registries.models import EngineRoute
+from tests.workbench.exchange_kit import connector_row, publish_version
 from tests.workbench.factories import WorkbenchDraftFactory, draft_spec, draft_tool
 from workbench.exchange import EXPORTS
 from workbench.models import WorkbenchDraft
@@ -12,7 +12,8 @@ from workbench.selectors.coverage import route_coverage
 pytestmark = pytest.mark.django_db
 
 
-def _draft(connector_id, scopes, firearms, **extra):
+def _draft(connector_id, scopes, firearms, tenant=None, **extra):
+    """An open draft, in `tenant` (a new one unless told)."""
     spec = draft_spec(
         connector_id,
         "0.1.0",
@@ -21,7 +22,8 @@ def _draft(connector_id, scopes, firearms, **extra):
         **extra,
     )
     return WorkbenchDraftFactory(
-        connector_id=connector_id, spec_snapshot=spec, policy_snapshot={"firearms": firearms, "kpis": {}}
+        connector_id=connector_id, spec_snapshot=spec, policy_snapshot={"firearms": firearms, "kpis": {}},
+        **({"tenant": tenant} if tenant is not None else {}),
     )
 
 
@@ -30,20 +32,18 @@ def no_connector():
 
 
 def connector_without_version_or_draft():
-    return Connector.objects.create(connector_id="idle", name="Idle")
+    return connector_row("idle", "Idle")
 
 
 def connector_with_an_open_draft():
-    connector = Connector.objects.create(connector_id="video-gen", name="Video")
-    _draft("video-gen", ["a", "b", "c"], {"a": None, "b": "firearm.x"})
-    return connector
+    draft = _draft("video-gen", ["a", "b", "c"], {"a": None, "b": "firearm.x"})
+    return connector_row("video-gen", "Video", owner=draft.tenant)
 
 
 def connector_with_only_an_abandoned_draft():
-    connector = Connector.objects.create(connector_id="video-gen", name="Video")
     draft = _draft("video-gen", ["a"], {"a": None})
     WorkbenchDraft.objects.filter(pk=draft.pk).update(status=WorkbenchDraft.Status.ABANDONED)
-    return connector
+    return connector_row("video-gen", "Video", owner=draft.tenant)
 
 
 def published_from_a_draft():
@@ -66,7 +66,7 @@ def published_without_scopes():
 
 def published_with_a_draft_of_a_newer_version():
     connector = publish_version("github", "1.2.0", ["admin_write"], bindings={"admin_write": "firearm.x"})
-    _draft("github", ["admin_write", "new_scope"], {})
+    _draft("github", ["admin_write", "new_scope"], {}, tenant=connector.owner)
     return connector
 
 
@@ -96,9 +96,9 @@ def test_each_rule(make, status, percent):
 
 
 def test_the_latest_open_draft_counts():
-    connector = Connector.objects.create(connector_id="video-gen", name="Video")
     older = _draft("video-gen", ["a", "b"], {"a": None, "b": None})
-    newer = _draft("video-gen", ["a", "b"], {"a": None})
+    newer = _draft("video-gen", ["a", "b"], {"a": None}, tenant=older.tenant)
+    connector = connector_row("video-gen", "Video", owner=older.tenant)
     WorkbenchDraft.objects.filter(pk=older.pk).update(revised_at=newer.revised_at.replace(year=2001))
     EngineRoute.objects.create(pattern="/video/*", connector=connector)
 
@@ -112,8 +112,9 @@ def test_a_declared_entitlement_is_a_missing_dependency_beside_the_row(where):
     if where == "published":
         connector = publish_version("stripe", "1.0.0", ["charge"], entitlements=["billing.seats"])
     else:
-        connector = Connector.objects.create(connector_id="stripe", name="Stripe")
-        _draft("stripe", ["charge"], {"charge": None}, portability={"entitlements": ["billing.seats"]})
+        entitlements = {"entitlements": ["billing.seats"]}
+        draft = _draft("stripe", ["charge"], {"charge": None}, portability=entitlements)
+        connector = connector_row("stripe", owner=draft.tenant)
     EngineRoute.objects.create(pattern="/payments/*", connector=connector)
 
     [row] = route_coverage()
@@ -127,10 +128,10 @@ def test_coverage_reads_a_fixed_number_of_queries_per_chunk(django_assert_num_qu
         connector = (
             publish_version(f"conn-{index:02d}", "1.0.0", ["a", "b"], bindings={"a": "firearm.x"})
             if index % 3 == 0
-            else Connector.objects.create(connector_id=f"conn-{index:02d}", name="C")
+            else connector_row(f"conn-{index:02d}", "C")
         )
         if index % 3 == 1:
-            _draft(f"conn-{index:02d}", ["a"], {})
+            _draft(f"conn-{index:02d}", ["a"], {}, tenant=connector.owner)
         EngineRoute.objects.create(pattern=f"/route-{index:02d}/*", connector=connector)
 
     with django_assert_num_queries(2):  # the routes, then the open drafts of the chunk's unpublished ones

@@ -10,7 +10,7 @@ from import_export.fields import Field
 from registries.models import Connector, EngineRoute, Scope
 from tests.admin_helpers import logged_in, staff
 from tests.policies.factories import FirearmFactory
-from tests.workbench.exchange_kit import body, expected, golden_registry
+from tests.workbench.exchange_kit import body, connector_row, expected, golden_registry
 from tests.workbench.factories import SuperuserFactory, UserFactory, token_client
 from workbench.exchange import EXPORTS
 from workbench.kit.exchange import tsv
@@ -195,7 +195,8 @@ def test_an_export_stops_at_a_row_with_a_tab_or_line_break_instead_of_writing_it
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: Connector.objects.create(connector_id="bad\tid", name="x"),
+        # A valid owner: only the tab is wrong.
+        lambda: connector_row("bad\tid", "x"),
         lambda: EngineRoute.objects.create(pattern="/chat\n/*"),
         lambda: FirearmFactory(firearm_id="firearm.bad\tid"),
         lambda: Scope.objects.create(

@@ -9,8 +9,17 @@ from django.core.management import CommandError, call_command
 from policies.models import Firearm, FirearmGrant, KpiCorridor
 from tests.admin_helpers import logged_in, staff
 from tests.policies.factories import FirearmFactory, KpiDefinitionFactory
-from tests.workbench.exchange_kit import CORRIDOR_HEADER, FIREARMS, GRANT_HEADER, make_importer, table
-from tests.workbench.factories import UserFactory
+from tests.workbench.exchange_kit import (
+    CORRIDOR_HEADER,
+    FIREARMS,
+    GRANT_HEADER,
+    IMPORTER_PERMS,
+    make_importer,
+    member,
+    table,
+    tenant_owner,
+)
+from tests.workbench.factories import TenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +56,15 @@ def test_command_names_the_line_and_column_of_each_error_and_writes_nothing(impo
 
     assert "line 4, column severity: Value 'scary' is not a valid choice." in str(refused.value)
     assert "nothing was written" in str(refused.value)
+    assert not Firearm.objects.exists()
+
+
+def test_command_refuses_firearms_from_anyone_but_platform_staff(tmp_path):
+    tenant_owner(TenantFactory(slug="acme"), username="acme-owner", perms=IMPORTER_PERMS)
+    path = tmp_path / "firearms.tsv"
+    path.write_text(FIREARMS)
+    with pytest.raises(CommandError, match=r"platform-wide.*\[platform_scope\]"):
+        call_command("import_tsv", "firearms", str(path), "--user", "acme-owner", stdout=io.StringIO())
     assert not Firearm.objects.exists()
 
 
@@ -134,6 +152,23 @@ def test_admin_import_needs_the_write_permissions(client, url, perms):
     assert "Import TSV" not in client.get(url.removesuffix("import/")).content.decode()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [IMPORT_URL, "/admin/policies/kpicorridor/import/"],
+)
+def test_admin_import_of_platform_rows_is_for_platform_staff_only(client, url):
+    # A tenant owner holding every permission of the import: the button is hidden and the page refused.
+    owner = tenant_owner(TenantFactory(slug="acme"), perms=IMPORTER_PERMS, is_staff=True)
+    logged_in(client, owner)
+    assert client.get(url).status_code == 403
+    changelist = client.get(url.removesuffix("import/"))
+    assert changelist.status_code == 200
+    assert "Import TSV" not in changelist.content.decode()
+    logged_in(client, make_importer())
+    assert "Import TSV" in client.get(url.removesuffix("import/")).content.decode()
+    assert client.get(url).status_code == 200
+
+
 def _confirm_data(preview):
     confirm = preview.context["confirm_form"]
     return {**{name: confirm.initial.get(name, "") for name in confirm.fields}, "confirm": "Confirm import"}
@@ -144,8 +179,8 @@ def test_admin_grant_import_is_granted_by_the_signed_in_user(client, importer):
     importer.save()
     logged_in(client, importer)
     FirearmFactory(firearm_id="firearm.external_write")
-    UserFactory(username="ann")
-    text = table(GRANT_HEADER, ["", "firearm.external_write", "user", "ann", "Release 4.2", ""])
+    member(TenantFactory(slug="acme"), "ann")
+    text = table(GRANT_HEADER, ["", "firearm.external_write", "acme", "user", "ann", "Release 4.2", ""])
 
     preview = _upload(client, "/admin/policies/firearmgrant/import/", text)
     assert [row.outcome for row in preview.context["result"].report.rows] == ["new"]
@@ -153,7 +188,7 @@ def test_admin_grant_import_is_granted_by_the_signed_in_user(client, importer):
 
     assert response.status_code == 302
     grant = FirearmGrant.objects.get()
-    assert (grant.granted_by, grant.reason) == (importer, "Release 4.2")
+    assert (grant.granted_by, grant.reason, grant.tenant.slug) == (importer, "Release 4.2", "acme")
     assert grant.history.get().history_user == importer
 
 

@@ -13,12 +13,21 @@ from tests.policies.factories import (
     KpiCorridorFactory,
     KpiDefinitionFactory,
 )
-from tests.workbench.exchange_kit import CORRIDOR_HEADER, FIREARMS, GRANT_HEADER, make_importer, table
-from tests.workbench.factories import GroupFactory, TenantFactory, UserFactory
+from tests.workbench.exchange_kit import (
+    CORRIDOR_HEADER,
+    FIREARMS,
+    GRANT_HEADER,
+    IMPORTER_PERMS,
+    make_importer,
+    member,
+    table,
+    tenant_owner,
+)
+from tests.workbench.factories import GroupFactory, TenantFactory
 from workbench.kit.exchange.importing import run_import
+from workbench.kit.refusals import Refusal
 
 pytestmark = pytest.mark.django_db
-
 
 
 @pytest.fixture
@@ -118,27 +127,30 @@ def test_a_malformed_file_is_refused_whole(importer, data, message):
 
 # -- grants --------------------------------------------------------------------------------------------
 
+EW = "firearm.external_write"
+
 
 def test_grants_are_given_through_the_grant_service_by_the_importing_user(importer):
     FirearmFactory(firearm_id="firearm.external_write")
-    UserFactory(username="ann")
+    acme = TenantFactory(slug="acme")
+    member(acme, "ann")
     GroupFactory(name="release-train")
-    TenantFactory(slug="acme")
     data = table(
         GRANT_HEADER,
-        ["", "firearm.external_write", "user", "ann", "Release 4.2", "2099-01-01T00:00:00Z"],
-        ["", "firearm.external_write", "group", "release-train", "On call", ""],
-        ["", "firearm.external_write", "tenant", "acme", "Contract 17", ""],
+        ["", "firearm.external_write", "acme", "user", "ann", "Release 4.2", "2099-01-01T00:00:00Z"],
+        ["", "firearm.external_write", "acme", "group", "release-train", "On call", ""],
+        # A tenant grant is given within its tenant: the tenant cell may stay empty.
+        ["", "firearm.external_write", "", "tenant", "acme", "Contract 17", ""],
     )
 
     report = run_import(FirearmGrantResource(user=importer), data, dry_run=False, file_name="grants.tsv")
 
     assert report.written, list(report.error_lines())
     grants = FirearmGrant.objects.order_by("reason")
-    assert [(g.principal_type, str(g.principal), g.reason, g.granted_by) for g in grants] == [
-        ("tenant", "acme", "Contract 17", importer),
-        ("group", "release-train", "On call", importer),
-        ("user", "ann", "Release 4.2", importer),
+    assert [(g.principal_type, str(g.principal), g.tenant.slug, g.reason, g.granted_by) for g in grants] == [
+        ("tenant", "acme", "acme", "Contract 17", importer),
+        ("group", "release-train", "acme", "On call", importer),
+        ("user", "ann", "acme", "Release 4.2", importer),
     ]
     assert grants.get(reason="Release 4.2").expires_at.isoformat() == "2099-01-01T00:00:00+00:00"
     assert all(grant.history.get().history_change_reason == "granted: " + grant.reason for grant in grants)
@@ -147,47 +159,104 @@ def test_grants_are_given_through_the_grant_service_by_the_importing_user(import
 @pytest.mark.parametrize(
     "row, column, message",
     [
-        (["", "firearm.external_write", "user", "ann", "", ""], "reason", "This field cannot be blank."),
-        (["", "firearm.nope", "user", "ann", "Why", ""], "firearm_id", "No firearm 'firearm.nope'."),
-        (["", "firearm.external_write", "user", "nobody", "Why", ""], "principal", "No user 'nobody'."),
+        (["", EW, "acme", "user", "ann", "", ""], "reason", "This field cannot be blank."),
+        (["", "firearm.nope", "acme", "user", "ann", "Why", ""], "firearm_id", "No firearm 'firearm.nope'."),
+        (["", EW, "acme", "user", "nobody", "Why", ""], "principal", "No user 'nobody'."),
         (
-            ["", "firearm.external_write", "robot", "ann", "Why", ""],
+            ["", EW, "acme", "robot", "ann", "Why", ""],
             "principal_type",
             "Expected user, group or tenant, not 'robot'.",
         ),
         (
-            ["", "firearm.external_write", "user", "ann", "Why", "2001-01-01T00:00:00Z"],
+            ["", EW, "acme", "user", "ann", "Why", "2001-01-01T00:00:00Z"],
             "expires_at",
             "Expiry must be in the future.",
         ),
         (
-            ["", "firearm.external_write", "user", "ann", "Why", "tomorrow"],
+            ["", EW, "acme", "user", "ann", "Why", "tomorrow"],
             "expires_at",
             "Expected a UTC time like 2026-01-07T12:00:00Z, not 'tomorrow'.",
         ),
         (
-            ["7b0c3c7e-8d3e-4a4e-9a53-4f7f3a7b9d10", "firearm.external_write", "user", "ann", "Why", ""],
+            ["7b0c3c7e-8d3e-4a4e-9a53-4f7f3a7b9d10", EW, "acme", "user", "ann", "Why", ""],
             "uid",
             "No grant has this uid; leave uid empty to give a new grant.",
         ),
+        (
+            ["", EW, "", "user", "ann", "Why", ""],
+            "tenant",
+            "Name the tenant the user grant is given within.",
+        ),
+        (["", EW, "nowhere", "user", "ann", "Why", ""], "tenant", "No tenant 'nowhere'."),
+        (
+            ["", EW, "other", "tenant", "acme", "Why", ""],
+            "tenant",
+            "A tenant grant is given within its tenant: 'acme'.",
+        ),
+        (
+            ["", EW, "other", "user", "ann", "Why", ""],
+            "principal",
+            "ann is not a member of tenant 'other'; grant within a tenant they belong to.",
+        ),
     ],
-    ids=["no-reason", "unknown-firearm", "unknown-user", "bad-type", "expired", "bad-time", "unknown-uid"],
+    ids=[
+        "no-reason", "unknown-firearm", "unknown-user", "bad-type", "expired", "bad-time", "unknown-uid",
+        "no-tenant", "unknown-tenant", "tenant-grant-elsewhere", "not-a-member",
+    ],
 )
 def test_a_bad_grant_row_is_named_by_column_and_nothing_is_granted(importer, row, column, message):
     FirearmFactory(firearm_id="firearm.external_write")
-    UserFactory(username="ann")
-    good = ["", "firearm.external_write", "user", "ann", "Fine", ""]
+    member(TenantFactory(slug="acme"), "ann")
+    TenantFactory(slug="other")
+    good = ["", "firearm.external_write", "acme", "user", "ann", "Fine", ""]
 
     report = run_import(FirearmGrantResource(user=importer), table(GRANT_HEADER, good, row), dry_run=False)
 
-    assert (3, column, message) in errors(report)
+    assert (3, column, message) in errors(report), errors(report)
+    assert not FirearmGrant.objects.exists()
+
+
+def test_a_tenant_owner_imports_grants_of_their_tenant_only():
+    FirearmFactory(firearm_id="firearm.external_write")
+    acme, other = TenantFactory(slug="acme"), TenantFactory(slug="other")
+    owner = tenant_owner(acme)
+    member(acme, "ann")
+    member(other, "bob")
+    good = ["", "firearm.external_write", "acme", "user", "ann", "Release 4.2", ""]
+    elsewhere = ["", "firearm.external_write", "other", "user", "bob", "Not mine to give", ""]
+
+    report = run_import(FirearmGrantResource(user=owner), table(GRANT_HEADER, good, elsewhere), dry_run=False)
+
+    assert not report.written
+    [(line, column, message)] = errors(report)
+    assert (line, column) == (3, "tenant")
+    assert "tenant 'other'" in message and "you are not a member there" in message
+    assert not FirearmGrant.objects.exists()
+    report = run_import(FirearmGrantResource(user=owner), table(GRANT_HEADER, good), dry_run=False)
+    assert report.written, list(report.error_lines())
+    assert FirearmGrant.objects.get().granted_by == owner
+
+
+@pytest.mark.parametrize("principal_type, principal", [("user", "owner"), ("tenant", "acme")])
+def test_nobody_imports_a_grant_to_themself(principal_type, principal):
+    FirearmFactory(firearm_id="firearm.external_write")
+    owner = tenant_owner(TenantFactory(slug="acme"))
+    row = ["", "firearm.external_write", "acme", principal_type, principal, "For me", ""]
+
+    report = run_import(FirearmGrantResource(user=owner), table(GRANT_HEADER, row), dry_run=False)
+
+    assert not report.written
+    [(line, column, message)] = errors(report)
+    assert (line, column) == (2, "principal")
+    assert message.startswith(f"You would hold this grant yourself ({principal_type} {principal})")
     assert not FirearmGrant.objects.exists()
 
 
 def test_an_exported_grant_row_is_unchanged_and_an_edited_one_is_refused(importer):
-    grant = FirearmGrantFactory(user=UserFactory(username="ann"), reason="Release 4.2")
-    same = [str(grant.uid), grant.firearm.firearm_id, "user", "ann", "Release 4.2", ""]
-    edited = [str(grant.uid), grant.firearm.firearm_id, "user", "ann", "A better reason", ""]
+    acme = TenantFactory(slug="acme")
+    grant = FirearmGrantFactory(user=member(acme, "ann"), tenant=acme, reason="Release 4.2")
+    same = [str(grant.uid), grant.firearm.firearm_id, "acme", "user", "ann", "Release 4.2", ""]
+    edited = [str(grant.uid), grant.firearm.firearm_id, "acme", "user", "ann", "A better reason", ""]
 
     report = run_import(FirearmGrantResource(user=importer), table(GRANT_HEADER, same), dry_run=False)
     assert [row.outcome for row in report.rows] == ["unchanged"] and report.written
@@ -206,8 +275,8 @@ def test_an_exported_grant_row_is_unchanged_and_an_edited_one_is_refused(importe
 
 def test_a_grant_file_without_a_uid_column_is_a_file_of_new_grants(importer):
     FirearmFactory(firearm_id="firearm.external_write")
-    UserFactory(username="ann")
-    data = table(GRANT_HEADER[1:], ["firearm.external_write", "user", "ann", "Why", ""])
+    member(TenantFactory(slug="acme"), "ann")
+    data = table(GRANT_HEADER[1:], ["firearm.external_write", "acme", "user", "ann", "Why", ""])
     assert run_import(FirearmGrantResource(user=importer), data, dry_run=False).written
     assert FirearmGrant.objects.get().granted_by == importer
 
@@ -254,3 +323,24 @@ def test_a_bad_corridor_row_is_named_by_column(importer, row, column, message):
     report = run_import(KpiCorridorResource(user=importer), table(CORRIDOR_HEADER, row), dry_run=False)
     assert errors(report) == [(2, column, message)]
     assert not KpiCorridor.objects.exists()
+
+
+# -- platform rows: who imports them ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "resource, data",
+    [
+        (FirearmResource, FIREARMS),
+        (KpiCorridorResource, table(CORRIDOR_HEADER, ["kpi.x", "", "0", "1", "", ""])),
+    ],
+    ids=["firearms", "corridors"],
+)
+def test_firearms_and_corridors_are_imported_by_platform_staff_only(resource, data):
+    """A tenant owner holding every import permission is refused before the file is read."""
+    owner = tenant_owner(TenantFactory(slug="acme"), perms=IMPORTER_PERMS)
+    for text in (data, b"not\ta\tfile\xff"):
+        with pytest.raises(Refusal) as err:
+            run_import(resource(user=owner), text, dry_run=True)
+        assert (err.value.status, err.value.code) == (403, "platform_scope")
+    assert not Firearm.objects.exists() and not KpiCorridor.objects.exists()

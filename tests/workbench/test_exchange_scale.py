@@ -5,7 +5,8 @@ import tracemalloc
 import pytest
 
 from policies.models import Firearm, FirearmBinding
-from registries.models import MCP_CONNECTOR_CLASS, ComponentSpec, Connector, Scope
+from registries.models import MCP_CONNECTOR_CLASS, ComponentSpec, Scope
+from tests.workbench.exchange_kit import connector_row
 from tests.workbench.factories import UserFactory, token_client
 from workbench.exchange import EXPORTS
 from workbench.exchange.policy_matrix import PolicyMatrixResource
@@ -24,7 +25,7 @@ def add_matrix_rows(count, start=0):
         spec = ComponentSpec.objects.create(
             spec_id=connector_id, version="1.0.0", kind="component", metadata=metadata
         )
-        connector = Connector.objects.create(connector_id=connector_id, name=connector_id, latest_spec=spec)
+        connector = connector_row(connector_id, connector_id, latest_spec=spec)
         last = min(first + SCOPES_PER_CONNECTOR, start + count)
         names = [f"scope_{index:06d}" for index in range(first, last)]
         Scope.objects.bulk_create([Scope(spec=spec, connector=connector, name=name) for name in names])

@@ -13,7 +13,8 @@ from django.core.management.base import CommandError
 from policies.services import strategy_lock_engage
 from tests.admin_helpers import logged_in, staff
 from tests.policies.factories import FirearmGrantFactory, StrategyLockFactory
-from tests.workbench.factories import SuperuserFactory, UserFactory, token_client
+from tests.workbench.factories import SuperuserFactory, platform_staff, token_client
+from workbench.kit.access import SYSTEM
 from workbench.kit.commands import RefusalCommand
 from workbench.kit.refusals import Refusal, as_validation_error, field_error
 
@@ -56,7 +57,7 @@ def test_a_models_validation_error_becomes_a_400_keeping_fields_and_codes():
 
 def test_api_answers_the_services_refusal_with_its_code_and_status():
     lock = StrategyLockFactory()
-    strategy_lock_engage(lock=lock, user=UserFactory(), reason="incident")
+    strategy_lock_engage(lock=lock, user=SYSTEM, reason="incident")
     client = token_client(SuperuserFactory())
 
     response = client.post(f"/api/v1/strategy-locks/{lock.name}/engage/", {"reason": "again"}, format="json")
@@ -81,7 +82,8 @@ def test_api_lock_edit_keeps_an_engage_made_meanwhile():
     lock = StrategyLockFactory(description="before")
     client = token_client(SuperuserFactory())
     read = client.get(f"/api/v1/strategy-locks/{lock.name}/").json()
-    strategy_lock_engage(lock=lock, user=UserFactory(username="oncall"), reason="incident 7")
+    oncall = platform_staff(["policies.change_strategylock"], username="oncall")
+    strategy_lock_engage(lock=lock, user=oncall, reason="incident 7")
 
     body = {**read, "description": "after"}
     response = client.put(f"/api/v1/strategy-locks/{lock.name}/", body, format="json")

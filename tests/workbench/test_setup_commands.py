@@ -15,7 +15,8 @@ from workbench.models import Membership, Tenant
 pytestmark = pytest.mark.django_db
 
 
-def test_dev_environment_holds_what_make_run_promises():
+def test_dev_environment_holds_what_make_run_promises(settings):
+    settings.DEBUG = True  # make run serves with DJANGO_DEBUG=1: dev's demo logins load without a flag
     call_command("load_environment", "dev", stdout=io.StringIO())
 
     assert set(Firearm.objects.values_list("firearm_id", flat=True)) >= {
@@ -33,6 +34,7 @@ def test_dev_environment_holds_what_make_run_promises():
     assert set(Connector.objects.values_list("connector_id", flat=True)) == {"github", "slack", "stripe"}
     assert all(spec.metadata.get("draft_id") for spec in ComponentSpec.objects.filter(kind="component"))
     assert ToolDefinition.objects.filter(name="leads.create").exists()
+    assert get_user_model().objects.filter(username__in=["demo-editor", "demo-viewer"]).count() == 2
 
 
 def _run_local_staff(settings, **options):

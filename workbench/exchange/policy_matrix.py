@@ -103,6 +103,10 @@ class PolicyMatrixResource(TsvExport, TsvImportResource):
         self._firearms = None
         self._open_drafts = {}  # connector_id -> the open draft the rows were compared with
 
+    def writes_model(self):
+        # An edited matrix never touches the scopes it lists: it writes drafts.
+        return WorkbenchDraft
+
     # -- export -----------------------------------------------------------------------------------
 
     def get_queryset(self):

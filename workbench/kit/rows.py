@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 
+from workbench.kit import access
 from workbench.kit.refusals import Refusal, field_error
 
 # simple-history's history_change_reason column is a CharField(max_length=100): PostgreSQL refuses longer.
@@ -29,25 +30,29 @@ def mark_history(instance, *, user=None, reason=""):
         instance._change_reason = reason
 
 
-def row_save(*, instance, reason="", user=None, exclude=None):
-    """Validate (full_clean) and save one row in a transaction; `reason` (cut to the history column)
-    and `user` land on its history row. A row the model refuses is a 400 Refusal naming each field."""
+def row_save(*, instance, user, reason="", exclude=None):
+    """Validate (full_clean) and save one row in a transaction, if `user` may (the access gate: the
+    model permission and the row's scope; `access.SYSTEM` for environment loads). `reason` (cut to the
+    history column) and `user` land on its history row. A row the model refuses is a 400 Refusal naming
+    each field; a write the user may not make a 403 Refusal saying why."""
     with transaction.atomic():
+        access.check_write(user, instance, "add" if instance._state.adding else "change")
         try:
             instance.full_clean(exclude=exclude)
         except ValidationError as error:
             raise Refusal.from_validation_error(error) from error
-        mark_history(instance, user=user, reason=reason)
+        mark_history(instance, user=None if user is access.SYSTEM else user, reason=reason)
         instance.save()
     return instance
 
 
-def row_delete(*, instance, reason="", user=None):
-    """Delete one row in a transaction. A row other rows still point at (PROTECT/RESTRICT) is a 409
-    `protected` naming what uses it; a row that is never deleted (write-once) a 409 `immutable`."""
+def row_delete(*, instance, user, reason=""):
+    """Delete one row in a transaction, if `user` may. A row other rows still point at (PROTECT/RESTRICT)
+    is a 409 `protected` naming what uses it; a row that is never deleted (write-once) a 409 `immutable`."""
     try:
         with transaction.atomic():
-            mark_history(instance, user=user, reason=reason)
+            access.check_write(user, instance, "delete")
+            mark_history(instance, user=None if user is access.SYSTEM else user, reason=reason)
             instance.delete()
     except (ProtectedError, RestrictedError) as error:
         raise protected_refusal(error) from error

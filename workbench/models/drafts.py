@@ -70,6 +70,9 @@ class WorkbenchDraft(NaturalKeyModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Everyone who saved a content change (spec or policy): under four-eyes review (WORKBENCH_REQUIRE_REVIEW)
+    # none of them publishes it. A draft is published once, so this is "since the last publish".
+    authors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)
     history = HistoricalRecords()
 
     class Meta:

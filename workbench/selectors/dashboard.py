@@ -19,6 +19,7 @@ from registries.models import (
     Scope,
     ToolDefinition,
 )
+from workbench.kit import access
 from workbench.models import WorkbenchDraft
 from workbench.selectors.coverage import ENTITLEMENT_STORE_MISSING, route_coverage
 from workbench.selectors.drafts import drafts_visible_to
@@ -42,7 +43,7 @@ def _changelist(model, query=""):
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + (f"?{query}" if query else "")
 
 
-def registry_counts(can):
+def registry_counts(can, user):
     tiles = []
     if can("registries.view_connector"):
         tiles.append(Tile("published connectors", Connector.objects.filter(latest_spec__isnull=False).count(),
@@ -59,7 +60,8 @@ def registry_counts(can):
     if can("policies.view_firearm"):
         tiles.append(Tile("firearms", Firearm.objects.count(), _changelist(Firearm)))
     if can("policies.view_firearmgrant"):
-        tiles.append(Tile("active grants", FirearmGrant.objects.active().count(),
+        # Grants are their tenants' rows: the user's tenants' (all of them for an auditor).
+        tiles.append(Tile("active grants", access.readable(user, FirearmGrant.objects.active()).count(),
                           _changelist(FirearmGrant, "status=active")))
     if can("policies.view_firearmbinding"):
         tiles.append(Tile("firearm bindings", FirearmBinding.objects.count(), _changelist(FirearmBinding)))
@@ -105,9 +107,12 @@ def recent_publishes(limit=PUBLISHES_SHOWN):
     )
 
 
-def firearms_with_active_grants(limit=FIREARMS_SHOWN):
+def firearms_with_active_grants(user, limit=FIREARMS_SHOWN):
+    """Firearms by how many active grants of the user's tenants (every tenant, for an auditor) hold them."""
+    readable = access.readable(user, FirearmGrant.objects.all()).values("pk")
+    counted = active_grant(prefix="grants__") & Q(grants__in=readable)
     return list(
-        Firearm.objects.annotate(active_grants=Count("grants", filter=active_grant(prefix="grants__")))
+        Firearm.objects.annotate(active_grants=Count("grants", filter=counted))
         .filter(active_grants__gt=0)
         .order_by("-active_grants", "firearm_id")[:limit]
     )
@@ -135,12 +140,12 @@ def dashboard(user):
         return user.is_superuser or all(name in perms for name in names)
 
     return {
-        "counts": registry_counts(can),
+        "counts": registry_counts(can, user),
         "drafts": drafts_by_stage(user) if can("workbench.view_workbenchdraft") else None,
         "coverage": coverage_bars(user) if can("registries.view_engineroute") else None,
         "routes_total": EngineRoute.objects.count() if can("registries.view_engineroute") else 0,
         "routes_shown": ROUTES_SHOWN,
         "publishes": recent_publishes() if can("registries.view_componentspec") else None,
-        "firearms": firearms_with_active_grants() if can("policies.view_firearm") else None,
+        "firearms": firearms_with_active_grants(user) if can("policies.view_firearm") else None,
         "dependencies": connectors_missing_dependencies() if can("registries.view_connector") else None,
     }

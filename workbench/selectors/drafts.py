@@ -3,6 +3,7 @@
 import re
 
 from registries.models import ComponentSpec, Connector
+from workbench.kit import access
 from workbench.kit.refusals import Refusal, field_error
 from workbench.models import Membership, Tenant, WorkbenchDraft
 
@@ -23,9 +24,10 @@ def tenants_of(user, *, writable=False):
 
 
 def drafts_visible_to(user):
-    """Drafts of the user's tenants. Membership is the only way in: superusers see no other tenant."""
-    # A subquery rather than a join keeps the queryset lockable with select_for_update on PostgreSQL.
-    return WorkbenchDraft.objects.filter(tenant__in=tenants_of(user).values("pk"))
+    """Drafts the user may read (the access table): their tenants' drafts, every draft for an auditor.
+    Superuser status alone opens no other tenant's draft."""
+    # Subqueries rather than joins keep the queryset lockable with select_for_update on PostgreSQL.
+    return access.readable(user, WorkbenchDraft.objects.all())
 
 
 def drafts_editable_by(user):

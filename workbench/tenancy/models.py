@@ -22,6 +22,7 @@ class Tenant(NaturalKeyModel):
 
     class Meta:
         ordering = ["slug"]
+        permissions = [("audit_tenants", "Can read every tenant's rows (auditor)")]
         constraints = [
             models.CheckConstraint(
                 condition=ids.matches("slug", ids.SLUG),

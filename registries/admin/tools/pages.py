@@ -24,6 +24,7 @@ from registries.services.tool_registry import (
     tool_registry_export,
     tool_registry_import,
 )
+from workbench.kit import access
 from workbench.kit.admin import page_context
 from workbench.kit.refusals import Refusal
 
@@ -54,7 +55,9 @@ class ToolPagesMixin:
         return page_context(self, request, title, **extra)
 
     def can_import(self, request):
-        return all(self.has_perm(request, action) for action in ("add", "change", "delete"))
+        # The registry is the platform's: the three permissions, and platform staff (the access table).
+        permitted = all(self.has_perm(request, action) for action in ("add", "change", "delete"))
+        return permitted and access.may_write(request.user, self.model)
 
     def has_perm(self, request, action):
         return request.user.has_perm(f"registries.{action}_tooldefinition")

@@ -2,13 +2,13 @@
 with the extra pages of registries.admin.tools.pages) and the permission vocabulary."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 
 from registries.admin.tools.forms import ToolDefinitionForm, pretty
 from registries.admin.tools.pages import TEMPLATES, ToolPagesMixin, coverage_text
 from registries.models import ToolDefinition, ToolPermission
 from registries.services.gateway import resolve_handler
 from workbench.kit.admin import HistoryAdmin, RowAdmin, pre
+from workbench.kit.refusals import Refusal
 from workbench.kit.rows import row_delete
 
 
@@ -118,6 +118,6 @@ class ToolPermissionAdmin(HistoryAdmin, RowAdmin):
     def delete_queryset(self, request, queryset):
         for permission in queryset:
             try:
-                row_delete(instance=permission)
-            except ValidationError as error:
-                self.message_user(request, " ".join(error.messages), messages.ERROR)
+                row_delete(instance=permission, user=request.user)
+            except Refusal as refusal:
+                self.message_user(request, refusal.message, messages.ERROR)

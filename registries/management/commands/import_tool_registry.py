@@ -1,6 +1,7 @@
 from django.core.management.base import CommandError
 
 from registries.services.tool_registry import parse_registry, tool_registry_import
+from workbench.kit.access import SYSTEM
 from workbench.kit.commands import RefusalCommand
 
 
@@ -22,7 +23,10 @@ class Command(RefusalCommand):
                 content = handle.read()
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
-        plan = tool_registry_import(document=parse_registry(content), source=path, dry_run=dry_run)
+        # An operator at the deployment's shell: the registry is the platform's, and so is this command.
+        plan = tool_registry_import(
+            document=parse_registry(content), user=SYSTEM, source=path, dry_run=dry_run
+        )
         for label, names in (("create", plan.created), ("update", plan.updated), ("remove", plan.removed)):
             for name in names:
                 self.stdout.write(f"{label} {name}")

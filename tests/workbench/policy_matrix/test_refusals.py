@@ -123,6 +123,24 @@ def test_drafts_go_only_to_a_tenant_where_the_user_writes(live, role):
     ]
 
 
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_drafts_of_a_connector_go_only_to_the_tenant_owning_it(live, dry_run):
+    """github and slack belong to acme, whose draft published them: an editor of another tenant too
+    imports nothing there (not_connector_owner), not even a preview."""
+    other = TenantFactory(slug="other")
+    MembershipFactory(tenant=other, user=live)
+    text = like_google_sheets(matrix(live), {("github", "read_public"): "firearm.data_export"})
+
+    report = run_import(PolicyMatrixResource(user=live, tenant=other), text, dry_run=dry_run)
+
+    assert not report.written
+    assert report.file_errors == [
+        "Connector github belongs to tenant 'acme': only its members draft and publish its versions "
+        "(platform staff can transfer it)."
+    ]
+    assert not WorkbenchDraft.objects.filter(status="draft").exists()
+
+
 def test_command_imports_the_matrix_into_a_draft(live, tenant, tmp_path):
     path = tmp_path / "policy-matrix.tsv"
     path.write_text(like_google_sheets(matrix(live), {("github", "read_public"): "firearm.data_export"}))

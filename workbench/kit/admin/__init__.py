@@ -2,6 +2,7 @@
 reason pages) and `exchange` (TSV export and import mixins)."""
 
 from .base import (
+    AccessAdmin,
     HistoryAdmin,
     IdentityAdmin,
     IdentityInline,
@@ -18,6 +19,7 @@ from .base import (
 )
 
 __all__ = [
+    "AccessAdmin",
     "HistoryAdmin",
     "IdentityAdmin",
     "IdentityInline",

@@ -4,13 +4,16 @@ after creation, read-only registries, history pages and actions that ask for a r
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from workbench.kit import access
 from workbench.kit.refusals import Refusal, as_validation_error
 from workbench.kit.rows import row_delete, row_save
 
@@ -25,6 +28,48 @@ class NoteAdmin(admin.ModelAdmin):
     admin_note = ""
     change_list_template = "admin/workbench/change_list_with_note.html"
     change_form_template = "admin/workbench/change_form_with_note.html"
+
+
+class AccessAdmin(admin.ModelAdmin):
+    """The access table decides with the model permissions: lists show the rows the user may read; a
+    change page addresses rows they may read or write; add, change and delete are offered only where
+    the table lets them write (a platform row for platform staff, a tenant row for its writers), so
+    everyone else sees the row read-only."""
+
+    def get_queryset(self, request):
+        return access.readable(request.user, super().get_queryset(request))
+
+    def get_object(self, request, object_id, from_field=None):
+        queryset = access.addressable(request.user, super().get_queryset(request))
+        model = queryset.model
+        field = model._meta.pk if from_field is None else model._meta.get_field(from_field)
+        try:
+            object_id = field.to_python(object_id)
+            return queryset.get(**{field.name: object_id})
+        except (model.DoesNotExist, ValidationError, ValueError):
+            return None
+
+    def history_view(self, request, object_id, extra_context=None):
+        # A row that exists but that the user may not address is not found, as on every other page.
+        if self.get_object(request, unquote(object_id)) is None and self.model._default_manager.filter(
+            pk=unquote(object_id)
+        ).exists():
+            raise Http404("No such row.")
+        return super().history_view(request, object_id, extra_context)
+
+    def _writes(self, request, obj):
+        if obj is None:
+            return access.may_write(request.user, self.model)
+        return access.writable(request.user, self.model._default_manager.filter(pk=obj.pk)).exists()
+
+    def has_add_permission(self, request, *args):
+        return super().has_add_permission(request, *args) and access.may_write(request.user, self.model)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._writes(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._writes(request, obj)
 
 
 class ServiceRefused(Exception):
@@ -57,7 +102,7 @@ def model_perm(request, opts, action):
     return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
 
 
-class ServiceErrorsAdmin(admin.ModelAdmin):
+class ServiceErrorsAdmin(AccessAdmin):
     """A service's Refusal while saving becomes form errors on the same page, never a 500.
 
     The first attempt runs in the admin's transaction and is rolled back; the form is then shown again
@@ -128,7 +173,7 @@ class RowAdmin(ServiceErrorsAdmin, IdentityAdmin):
     """Plain registry and policy rows: every admin write goes through workbench.kit.rows."""
 
     def save_model(self, request, obj, form, change):
-        self.call_service(row_save, instance=obj)
+        self.call_service(row_save, instance=obj, user=request.user)
 
     def delete_model(self, request, obj):
         row_delete(instance=obj, user=request.user)
@@ -140,13 +185,13 @@ class RowAdmin(ServiceErrorsAdmin, IdentityAdmin):
 
     def save_formset(self, request, form, formset, change):
         for obj in formset.save(commit=False):
-            self.call_service(row_save, instance=obj)
+            self.call_service(row_save, instance=obj, user=request.user)
         for obj in formset.deleted_objects:
             self.call_service(row_delete, instance=obj, user=request.user)
         formset.save_m2m()
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AccessAdmin):
     """Rows written elsewhere (publish, the gateway): staff with the view permission can browse them."""
 
     def has_add_permission(self, request, obj=None):
@@ -183,9 +228,26 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def revert_disabled(self, request, obj=None):
         return True
 
+    def _check_history_access(self, request, object_id):
+        # simple-history falls back to the history of a row the user's queryset does not hold (meant
+        # for deleted rows): another tenant's row would show. A row that exists must be addressable; a
+        # deleted one's history is for those who may read every row of the model.
+        object_id = unquote(object_id)
+        if self.get_object(request, object_id) is not None:
+            return
+        if self.model._default_manager.filter(pk=object_id).exists() or not access.reads_deleted(
+            request.user, self.model
+        ):
+            raise Http404("No such row.")
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._check_history_access(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied("History is read-only; change the current row instead.")
+        self._check_history_access(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
@@ -215,17 +277,21 @@ def page_context(model_admin, request, title, **extra):
 
 
 def run_with_reason(modeladmin, request, queryset, *, action, apply, title, label, help_text="", submit,
-                    done):
+                    done, fields=None):
     """An admin action that first asks for a reason on a confirmation page, then applies a service to
-    each selected row; refusals are reported per row and do not stop the others."""
+    each selected row; refusals are reported per row and do not stop the others. `fields` ({name: form
+    field}) are asked for before the reason and passed to `apply(obj, reason, **values)`."""
     form = ReasonForm(request.POST if "confirm" in request.POST else None)
+    extra = dict(fields or {})
+    form.fields = {**extra, **form.fields}
     form.fields["reason"].label = label
     form.fields["reason"].help_text = help_text
     if form.is_bound and form.is_valid():
         applied = 0
+        values = {name: form.cleaned_data[name] for name in extra}
         for obj in queryset:
             try:
-                apply(obj, form.cleaned_data["reason"])
+                apply(obj, form.cleaned_data["reason"], **values)
             except Refusal as refusal:
                 modeladmin.message_user(request, f"{obj}: {refusal.message}", messages.ERROR)
             else:

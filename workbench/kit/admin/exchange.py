@@ -23,6 +23,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.signals import post_export, post_import
 from import_export.tmp_storages import BaseStorage
 
+from workbench.kit import access
 from workbench.kit.admin.base import page_context
 from workbench.kit.exchange.http import tsv_response
 from workbench.kit.exchange.tsv import TsvFormat
@@ -145,7 +146,9 @@ class TsvImportAdmin(ImportMixin):
         return [self.tsv_import]
 
     def has_import_permission(self, request):
-        return request.user.has_perms(self.tsv_import.import_permissions)
+        return request.user.has_perms(self.tsv_import.import_permissions) and access.may_write(
+            request.user, self.tsv_import().writes_model()
+        )
 
     def get_import_form_class(self, request):
         return TenantImportForm if self._needs_tenant else ImportForm

@@ -10,7 +10,12 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 DESCRIPTIONS = {
     "400": "Invalid request: code validation_error, one `errors` entry per field.",
     "401": "No or unknown credentials (code not_authenticated or authentication_failed).",
-    "403": "The user lacks the model permission (code permission_denied).",
+    "403": (
+        "Refused for who you are (README \"Who may change what\"): permission_denied (the model "
+        "permission), platform_scope (platform rows: platform staff only), tenant_scope (another tenant's "
+        "rows), live_binding / read_only (rows only publish or a service writes), self_grant, "
+        "not_connector_owner, review_required."
+    ),
     "404": "No such resource (code not_found).",
     "409": "Still used by other rows (code protected) or in conflict with the stored state.",
 }

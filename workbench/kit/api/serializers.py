@@ -52,7 +52,8 @@ class RowSaveSerializer(serializers.ModelSerializer):
     def save_row(self, instance, many):
         # A row the model refuses comes back as the service's Refusal (400, one entry per field).
         with transaction.atomic():
-            row_save(instance=instance, reason=request_change_reason(self.context.get("request")))
+            request = self.context["request"]
+            row_save(instance=instance, user=request.user, reason=request_change_reason(request))
             for name, values in many.items():
                 getattr(instance, name).set(values)
         return instance

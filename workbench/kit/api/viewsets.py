@@ -7,6 +7,7 @@ still point at answers 409 `protected` (shaped by workbench.kit.api.errors), nev
 
 from rest_framework import viewsets
 
+from workbench.kit import access
 from workbench.kit.api.schema import ProblemAutoSchema
 from workbench.kit.api.serializers import request_change_reason
 from workbench.kit.rows import row_delete
@@ -14,18 +15,29 @@ from workbench.kit.rows import row_delete
 LOOKUP_ANY_SEGMENT = r"[^/]+"
 
 
-class ReadOnlyRegistryViewSet(viewsets.ReadOnlyModelViewSet):
+class AccessMixin:
+    """Rows this user may see, from the access table: a list shows the rows they may read; a detail or a
+    write addresses rows they may read or write (the write itself is checked again by the service)."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "list":
+            return access.readable(self.request.user, queryset)
+        return access.addressable(self.request.user, queryset)
+
+
+class ReadOnlyRegistryViewSet(AccessMixin, viewsets.ReadOnlyModelViewSet):
     """List and read; every write method answers 405 (published rows change only through drafts)."""
 
     lookup_value_regex = LOOKUP_ANY_SEGMENT
     schema = ProblemAutoSchema()
 
 
-class RowViewSet(viewsets.ModelViewSet):
+class RowViewSet(AccessMixin, viewsets.ModelViewSet):
     """List, read, create, update and delete plain rows through the RowSaveSerializer write path."""
 
     lookup_value_regex = LOOKUP_ANY_SEGMENT
     schema = ProblemAutoSchema()
 
     def perform_destroy(self, instance):
-        row_delete(instance=instance, reason=request_change_reason(self.request))
+        row_delete(instance=instance, user=self.request.user, reason=request_change_reason(self.request))

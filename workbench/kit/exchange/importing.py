@@ -22,6 +22,7 @@ from import_export.instance_loaders import ModelInstanceLoader
 from import_export.results import Error, RowResult
 from simple_history.models import HistoricalRecords
 
+from workbench.kit import access
 from workbench.kit.exchange import tsv
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import history_reason
@@ -168,7 +169,7 @@ class PreloadingLoader(ModelInstanceLoader):
                 keys.add(key)
         keys, self.instances = list(keys), {}
         for start in range(0, len(keys), self.CHUNK):
-            lookup = {f"{self.field.attribute}__in": keys[start:start + self.CHUNK]}
+            lookup = {f"{self.field.attribute}__in": keys[start : start + self.CHUNK]}
             for instance in self.get_queryset().filter(**lookup):
                 self.instances[self.field.get_value(instance)] = instance
 
@@ -210,6 +211,10 @@ class TsvImportResource(resources.ModelResource):
 
     # -- columns --------------------------------------------------------------------------------
 
+    def writes_model(self):
+        """The model whose rows the import writes (the access table decides who may run it)."""
+        return self._meta.model
+
     def columns(self):
         return [field.column_name for field in self.get_import_fields()]
 
@@ -222,6 +227,10 @@ class TsvImportResource(resources.ModelResource):
             if name in (field_name, resource_field.attribute, resource_field.column_name):
                 return resource_field.column_name
         return name
+
+    def error_column(self, entry):
+        """The column a service's field error (a Refusal's `errors` entry) is reported on."""
+        return self.column_for(entry["field"])
 
     def header_problem(self, headers):
         headers = list(headers or [])
@@ -247,8 +256,16 @@ class TsvImportResource(resources.ModelResource):
 
     # -- the run ----------------------------------------------------------------------------------
 
-    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
-                    collect_failed_rows=False, rollback_on_validation_errors=False, **kwargs):
+    def import_data(
+        self,
+        dataset,
+        dry_run=False,
+        raise_errors=False,
+        use_transactions=None,
+        collect_failed_rows=False,
+        rollback_on_validation_errors=False,
+        **kwargs,
+    ):
         self.user = kwargs.get("user") or self.user
         self.file_name = kwargs.get("file_name") or self.file_name
         problem = self.precondition_problem() or self.header_problem(dataset.headers)
@@ -259,8 +276,13 @@ class TsvImportResource(resources.ModelResource):
         else:
             with acting_user(self.user):
                 result = super().import_data(
-                    dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True,
-                    collect_failed_rows=collect_failed_rows, rollback_on_validation_errors=True, **kwargs,
+                    dataset,
+                    dry_run=dry_run,
+                    raise_errors=raise_errors,
+                    use_transactions=True,
+                    collect_failed_rows=collect_failed_rows,
+                    rollback_on_validation_errors=True,
+                    **kwargs,
                 )
         result.report = self.report(dataset, result, dry_run=dry_run)
         return result
@@ -314,7 +336,8 @@ class TsvImportResource(resources.ModelResource):
         fields = self.get_import_fields()
         for index, (row_result, values) in enumerate(zip(result.rows, dataset.dict, strict=False)):
             outcome = RowOutcome(
-                line=index + 2, outcome=OUTCOMES.get(row_result.import_type, row_result.import_type),
+                line=index + 2,
+                outcome=OUTCOMES.get(row_result.import_type, row_result.import_type),
                 label=self.row_label(values),
             )
             if row_result.validation_error is not None:
@@ -326,7 +349,7 @@ class TsvImportResource(resources.ModelResource):
                 if isinstance(error.error, Refusal) and error.error.errors:
                     # A service refused the row: its field errors land on their columns.
                     outcome.errors.extend(
-                        (self.column_for(entry["field"]), entry["message"]) for entry in error.error.errors
+                        (self.error_column(entry), entry["message"]) for entry in error.error.errors
                     )
                 else:
                     outcome.errors.extend(("", message) for message in messages_of(error.error))
@@ -353,6 +376,7 @@ def run_import(resource, data, *, dry_run, file_name=""):
             "permission_denied",
             f"{resource.user.get_username()} may not import {resource.kind}: lacks {', '.join(missing)}.",
         )
+    access.check_may_write(resource.user, resource.writes_model())
     try:
         dataset = tsv.parse(data)
     except tsv.TsvFormatError as exc:

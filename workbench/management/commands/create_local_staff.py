@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from workbench.kit.access import SYSTEM
 from workbench.kit.commands import RefusalCommand
 from workbench.kit.rows import row_save
 from workbench.models import Membership, Tenant
@@ -41,10 +42,12 @@ class Command(RefusalCommand):
             )
             user.is_staff = user.is_superuser = user.is_active = True
             user.set_password(password)
-            row_save(instance=user)
+            row_save(instance=user, user=SYSTEM)
             tenant = Tenant.objects.filter(slug=DEMO_TENANT).first()
             if tenant and not Membership.objects.filter(tenant=tenant, user=user).exists():
-                row_save(instance=Membership(tenant=tenant, user=user, role=Membership.Role.OWNER))
+                row_save(
+                    instance=Membership(tenant=tenant, user=user, role=Membership.Role.OWNER), user=SYSTEM
+                )
         self.stdout.write(
             f"Local staff login\n  url:      {url}\n  username: {username}\n  password: {password}\n"
         )

@@ -1,3 +1,4 @@
+from django.conf import settings
 
 from workbench.kit.commands import RefusalCommand
 from workbench.services.environments import environment_load
@@ -12,9 +13,22 @@ class Command(RefusalCommand):
     def add_arguments(self, parser):
         parser.add_argument("name")
         parser.add_argument("--plan", action="store_true", help="Print what would change; write nothing.")
+        parser.add_argument(
+            "--allow-demo-users",
+            action="store_true",
+            help="Outside debug, load an environment that installs logins with known passwords (dev) anyway.",
+        )
 
-    def handle(self, *args, name, plan, **options):
-        report = environment_load(name=name, plan=plan)
+    def handle(self, *args, name, plan, allow_demo_users, **options):
+        report = environment_load(name=name, plan=plan, allow_demo_users=allow_demo_users)
+        if report.demo_users and not settings.DEBUG:
+            self.stderr.write(
+                self.style.ERROR(
+                    f"WARNING: {name} installs logins with KNOWN PASSWORDS: {', '.join(report.demo_users)}. "
+                    "Anyone who reads the repository can sign in as them. Remove them before this serves "
+                    "anyone."
+                )
+            )
         for change in report.changes:
             self.stdout.write(str(change))
         for line in report.summary_lines():

@@ -21,7 +21,7 @@ from workbench.kit.refusals import Refusal, field_error, validation_errors
 from workbench.kit.rows import history_reason, mark_history
 from workbench.models import WorkbenchDraft
 
-from .revisions import _save, check_revision, lock_draft_for_change
+from .revisions import _save, check_connector_owner, check_revision, lock_draft_for_change
 from .validation import check_registry_state, declared_entitlements, passes
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ PUBLISH_PERMISSION = "workbench.publish_workbenchdraft"
 draft_published = Signal()
 
 
-def _refuse_unless_publishable(draft, user):
+def _refuse_unless_publishable(draft, user, review_waived):
     if draft.status == WorkbenchDraft.Status.PUBLISHED:
         raise Refusal(
             409,
@@ -55,11 +55,14 @@ def _refuse_unless_publishable(draft, user):
             "validation_failed",
             f"Validation of revision {draft.revision} failed; fix the findings and validate again.",
         )
-    if getattr(settings, "WORKBENCH_REQUIRE_REVIEW", False) and draft.revised_by_id == user.pk:
+    if settings.WORKBENCH_REQUIRE_REVIEW and not review_waived and draft.authors.filter(pk=user.pk).exists():
+        authors = ", ".join(sorted(author.get_username() for author in draft.authors.all()))
         raise Refusal(
             403,
             "review_required",
-            f"Review is required: you wrote revision {draft.revision}, so someone else must publish it.",
+            f"Review is required: you wrote part of draft {draft.pk} (its authors: {authors}), so someone "
+            "else must publish it.",
+            authors=authors.split(", "),
         )
 
 
@@ -157,6 +160,7 @@ def _write_connector(draft, component, connector):
             name=spec.get("name") or draft.connector_id,
             description=spec.get("description", ""),
             latest_spec=component,
+            owner_id=draft.tenant_id,
         )
         connector.full_clean(validate_unique=False, validate_constraints=False)
         _insert(connector.save, f"Connector {draft.connector_id}")
@@ -242,6 +246,7 @@ def _write_firearm_bindings(draft, user, now, dropped=frozenset()):
             binding.note = reason
             to_update.append(binding)
     for binding in to_create + to_update:
+        binding.action_known = True  # its scope was written a moment ago, in this transaction
         binding.full_clean(exclude=["firearm"], validate_unique=False, validate_constraints=False)
     bulk_create_with_history(
         to_create, FirearmBinding, default_user=user, default_change_reason=history_reason(reason)
@@ -283,6 +288,7 @@ def _write_kpi_bindings(draft, user, now, dropped=frozenset()):
         for action, kpi_id in sorted(wanted - set(existing))
     ]
     for binding in to_create:
+        binding.action_known = True
         binding.full_clean(exclude=["kpi"], validate_unique=False, validate_constraints=False)
     bulk_create_with_history(to_create, KpiToolBinding, default_user=user, default_change_reason=reason)
     # Bindings of dropped scopes are in `existing` but never wanted, so they go here too.
@@ -321,13 +327,14 @@ def _write_skills(draft, user, now):
     return skills
 
 
-def _mark_published(draft, component, user, now):
+def _mark_published(draft, component, user, now, review_waived):
     draft.status = WorkbenchDraft.Status.PUBLISHED
     draft.published_version = component.version
     draft.published_spec = component
     draft.published_at = now
     draft.published_by = user
-    return _save(draft, user=user, reason=f"published version {component.version}")
+    waived = f" (review waived: {review_waived})" if review_waived else ""
+    return _save(draft, user=user, reason=f"published version {component.version}{waived}")
 
 
 def _announce(draft, component, user):
@@ -335,21 +342,27 @@ def _announce(draft, component, user):
     draft_published.send(sender=WorkbenchDraft, draft=draft, spec=component, user=user)
 
 
-def draft_publish(*, draft_id, user, expected_revision=None):
+def draft_publish(*, draft_id, user, expected_revision=None, review_waived=""):
     """Publish the draft's current revision: spec version, connector, scopes, firearm and KPI bindings
     and skills, in one transaction. Refusals: 403 (permission, review), 404, 412 (the draft is no longer at
     `expected_revision`, checked under its row lock), 409 (already published,
     version taken, a concurrent publish), 409 (validation missing, failed or outdated, content the
     registries refuse, a value out of the database's range). Bindings of scopes the previous latest
-    version had and this one drops are removed."""
+    version had and this one drops are removed. A live connector is published only by its owning
+    tenant (403 not_connector_owner, checked under the connector's row lock). `review_waived` (why) is
+    for environment loads only: the seeds are reviewed as code; history says so."""
     if not user.has_perm(PUBLISH_PERMISSION):
         raise Refusal(403, "permission_denied", "You do not have the permission to publish drafts.")
     with transaction.atomic():
         draft = lock_draft_for_change(draft_id=draft_id, user=user)
         check_revision(draft, expected_revision)
-        _refuse_unless_publishable(draft, user)
+        _refuse_unless_publishable(draft, user, review_waived)
         # Publishes of the same connector queue up on its row; a new connector is guarded by unique keys.
         connector = Connector.objects.select_for_update().filter(connector_id=draft.connector_id).first()
+        if connector is not None:
+            check_connector_owner(
+                connector_id=draft.connector_id, tenant_id=draft.tenant_id, owner_id=connector.owner_id
+            )
         _recheck_against_registries(draft)
         now = timezone.now()
         dropped = _dropped_scope_actions(draft, connector)
@@ -360,7 +373,7 @@ def draft_publish(*, draft_id, user, expected_revision=None):
             _write_firearm_bindings(draft, user, now, dropped)
             _write_kpi_bindings(draft, user, now, dropped)
             _write_skills(draft, user, now)
-            _mark_published(draft, component, user, now)
+            _mark_published(draft, component, user, now, review_waived)
         except ValidationError as exc:
             # Content the registries' models refuse although validation passed it (e.g. validated under
             # older, looser rules): a refusal naming the fields, never a 500 in the admin action.

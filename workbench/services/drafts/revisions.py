@@ -1,5 +1,6 @@
-"""Creating, saving and restoring drafts. Every save is a new revision and a history row (who, when, why);
-a save based on a revision someone else already replaced is refused, never applied over their work."""
+"""Creating, saving and restoring drafts. Every save that changes something is a new revision and a history
+row (who, when, why); a save based on a revision someone else already replaced is refused, never applied
+over their work. Drafts of a live connector are opened only in the tenant that owns it."""
 
 import copy
 
@@ -7,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from registries.models import Connector
 from workbench.kit import semver
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import mark_history
-from workbench.models import WorkbenchDraft
+from workbench.models import Tenant, WorkbenchDraft
 from workbench.selectors.drafts import (
     draft_revision_record,
     drafts_editable_by,
@@ -50,6 +52,25 @@ def lock_draft_for_change(*, draft_id, user):
     return draft
 
 
+def check_connector_owner(*, connector_id, tenant_id, owner_id=None):
+    """403 `not_connector_owner` when the connector is live and belongs to another tenant: only the owning
+    tenant's members open drafts of it and publish its versions (PRODUCT.md section 10). `owner_id`
+    is the locked connector's owner when the caller holds its row."""
+    if owner_id is None:
+        owner_id = (
+            Connector.objects.filter(connector_id=connector_id).values_list("owner_id", flat=True).first()
+        )
+    if owner_id is not None and owner_id != tenant_id:
+        owner = Tenant.objects.filter(pk=owner_id).values_list("slug", flat=True).first()
+        raise Refusal(
+            403,
+            "not_connector_owner",
+            f"Connector {connector_id} belongs to tenant {owner!r}: only its members draft and publish "
+            "its versions (platform staff can transfer it).",
+            owner=owner,
+        )
+
+
 def check_revision(draft, expected_revision):
     """412 unless the (locked) draft is at `expected_revision`; None expects nothing."""
     if expected_revision is not None and int(expected_revision) != draft.revision:
@@ -74,6 +95,7 @@ def draft_create(
     if not tenants_of(user, writable=True).filter(pk=tenant.pk).exists():
         message = "You can create drafts only in tenants where you are an owner or editor."
         raise Refusal(403, "not_a_writer", message, errors=[field_error("tenant", "not_a_writer", message)])
+    check_connector_owner(connector_id=connector_id, tenant_id=tenant.pk)
     if spec_snapshot is None:
         live_spec, live_policy = live_connector_snapshot(connector_id)
         if live_spec is not None:
@@ -102,6 +124,27 @@ def draft_create(
     )
     with transaction.atomic():
         _save(draft, user=user, reason=reason)
+        draft.authors.add(user)
+    return draft
+
+
+def _content(draft):
+    return copy.deepcopy((draft.stage, draft.status, draft.spec_snapshot, draft.policy_snapshot))
+
+
+def _next_revision(draft, before, *, user, reason):
+    """Save the (locked, changed in memory) draft as its next revision, if anything changed: a save that
+    changes nothing writes no revision and makes nobody an author. Whoever changes the spec or the
+    policy becomes one of the draft's authors (the four-eyes rule of publish)."""
+    after = _content(draft)
+    if after == before:
+        return draft
+    draft.revision += 1
+    draft.revised_by = user
+    draft.revised_at = timezone.now()
+    _save(draft, user=user, reason=reason or f"revision {draft.revision}")
+    if after[2:] != before[2:]:
+        draft.authors.add(user)
     return draft
 
 
@@ -117,11 +160,9 @@ def draft_update(*, draft_id, user, base_revision, changes, reason=""):
         if base_revision is None:
             raise Refusal(428, "precondition_required", "Say which revision the change is based on.")
         check_revision(draft, base_revision)
+        before = _content(draft)
         apply_changes(draft, changes)
-        draft.revision += 1
-        draft.revised_by = user
-        draft.revised_at = timezone.now()
-        _save(draft, user=user, reason=reason or f"revision {draft.revision}")
+        _next_revision(draft, before, user=user, reason=reason)
     return draft
 
 
@@ -145,11 +186,9 @@ def draft_restore(*, draft_id, user, revision, base_revision=None, reason=""):
             "spec_snapshot": record.spec_snapshot,
             "policy_snapshot": record.policy_snapshot,
         }
+        before = _content(draft)
         apply_changes(draft, changes, restoring=True)
-        draft.revision += 1
-        draft.revised_by = user
-        draft.revised_at = timezone.now()
-        _save(draft, user=user, reason=reason or f"restored revision {revision}")
+        _next_revision(draft, before, user=user, reason=reason or f"restored revision {revision}")
     return draft
 
 

@@ -19,6 +19,7 @@ from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, Valida
 from django.core.serializers.base import DeserializationError
 from django.db import DEFAULT_DB_ALIAS, transaction
 
+from workbench.kit.access import SYSTEM
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import row_save
 
@@ -58,6 +59,7 @@ class LoadReport:
     files: list = field(default_factory=list)
     changes: list = field(default_factory=list)
     counts: dict = field(default_factory=lambda: defaultdict(Counter))
+    demo_users: list = field(default_factory=list)
 
     @property
     def changed(self):
@@ -164,7 +166,7 @@ def _load_entry(entry, *, label, report, seen, reason):
     report.count(model_label, action)
     if action == "unchanged":
         return
-    row_save(instance=target, reason=reason)
+    row_save(instance=target, user=SYSTEM, reason=reason)
     for name, pks in m2m.items():
         getattr(target, name).set(pks)
     report.changes.append(
@@ -257,12 +259,43 @@ def _load_step(kind, path, *, report, seen, reason, problems):
             problems.extend(_format(_shown(path), index, entry, exc))
 
 
-def environment_load(*, name, plan=False, reason=None):
+def known_password_logins(steps):
+    """Usernames the environment's fixtures give a usable password: logins anyone reading the repository
+    knows (the dev demo users)."""
+    found = []
+    for kind, path in steps:
+        if kind != "fixture":
+            continue
+        for entry in _read(path):
+            fields = entry.get("fields", {}) if isinstance(entry, dict) else {}
+            password = fields.get("password")
+            if (
+                entry.get("model") == "auth.user"
+                and isinstance(password, str)
+                and not password.startswith("!")
+            ):
+                found.append(str(fields.get("username")))
+    return found
+
+
+def environment_load(*, name, plan=False, reason=None, allow_demo_users=False):
     """Load environment `name` (or one fixture file); with plan=True, report the changes, write nothing.
 
-    Returns a LoadReport; raises EnvironmentLoadError (nothing written) if any object is invalid."""
+    Returns a LoadReport; raises EnvironmentLoadError (nothing written) if any object is invalid. Outside
+    debug, an environment that installs logins with known passwords is refused (403 `demo_users`)
+    unless `allow_demo_users`; the report lists them either way (`report.demo_users`)."""
     steps = environment_files(name)
-    report = LoadReport(files=[str(path) for _, path in steps])
+    demo_users = known_password_logins(steps)
+    if demo_users and not settings.DEBUG and not allow_demo_users:
+        raise Refusal(
+            403,
+            "demo_users",
+            f"{name} installs logins with known passwords ({', '.join(demo_users)}) and DJANGO_DEBUG is off: "
+            "nothing was loaded. Load it on a development machine, or pass --allow-demo-users if you really "
+            "mean to install them here.",
+            users=demo_users,
+        )
+    report = LoadReport(files=[str(path) for _, path in steps], demo_users=demo_users)
     reason = reason or f"load_environment {name}"
     problems, seen = [], {}
     with transaction.atomic():
