@@ -23,6 +23,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from policies.models import Firearm, FirearmGrant, KpiCorridor, KpiDefinition
 from policies.services import firearm_grant_create
+from workbench.kit import access
 from workbench.kit.exchange import tsv
 from workbench.kit.exchange.importing import RefCell, TsvImportResource
 from workbench.tenancy.models import Tenant
@@ -210,27 +211,38 @@ class FirearmGrantResource(TsvImportResource):
         self._resolve_principal(instance)
 
     def _resolve_principal(self, instance):
+        """The row's tenant first, then its principal: a user among that tenant's members (so a file
+        learns nothing about users elsewhere), a group, or the tenant itself."""
         kind = instance.principal_type
         if kind not in PRINCIPALS:
             raise ValidationError({"principal_type": f"Expected user, group or tenant, not {kind!r}."})
-        model, key = PRINCIPALS[kind]()
         name = instance.principal_name
-        found = model._default_manager.filter(**{key: name}).first() if name else None
-        if found is None:
-            raise ValidationError({"principal_name": f"No {kind} {name!r}." if name else f"Name the {kind}."})
-        instance.user = found if kind == FirearmGrant.PrincipalType.USER else None
-        instance.group = found if kind == FirearmGrant.PrincipalType.GROUP else None
-        slug = instance.tenant_slug or (name if kind == FirearmGrant.PrincipalType.TENANT else "")
+        if not name:
+            raise ValidationError({"principal_name": f"Name the {kind}."})
+        is_tenant = kind == FirearmGrant.PrincipalType.TENANT
+        slug = instance.tenant_slug or (name if is_tenant else "")
         if not slug:
             raise ValidationError({"tenant_slug": f"Name the tenant the {kind} grant is given within."})
-        if kind == FirearmGrant.PrincipalType.TENANT and slug != name:
+        if is_tenant and slug != name:
             raise ValidationError({"tenant_slug": f"A tenant grant is given within its tenant: {name!r}."})
-        tenant = (
-            found if kind == FirearmGrant.PrincipalType.TENANT else Tenant.objects.filter(slug=slug).first()
-        )
+        tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:
             raise ValidationError({"tenant_slug": f"No tenant {slug!r}."})
+        model, key = PRINCIPALS[kind]()
+        candidates = model._default_manager.filter(**{key: name})
+        if kind == FirearmGrant.PrincipalType.USER:
+            candidates = candidates.filter(memberships__tenant=tenant)
+        found = candidates.first()
+        if found is None:
+            where = f" among the members of {slug!r}" if kind == FirearmGrant.PrincipalType.USER else ""
+            raise ValidationError({"principal_name": f"No {kind} {name!r}{where}."})
+        instance.user = found if kind == FirearmGrant.PrincipalType.USER else None
+        instance.group = found if kind == FirearmGrant.PrincipalType.GROUP else None
         instance.tenant = tenant
+
+    def get_queryset(self):
+        # Rows named by uid are looked up among the grants the importer may read, no others.
+        return access.readable(self.user, super().get_queryset())
 
     def do_instance_save(self, instance, is_create):
         if self.user is None:

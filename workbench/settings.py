@@ -203,9 +203,11 @@ WORKBENCH_RECEIPT_RETENTION_DAYS = int(os.environ.get("WORKBENCH_RECEIPT_RETENTI
 # Four eyes on publish: when on, nobody publishes a draft revision they wrote themselves.
 WORKBENCH_REQUIRE_REVIEW = env_bool("WORKBENCH_REQUIRE_REVIEW")
 # Who may change what (workbench/tenancy/access.py): the access table the kit's write path, admin and API
-# ask, and the platform tenant whose owners and editors are platform staff (seeds/00_system.json).
+# ask, and the platform tenant whose owners and editors are platform staff: the system tenant the seeds
+# create (seeds/00_system.json) and publish the example connectors in. Not an environment setting: the
+# seeds name it, and a test keeps the two equal.
 WORKBENCH_ACCESS_GATE = "workbench.tenancy.access.gate"
-WORKBENCH_PLATFORM_TENANT = os.environ.get("WORKBENCH_PLATFORM_TENANT", "workbench")
+WORKBENCH_PLATFORM_TENANT = "workbench"
 
 LOGGING = {
     "version": 1,

@@ -5,7 +5,7 @@ a grant itself is never edited or deleted."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from policies.exchange import FirearmGrantResource, FirearmResource
@@ -40,11 +40,11 @@ class GrantStatusFilter(admin.SimpleListFilter):
         if self.value() == "active":
             return queryset.active(at=now)
         if self.value() == "awaiting":
-            return queryset.filter(revoked_at__isnull=True, needs_approval=True, approved_at__isnull=True)
+            return queryset.awaiting_approval(at=now)
         if self.value() == "revoked":
-            return queryset.filter(revoked_at__isnull=False)
+            return queryset.revoked()
         if self.value() == "expired":
-            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+            return queryset.expired(at=now)
         return queryset
 
 
@@ -102,8 +102,10 @@ class FirearmAdmin(TsvImportAdmin, HistoryAdmin, RowAdmin):
     inlines = [FirearmBindingInline, FirearmGrantInline]
 
     def get_queryset(self, request):
+        readable = access.readable(request.user, FirearmGrant.objects.all()).values("pk")
+        counted = active_grant(prefix="grants__") & Q(grants__in=readable)
         return super().get_queryset(request).annotate(
-            active_grant_count=Count("grants", filter=active_grant(prefix="grants__"), distinct=True),
+            active_grant_count=Count("grants", filter=counted, distinct=True),
             binding_count=Count("bindings", distinct=True),
         )
 

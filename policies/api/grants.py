@@ -23,8 +23,11 @@ class FirearmGrantSerializer(RowSaveSerializer):
     (name); a `tenant` grant is given to the tenant itself."""
 
     firearm = serializers.SlugRelatedField(slug_field="firearm_id", queryset=Firearm.objects.all())
-    user = serializers.SlugRelatedField(
-        slug_field=User.USERNAME_FIELD, queryset=User.objects.all(), required=False, allow_null=True
+    user = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=150,
+        help_text="Username of a member of the grant's tenant (user grants).",
     )
     group = serializers.SlugRelatedField(
         slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True

@@ -64,8 +64,20 @@ def active_grant(at=None, *, prefix=""):
 
 
 class FirearmGrantQuerySet(WriteOnceQuerySet):
+    """The four statuses of FirearmGrant.status(), as filters."""
+
     def active(self, at=None):
         return self.filter(active_grant(at))
+
+    def revoked(self):
+        return self.filter(revoked_at__isnull=False)
+
+    def expired(self, at=None):
+        return self.filter(revoked_at__isnull=True, expires_at__lte=at or timezone.now())
+
+    def awaiting_approval(self, at=None):
+        unexpired = models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=at or timezone.now())
+        return self.filter(unexpired, revoked_at__isnull=True, needs_approval=True, approved_at__isnull=True)
 
 
 class FirearmGrant(WriteOnceModel):

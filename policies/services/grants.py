@@ -9,6 +9,7 @@ it), and three rules of grants themselves, checked here for the admin, the API a
   who receives it (403 `approval_by_second_person`).
 """
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,26 +34,34 @@ def _receives(grant, user):
     return Membership.objects.filter(tenant_id=grant.tenant_id, user_id=user.pk).exists()
 
 
-def _check_principal(grant):
-    if grant.principal_type != PRINCIPAL.USER or grant.user_id is None or grant.tenant_id is None:
-        return
-    if not Membership.objects.filter(tenant_id=grant.tenant_id, user_id=grant.user_id).exists():
-        message = (
-            f"{grant.user} is not a member of tenant {grant.tenant.slug!r}; "
-            "grant within a tenant they belong to."
-        )
+def _member(tenant, user):
+    """The user principal among `tenant`'s members: a User, or a username as the API sends it (looked up
+    only among the tenant's members, so an answer tells nothing about users elsewhere)."""
+    if user is None:
+        return None
+    if isinstance(user, str):
+        found = get_user_model()._default_manager.filter(
+            **{get_user_model().USERNAME_FIELD: user}, memberships__tenant=tenant
+        ).first()
+    else:
+        found = user if Membership.objects.filter(tenant=tenant, user_id=user.pk).exists() else None
+    if found is None:
+        name = user if isinstance(user, str) else user.get_username()
+        message = f"No user {name!r} among the members of tenant {tenant.slug!r}: grant within their tenant."
         raise Refusal.invalid([field_error("user", "not_a_member", message)])
+    return found
 
 
 def firearm_grant_create(
     *, firearm, principal_type, reason, granted_by, tenant=None, user=None, group=None, expires_at=None
 ):
     """Give `firearm` to one principal within `tenant` (for a tenant grant, the tenant itself), recording
-    who and why. A critical firearm's grant waits for a second person's approval."""
+    who and why. `user` is a User or a username, a member of `tenant`. A critical firearm's grant waits
+    for a second person's approval."""
     grant = FirearmGrant(
         firearm=firearm,
         principal_type=principal_type,
-        user=user,
+        user=None if isinstance(user, str) else user,
         group=group,
         tenant=tenant,
         reason=reason,
@@ -66,7 +75,8 @@ def firearm_grant_create(
         )
     # Who may grant in that tenant first, so a stranger learns nothing about its members.
     access.check_write(granted_by, grant, "add")
-    _check_principal(grant)
+    if principal_type == PRINCIPAL.USER or user is not None:
+        grant.user = _member(tenant, user)
     if _receives(grant, granted_by):
         message = (
             f"You would hold this grant yourself ({principal_type} {grant.principal}); "

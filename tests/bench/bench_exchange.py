@@ -48,8 +48,10 @@ def _registry(count):
 
     from policies.models import Firearm, FirearmBinding
     from registries.models import ComponentSpec, Connector, EngineRoute, Scope
+    from workbench.models import Tenant
 
     now = timezone.now()
+    owner = Tenant.objects.create(slug="bench", name="Bench").pk
     firearm = Firearm.objects.create(firearm_id="firearm.bench", name="Bench")
     metadata = '{"spec_class": "mcp_connector", "draft_id": "draft_00000000"}'
     ids = [f"bench-{index:06d}" for index in range(count)]
@@ -58,16 +60,16 @@ def _registry(count):
                             "deprecation_message"],
             [(cid, "1.0.0", "component", cid, "", "{}", metadata, 1, 0, 0, now, "") for cid in ids])
     specs = dict(ComponentSpec.objects.filter(spec_id__in=ids).values_list("spec_id", "pk"))
-    _insert(Connector, ["connector_id", "name", "description", "latest_spec_id", "created_at"],
-            [(cid, cid, "", specs[cid], now) for cid in ids])
+    _insert(Connector, ["connector_id", "name", "description", "latest_spec_id", "owner_id", "created_at"],
+            [(cid, cid, "", specs[cid], owner, now) for cid in ids])
     connectors = dict(Connector.objects.values_list("connector_id", "pk"))
     scopes = [(specs[cid], connectors[cid], "scope_read", "", "[]") for cid in ids]
     bindings = [(f"{cid}:scope_read", firearm.pk, "", now) for cid in ids[::3]]
     _insert(Scope, ["spec_id", "connector_id", "name", "description", "tools"], scopes)
     _insert(FirearmBinding, ["action_name", "firearm_id", "note", "created_at"], bindings)
     unpublished = [f"idle-{index:06d}" for index in range(count // 3)]
-    _insert(Connector, ["connector_id", "name", "description", "latest_spec_id", "created_at"],
-            [(cid, cid, "", None, now) for cid in unpublished])
+    _insert(Connector, ["connector_id", "name", "description", "latest_spec_id", "owner_id", "created_at"],
+            [(cid, cid, "", None, owner, now) for cid in unpublished])
     connectors = dict(Connector.objects.values_list("connector_id", "pk"))
     routes = []
     for index in range(count):
@@ -155,7 +157,7 @@ def _import_baseline(rows):
 
 
 def run(*, rows):
-    from tests.workbench.factories import UserFactory
+    from tests.workbench.factories import platform_staff
     from workbench.exchange import EXPORTS
 
     results = []
@@ -173,7 +175,8 @@ def run(*, rows):
         transaction.set_rollback(True)
 
     with transaction.atomic():
-        user = UserFactory(username="bench-importer")
+        # Firearms are platform rows: the importer is platform staff.
+        user = platform_staff(["policies.add_firearm", "policies.change_firearm"], username="bench-importer")
         text = _firearms_tsv(rows)
         results.append((f"import firearms.tsv ({rows} new rows)",
                         best_of(rolled_back(_import_baseline(rows)), IMPORT_REPEAT),

@@ -63,7 +63,10 @@ def _baseline(draft, owner):
             published_by=owner,
         )
         connector = Connector.objects.create(
-            connector_id=draft.connector_id, name=spec["name"], latest_spec=component
+            connector_id=draft.connector_id,
+            name=spec["name"],
+            latest_spec=component,
+            owner_id=draft.tenant_id,
         )
         Scope.objects.bulk_create(
             [

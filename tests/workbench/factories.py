@@ -91,6 +91,13 @@ def api_token(user, **kwargs):
     return AuthToken.objects.create(user=user, **kwargs)[1]
 
 
+def api_token_row(user, **kwargs):
+    """A knox AuthToken row of `user` (the row, not the token text)."""
+    from knox.models import AuthToken
+
+    return AuthToken.objects.create(user=user, **kwargs)[0]
+
+
 def token_client(user):
     """A DRF APIClient sending `Authorization: Token <token>` for `user`."""
     from rest_framework.test import APIClient

@@ -14,7 +14,7 @@ from tests.admin_helpers import (
     rendered_form_data,
     staff,
 )
-from tests.workbench.factories import SuperuserFactory, TenantFactory, UserFactory
+from tests.workbench.factories import SuperuserFactory, TenantFactory, UserFactory, platform_staff
 from workbench.kit.admin import base as admin_base
 from workbench.kit.refusals import Refusal
 from workbench.models import Membership
@@ -62,7 +62,8 @@ def test_tenant_page_adds_members_inline_and_keeps_existing_members_fixed(client
     tenant = TenantFactory()
     first, second, other = UserFactory(), UserFactory(), UserFactory()
     Membership.objects.create(tenant=tenant, user=first)
-    logged_in(client, SuperuserFactory())
+    # An auditor: the inline shows the tenant's members only to who may read them.
+    logged_in(client, platform_staff(is_superuser=True))
     url = f"/admin/workbench/tenant/{tenant.pk}/change/"
     data = rendered_form_data(client.get(url))
     data.update({

@@ -161,7 +161,11 @@ def test_grants_are_given_through_the_grant_service_by_the_importing_user(import
     [
         (["", EW, "acme", "user", "ann", "", ""], "reason", "This field cannot be blank."),
         (["", "firearm.nope", "acme", "user", "ann", "Why", ""], "firearm_id", "No firearm 'firearm.nope'."),
-        (["", EW, "acme", "user", "nobody", "Why", ""], "principal", "No user 'nobody'."),
+        (
+            ["", EW, "acme", "user", "nobody", "Why", ""],
+            "principal",
+            "No user 'nobody' among the members of 'acme'.",
+        ),
         (
             ["", EW, "acme", "robot", "ann", "Why", ""],
             "principal_type",
@@ -194,9 +198,10 @@ def test_grants_are_given_through_the_grant_service_by_the_importing_user(import
             "A tenant grant is given within its tenant: 'acme'.",
         ),
         (
+            # Whether ann exists elsewhere is not told: she is no member of other.
             ["", EW, "other", "user", "ann", "Why", ""],
             "principal",
-            "ann is not a member of tenant 'other'; grant within a tenant they belong to.",
+            "No user 'ann' among the members of 'other'.",
         ),
     ],
     ids=[

@@ -1,13 +1,14 @@
 """Admin for tenants and their members: the boundary drafts are scoped by."""
 
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Q
 
-from workbench.kit.admin import IdentityInline, RowAdmin
+from workbench.kit import access
+from workbench.kit.admin import AccessInline, IdentityInline, RowAdmin
 from workbench.models import Membership, Tenant
 
 
-class MembershipInline(IdentityInline, admin.TabularInline):
+class MembershipInline(AccessInline, IdentityInline, admin.TabularInline):
     model = Membership
     extra = 0
     fields = ["user", "role", "created_at"]
@@ -25,7 +26,10 @@ class TenantAdmin(RowAdmin):
     inlines = [MembershipInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(member_count=Count("memberships"))
+        # Members are their tenant's rows: counted where the user may read them (every tenant: auditors).
+        readable = access.readable(request.user, Membership.objects.all()).values("pk")
+        counted = Count("memberships", filter=Q(memberships__in=readable))
+        return super().get_queryset(request).annotate(member_count=counted)
 
     @admin.display(description="members", ordering="member_count")
     def members(self, obj):

@@ -5,22 +5,20 @@ import re
 from registries.models import ComponentSpec, Connector
 from workbench.kit import access
 from workbench.kit.refusals import Refusal, field_error
-from workbench.models import Membership, Tenant, WorkbenchDraft
+from workbench.models import Tenant, WorkbenchDraft
+from workbench.tenancy.access import tenant_ids, writable_tenants
 
 # ASCII digits only (str.isdigit() would take "²", which int() refuses), at most 9 of them.
 REVISION_NUMBER = re.compile(r"[0-9]{1,9}")
 
-WRITER_ROLES = (Membership.Role.OWNER, Membership.Role.EDITOR)
-
-
 def tenants_of(user, *, writable=False):
-    """Tenants the user is a member of (with a writing role when `writable`)."""
+    """Tenants the user is a member of; with `writable`, those where the access table lets them write
+    drafts (their owners and editors)."""
+    if writable:
+        return writable_tenants(user, WorkbenchDraft)
     if not getattr(user, "is_authenticated", False):
         return Tenant.objects.none()
-    memberships = Membership.objects.filter(user_id=user.pk)
-    if writable:
-        memberships = memberships.filter(role__in=WRITER_ROLES)
-    return Tenant.objects.filter(pk__in=memberships.values("tenant_id"))
+    return Tenant.objects.filter(pk__in=tenant_ids(user))
 
 
 def drafts_visible_to(user):
@@ -31,8 +29,9 @@ def drafts_visible_to(user):
 
 
 def drafts_editable_by(user):
-    """Drafts of tenants where the user is an owner or editor (viewers only read)."""
-    return WorkbenchDraft.objects.filter(tenant__in=tenants_of(user, writable=True).values("pk"))
+    """Drafts the user may write (the access table): their tenants' drafts where they are an owner or an
+    editor; viewers and auditors only read, platform staff do not write other tenants' drafts."""
+    return access.writable(user, WorkbenchDraft.objects.all())
 
 
 def draft_history(draft):

@@ -116,6 +116,10 @@ TABLE = {
     "policies.kpitoolbinding": Rule(LIVE, written_by=_PUBLISH),
     "policies.budgetpolicy": _tenant(writers=(OWNER,), empty_is_platform=True),
     "policies.usageevent": _tenant(caller="user", written_by=_GATEWAY),
+    # accounts: who may sign in, with which permissions and tokens
+    "auth.user": _platform(),
+    "auth.group": _platform(),
+    "knox.authtoken": _platform(),
 }
 
 

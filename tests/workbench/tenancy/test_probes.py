@@ -7,7 +7,7 @@ import io
 import pytest
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import quote
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
 from policies.models import BudgetPolicy, Firearm, FirearmBinding, FirearmGrant, StrategyLock
@@ -261,3 +261,51 @@ def test_dev_is_refused_outside_debug_without_the_flag(settings):
     err = io.StringIO()
     call_command("load_environment", "dev", "--allow-demo-users", stdout=io.StringIO(), stderr=err)
     assert "KNOWN PASSWORDS" in err.getvalue() and Membership.objects.exists()
+
+
+def test_a_platform_rows_page_shows_no_other_tenants_rows(owner_b, client):
+    """The firearm page lists grants and the tenant page members: only the viewer's tenant's (the access
+    table's read rule for inlines and counts too)."""
+    client.force_login(owner_b)
+    firearm = Firearm.objects.get(firearm_id="firearm.external_write")  # granted to demo-editor in acme
+    page = client.get(f"/admin/policies/firearm/{firearm.pk}/change/").content.decode()
+    assert "demo-editor" not in page and "Dev: try write tools locally." not in page
+    listed = client.get("/admin/policies/firearm/").context["cl"].result_list
+    assert all(row.active_grant_count == 0 for row in listed)
+    acme = Membership.objects.get(user__username="demo-editor").tenant
+    owner_b.user_permissions.add(*Permission.objects.filter(codename__in=["view_tenant", "view_membership"]))
+    tenant_page = client.get(f"/admin/workbench/tenant/{acme.pk}/change/")
+    assert tenant_page.status_code == 200 and "demo-viewer" not in tenant_page.content.decode()
+    counts = {
+        row.slug: row.member_count for row in client.get("/admin/workbench/tenant/").context["cl"].result_list
+    }
+    assert counts["acme"] == 0 and counts["beta"] == 1
+
+
+def test_an_admin_page_about_an_id_that_cannot_be_one_is_not_found(owner_b, client):
+    client.force_login(owner_b)
+    for url in (
+        "/admin/policies/budgetpolicy/abc/history/",
+        "/admin/workbench/membership/abc/history/",
+        "/admin/policies/firearmgrant/abc/history/",
+        "/admin/policies/budgetpolicy/1/history/abc/",
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_the_admin_grant_form_offers_only_tenants_where_the_user_grants(owner_b, client):
+    client.force_login(owner_b)
+    form = client.get("/admin/policies/firearmgrant/add/").context["adminform"].form
+    assert [tenant.slug for tenant in form.fields["tenant"].queryset] == ["beta"]
+    acme = Membership.objects.get(user__username="demo-editor").tenant
+    refused = client.post(
+        "/admin/policies/firearmgrant/add/",
+        {
+            "firearm": Firearm.objects.get(firearm_id="firearm.destructive_op").pk,
+            "tenant": acme.pk,
+            "principal_type": "tenant",
+            "reason": "theirs",
+        },
+    )
+    assert refused.status_code == 200 and "tenant" in refused.context["adminform"].form.errors
+    assert not FirearmGrant.objects.filter(reason="theirs").exists()

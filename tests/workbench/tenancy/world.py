@@ -18,7 +18,7 @@ from tests.workbench import factories as wf
 from workbench.models import Membership
 from workbench.services.drafts import draft_create, draft_validate
 
-APPS = ("workbench", "registries", "policies")
+APPS = ("workbench", "registries", "policies", "auth", "knox")
 OWNER, EDITOR, VIEWER = Membership.Role.OWNER, Membership.Role.EDITOR, Membership.Role.VIEWER
 
 
@@ -157,7 +157,9 @@ def build():
     )
     draft = draft_validate(draft_id=draft.pk, user=owner_a)
     assert draft.validation_passed, draft.validation_findings
+    token = wf.api_token_row(viewer_a)
     rows = {
+        "user": viewer_a, "group": wf.GroupFactory(name="matrix-group"), "token": token,
         "tenant_a": tenant_a,
         "tenant_b": tenant_b,
         "platform": platform,

@@ -3,6 +3,7 @@ reason pages) and `exchange` (TSV export and import mixins)."""
 
 from .base import (
     AccessAdmin,
+    AccessInline,
     HistoryAdmin,
     IdentityAdmin,
     IdentityInline,
@@ -20,6 +21,7 @@ from .base import (
 
 __all__ = [
     "AccessAdmin",
+    "AccessInline",
     "HistoryAdmin",
     "IdentityAdmin",
     "IdentityInline",

@@ -30,6 +30,16 @@ class NoteAdmin(admin.ModelAdmin):
     change_form_template = "admin/workbench/change_form_with_note.html"
 
 
+def primary_key(model, object_id):
+    """`object_id` from an admin URL as the model's primary key, or None when it cannot be one (a letter in
+    an integer id): a page about it is then not found, never a server error."""
+    field = model._meta.pk
+    try:
+        return field.to_python(unquote(str(object_id)))
+    except (ValidationError, ValueError, TypeError):
+        return None
+
+
 class AccessAdmin(admin.ModelAdmin):
     """The access table decides with the model permissions: lists show the rows the user may read; a
     change page addresses rows they may read or write; add, change and delete are offered only where
@@ -50,10 +60,12 @@ class AccessAdmin(admin.ModelAdmin):
             return None
 
     def history_view(self, request, object_id, extra_context=None):
-        # A row that exists but that the user may not address is not found, as on every other page.
-        if self.get_object(request, unquote(object_id)) is None and self.model._default_manager.filter(
-            pk=unquote(object_id)
-        ).exists():
+        # A row that exists but that the user may not address is not found, as on every other page; so is
+        # an id that cannot be one.
+        pk = primary_key(self.model, object_id)
+        if pk is None or (
+            self.get_object(request, pk) is None and self.model._default_manager.filter(pk=pk).exists()
+        ):
             raise Http404("No such row.")
         return super().history_view(request, object_id, extra_context)
 
@@ -204,7 +216,15 @@ class ReadOnlyAdmin(AccessAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class AccessInline:
+    """An inline lists only the rows the user may read (another tenant's grants or members stay out of a
+    platform row's page)."""
+
+    def get_queryset(self, request):
+        return access.readable(request.user, super().get_queryset(request))
+
+
+class ReadOnlyInline(AccessInline, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
@@ -232,10 +252,12 @@ class HistoryAdmin(SimpleHistoryAdmin):
         # simple-history falls back to the history of a row the user's queryset does not hold (meant
         # for deleted rows): another tenant's row would show. A row that exists must be addressable; a
         # deleted one's history is for those who may read every row of the model.
-        object_id = unquote(object_id)
-        if self.get_object(request, object_id) is not None:
+        pk = primary_key(self.model, object_id)
+        if pk is None:
+            raise Http404("No such row.")
+        if self.get_object(request, pk) is not None:
             return
-        if self.model._default_manager.filter(pk=object_id).exists() or not access.reads_deleted(
+        if self.model._default_manager.filter(pk=pk).exists() or not access.reads_deleted(
             request.user, self.model
         ):
             raise Http404("No such row.")
@@ -248,6 +270,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if request.method == "POST":
             raise PermissionDenied("History is read-only; change the current row instead.")
         self._check_history_access(request, object_id)
+        if primary_key(self.model.history.model, version_id) is None:
+            raise Http404("No such history row.")
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
@@ -276,8 +300,9 @@ def page_context(model_admin, request, title, **extra):
     }
 
 
-def run_with_reason(modeladmin, request, queryset, *, action, apply, title, label, help_text="", submit,
-                    done, fields=None):
+def run_with_reason(
+    modeladmin, request, queryset, *, action, apply, title, label, help_text="", submit, done, fields=None
+):
     """An admin action that first asks for a reason on a confirmation page, then applies a service to
     each selected row; refusals are reported per row and do not stop the others. `fields` ({name: form
     field}) are asked for before the reason and passed to `apply(obj, reason, **values)`."""

@@ -6,7 +6,7 @@ from collections import Counter
 from django.db import transaction
 
 from policies.models import Firearm, KpiDefinition, StrategyLock
-from registries.models import ComponentSpec
+from registries.models import ComponentSpec, Connector
 from workbench.contract import (
     contract_validator,
     declared_entitlements,
@@ -163,11 +163,7 @@ def _policy_ids_exist(policy, found):
 def _registry_state(connector_id, spec, scope_names, firearms, found):
     version = spec.get("version")
     latest = latest_published_connector_spec(connector_id)
-    if (
-        latest is not None
-        and semver.parse(version)
-        and semver.parse(version) <= semver.parse(latest.version)
-    ):
+    if latest is not None and semver.parse(version) and semver.parse(version) <= semver.parse(latest.version):
         found.append(
             finding(
                 "spec_snapshot.version",
@@ -236,6 +232,20 @@ def _packaging(spec, found):
             )
 
 
+def _skills_owned(connector_id, spec, found):
+    """A connector's skills are named under its id (`github.getting-started`): connector ids hold no
+    dot, so no other connector can publish (or squat a version of) them, and none is a connector id."""
+    for index, skill in enumerate(named(spec.get("skills"), "spec_id")):
+        if not str(skill["spec_id"]).startswith(f"{connector_id}."):
+            found.append(
+                finding(
+                    f"spec_snapshot.skills[{index}].spec_id",
+                    f"A skill of {connector_id} is named {connector_id}.<name>, not {skill['spec_id']!r}.",
+                    code="skill_not_owned",
+                )
+            )
+
+
 def _skills_free(spec, found):
     skills = named(spec.get("skills"), "spec_id")
     version = spec.get("version")
@@ -255,20 +265,36 @@ def _skills_free(spec, found):
             )
 
 
-def check_registry_state(*, connector_id, spec, policy):
+def check_registry_state(*, connector_id, spec, policy, tenant_id=None):
     """Findings that depend on the live registries: firearm and KPI ids exist, the version is above the
-    latest published, no engaged lock covers it, its skills are free. Publish re-runs these at commit
-    time; the content itself was validated at this very revision."""
+    latest published, no engaged lock covers it, its skills are its own and free, and (given the draft's
+    tenant) the connector is that tenant's. Publish re-runs these at commit time; the content itself was
+    validated at this very revision."""
     spec, policy = _as_dict(spec), _as_dict(policy)
     found = []
+    if tenant_id is not None:
+        _owned(connector_id, tenant_id, found)
     scope_names = [scope["name"] for scope in named(spec.get("scopes"))]
     _policy_ids_exist(policy, found)
     _registry_state(connector_id, spec, scope_names, _as_dict(policy.get("firearms")), found)
+    _skills_owned(connector_id, spec, found)
     _skills_free(spec, found)
     return found
 
 
-def check_draft_content(*, connector_id, spec, policy):
+def _owned(connector_id, tenant_id, found):
+    owner = Connector.objects.filter(connector_id=connector_id).values_list("owner__slug", "owner_id").first()
+    if owner is not None and owner[1] != tenant_id:
+        found.append(
+            finding(
+                "connector_id",
+                f"Connector {connector_id} belongs to tenant {owner[0]!r}: publish would be refused.",
+                code="not_connector_owner",
+            )
+        )
+
+
+def check_draft_content(*, connector_id, spec, policy, tenant_id=None):
     """All findings for draft content, errors first. A fixed number of queries, whatever the size."""
     found = []
     found.extend(schema_findings(contract_validator(), spec, "spec_snapshot"))
@@ -282,7 +308,9 @@ def check_draft_content(*, connector_id, spec, policy):
     spec_tools, scope_names, scopes = _tools_and_scopes(spec, found)
     _policy(spec_tools, scope_names, scopes, policy, found)
     _packaging(spec, found)
-    found.extend(check_registry_state(connector_id=connector_id, spec=spec, policy=policy))
+    found.extend(
+        check_registry_state(connector_id=connector_id, spec=spec, policy=policy, tenant_id=tenant_id)
+    )
     return sorted(found, key=lambda item: item["severity"] != "error")
 
 
@@ -311,7 +339,10 @@ def draft_validate(*, draft_id, user, expected_revision=None):
         check_revision(draft, expected_revision)
         _refuse_unless_open(draft)
         findings = check_draft_content(
-            connector_id=draft.connector_id, spec=draft.spec_snapshot, policy=draft.policy_snapshot
+            connector_id=draft.connector_id,
+            spec=draft.spec_snapshot,
+            policy=draft.policy_snapshot,
+            tenant_id=draft.tenant_id,
         )
         record_validation(
             draft=draft,

@@ -10,6 +10,7 @@ a difference means the seed changed without a version bump, which is refused.
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
@@ -28,7 +29,7 @@ from workbench.selectors.drafts import latest_published_connector_spec, live_con
 from workbench.services.drafts import draft_create, draft_publish, draft_validate
 from workbench.services.drafts.card import normalized_policy, normalized_spec
 
-SEED_TENANT = "workbench"
+SEED_TENANT = settings.WORKBENCH_PLATFORM_TENANT
 SEED_PUBLISHER = "workbench-seeds"
 
 
