@@ -1,4 +1,5 @@
-"""Who may change what (PRODUCT.md section 10): one declarative table, and the checks read from it.
+"""Who may change what (PRODUCT.md section 10): the checks, read from the one declarative table of
+`workbench.tenancy.rules`.
 
 Every row is in one of three scopes:
 - **platform** rows (firearms, KPIs and corridors, the tool registry, strategy locks, routing, engine
@@ -20,8 +21,6 @@ test_admin_matrix.py) checks every API operation and admin URL against it, for e
 an operation, admin URL or model it does not know.
 """
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db.models import Q
@@ -29,106 +28,20 @@ from django.db.models import Q
 from workbench.kit.access import SYSTEM
 from workbench.kit.refusals import Refusal, field_error
 from workbench.tenancy.models import Membership, Tenant
+from workbench.tenancy.rules import (
+    EDITOR,
+    LIVE,
+    OWNER,
+    PLATFORM,
+    PUBLISHED_BY,
+    TABLE,
+    TENANT,
+    markdown_table,
+    rule_for,
+)
 
-PLATFORM, TENANT, LIVE = "platform", "tenant", "live"
-OWNER, EDITOR, VIEWER = Membership.Role.OWNER, Membership.Role.EDITOR, Membership.Role.VIEWER
+__all__ = ["LIVE", "PLATFORM", "TABLE", "TENANT", "gate", "markdown_table", "rule_for"]
 AUDIT_PERMISSION = ("workbench", "audit_tenants")
-
-
-@dataclass(frozen=True)
-class Rule:
-    scope: str
-    #: tenant rows: the path from a row to its tenant
-    tenant: str = ""
-    #: tenant rows: the roles of the row's tenant that write them
-    writers: tuple = ()
-    #: tenant rows: platform staff write them too
-    platform_writes: bool = True
-    #: tenant rows whose tenant is empty are platform rows (tenant-less budgets)
-    empty_is_platform: bool = False
-    #: tenant rows: the path to the user a row is about, who reads it too (their own calls)
-    caller: str = ""
-    #: rows nobody writes by hand: who writes them
-    written_by: str = ""
-
-    @property
-    def who_writes(self):
-        if self.written_by:
-            return self.written_by
-        if self.scope == PLATFORM:
-            return "platform staff"
-        roles = " and ".join(f"{role}s" for role in self.writers)
-        staff = ", and platform staff" if self.platform_writes else ""
-        platform = "; without a tenant: platform staff" if self.empty_is_platform else ""
-        return f"the tenant's {roles}{staff}{platform}"
-
-    @property
-    def who_reads(self):
-        if self.scope != TENANT:
-            return "anyone with the view permission"
-        own = ", and the caller of each call" if self.caller else ""
-        platform = "; without a tenant: anyone with the view permission" if self.empty_is_platform else ""
-        return f"the tenant's members and auditors{own}{platform}"
-
-
-def _platform(**kwargs):
-    return Rule(PLATFORM, **kwargs)
-
-
-def _tenant(writers=(), **kwargs):
-    return Rule(TENANT, tenant="tenant", writers=writers, **kwargs)
-
-
-_GATEWAY = "the tool gateway"
-_PUBLISH = "publish and environment loads"
-
-#: model label -> rule. A model missing here is refused everywhere and fails the authorization matrix.
-TABLE = {
-    # workbench: how it changes
-    "workbench.tenant": _platform(),
-    "workbench.membership": _tenant(writers=(OWNER,)),
-    "workbench.workbenchdraft": _tenant(writers=(OWNER, EDITOR), platform_writes=False),
-    "workbench.tsvexchange": Rule(LIVE, written_by=_PUBLISH),
-    # registries: what exists
-    "registries.componentspec": _platform(),
-    "registries.skill": _platform(),
-    "registries.connector": Rule(LIVE, written_by=f"{_PUBLISH}; platform staff transfer ownership"),
-    "registries.scope": Rule(LIVE, written_by=_PUBLISH),
-    "registries.routingconfig": _platform(),
-    "registries.engineroute": _platform(),
-    "registries.tooldefinition": _platform(),
-    "registries.toolpermission": _platform(),
-    "registries.toolregistryimport": _platform(written_by="tool registry imports (platform staff)"),
-    "registries.toolreceipt": _tenant(caller="user", written_by=_GATEWAY),
-    "registries.lead": _tenant(written_by=_GATEWAY),
-    "registries.mediaasset": _tenant(written_by=_GATEWAY),
-    "registries.memory": _tenant(written_by=_GATEWAY),
-    "registries.patternscore": _tenant(written_by=_GATEWAY),
-    "registries.boundary": _tenant(written_by=_GATEWAY),
-    "registries.task": _tenant(written_by=_GATEWAY),
-    # policies: what is allowed
-    "policies.firearm": _platform(),
-    "policies.firearmgrant": _tenant(writers=(OWNER,)),
-    "policies.firearmbinding": Rule(LIVE, written_by=_PUBLISH),
-    "policies.strategylock": _platform(),
-    "policies.kpidefinition": _platform(),
-    "policies.kpicorridor": _platform(),
-    "policies.kpitoolbinding": Rule(LIVE, written_by=_PUBLISH),
-    "policies.budgetpolicy": _tenant(writers=(OWNER,), empty_is_platform=True),
-    "policies.usageevent": _tenant(caller="user", written_by=_GATEWAY),
-    # accounts: who may sign in, with which permissions and tokens
-    "auth.user": _platform(),
-    "auth.group": _platform(),
-    "knox.authtoken": _platform(),
-}
-
-
-def rule_for(model):
-    label = model._meta.label_lower
-    try:
-        return TABLE[label]
-    except KeyError:
-        raise LookupError(f"{label} is not in the access table (workbench/tenancy/access.py).") from None
 
 
 # -- who someone is --------------------------------------------------------------------------------
@@ -268,7 +181,7 @@ def check_may_write(actor, model):
     rule = rule_for(model)
     what = model._meta.verbose_name_plural
     if rule.scope == LIVE:
-        raise Refusal(403, "live_binding", f"{what.capitalize()} change only through {_PUBLISH}.")
+        raise Refusal(403, "live_binding", f"{what.capitalize()} change only through {PUBLISHED_BY}.")
     if rule.written_by:
         raise Refusal(
             403, "read_only", f"{what.capitalize()} are written by {rule.written_by}; nobody edits them."
@@ -294,7 +207,7 @@ def check_write(actor, instance, action="change"):
     opts = model._meta
     what = opts.verbose_name_plural
     if rule.scope == LIVE:
-        raise Refusal(403, "live_binding", f"{what.capitalize()} change only through {_PUBLISH}.")
+        raise Refusal(403, "live_binding", f"{what.capitalize()} change only through {PUBLISHED_BY}.")
     if rule.written_by:
         raise Refusal(
             403, "read_only", f"{what.capitalize()} are written by {rule.written_by}; nobody edits them."
@@ -382,20 +295,3 @@ class Gate:
 
 
 gate = Gate()
-
-
-# -- the README table ------------------------------------------------------------------------------
-
-
-def markdown_table():
-    """The "Who may change what" table of the README, generated from TABLE (a test keeps them equal)."""
-    from django.apps import apps
-
-    lines = ["| model | scope | who writes | who reads |", "| --- | --- | --- | --- |"]
-    for label, rule in TABLE.items():
-        model = apps.get_model(label)
-        lines.append(
-            f"| `{label}` ({model._meta.verbose_name_plural}) | {rule.scope} | {rule.who_writes} "
-            f"| {rule.who_reads} |"
-        )
-    return "\n".join(lines)
