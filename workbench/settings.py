@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz before host checks and the HTTPS redirect; a lost database is a 503.
+    "workbench.kit.middleware.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -170,7 +172,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["workbench.kit.api.parsers.SafeJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -207,6 +209,12 @@ WORKBENCH_REQUIRE_REVIEW = env_bool("WORKBENCH_REQUIRE_REVIEW")
 # create (seeds/00_system.json) and publish the example connectors in. Not an environment setting: the
 # seeds name it, and a test keeps the two equal.
 WORKBENCH_ACCESS_GATE = "workbench.tenancy.access.gate"
+# Hostile input (README "Limits"): an API body is at most this many bytes (413 beyond), JSON at most this
+# deep (400 beyond); TSV and registry uploads at most this many bytes and rows, checked while reading.
+WORKBENCH_API_MAX_BODY_BYTES = int(os.environ.get("WORKBENCH_API_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
+WORKBENCH_API_MAX_JSON_DEPTH = int(os.environ.get("WORKBENCH_API_MAX_JSON_DEPTH", "64"))
+WORKBENCH_UPLOAD_MAX_BYTES = int(os.environ.get("WORKBENCH_UPLOAD_MAX_BYTES", str(8 * 1024 * 1024)))
+WORKBENCH_UPLOAD_MAX_ROWS = int(os.environ.get("WORKBENCH_UPLOAD_MAX_ROWS", "50000"))
 WORKBENCH_PLATFORM_TENANT = "workbench"
 
 LOGGING = {

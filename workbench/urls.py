@@ -1,8 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
+
+from workbench.kit.api.errors import not_found
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -21,6 +23,8 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
         name="api-redoc",
     ),
+    # Any other URL under /api/ is a problem+json 404, in debug too.
+    re_path(r"^api/", not_found),
 ]
 
 handler404 = "workbench.kit.api.errors.handler404"

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from policies.models import KpiCorridor, KpiDefinition, KpiToolBinding
 from workbench.kit.api.serializers import RowSaveSerializer
-from workbench.kit.api.viewsets import ReadOnlyRegistryViewSet, RowViewSet
+from workbench.kit.api.viewsets import LOOKUP_NUMBER, ReadOnlyRegistryViewSet, RowViewSet
 
 
 class KpiDefinitionSerializer(RowSaveSerializer):
@@ -90,4 +90,4 @@ class KpiToolBindingViewSet(ReadOnlyRegistryViewSet):
     ordering_fields = ["action_name", "kpi__kpi_id", "created_at"]
     search_fields = ["action_name", "note"]
     queryset = KpiToolBinding.objects.select_related("kpi")
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = LOOKUP_NUMBER

@@ -10,7 +10,14 @@ from simple_history.models import HistoricalRecords
 
 from policies.models.actions import BoundAction
 from workbench.kit import identifiers as ids
-from workbench.kit.models import NaturalKeyModel, WriteOnceManager, WriteOnceModel, WriteOnceQuerySet
+from workbench.kit.models import (
+    REASON_LIMIT,
+    NaturalKeyModel,
+    WriteOnceManager,
+    WriteOnceModel,
+    WriteOnceQuerySet,
+    free_text,
+)
 
 
 class Firearm(NaturalKeyModel):
@@ -29,7 +36,7 @@ class Firearm(NaturalKeyModel):
         error_messages={"unique": "A firearm with this id already exists."},
     )
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = free_text(blank=True)
     severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.HIGH)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     history = HistoricalRecords()
@@ -121,7 +128,7 @@ class FirearmGrant(WriteOnceModel):
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    reason = models.TextField(help_text="Why this principal needs the firearm.")
+    reason = free_text(REASON_LIMIT, help_text="Why this principal needs the firearm.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     needs_approval = models.BooleanField(
@@ -135,7 +142,7 @@ class FirearmGrant(WriteOnceModel):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    revoke_reason = models.TextField(blank=True)
+    revoke_reason = free_text(REASON_LIMIT, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -214,7 +221,7 @@ class FirearmBinding(BoundAction, NaturalKeyModel):
         error_messages={"unique": "This action is already bound to a firearm."},
     )
     firearm = models.ForeignKey(Firearm, on_delete=models.PROTECT, related_name="bindings")
-    note = models.TextField(blank=True)
+    note = free_text(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     history = HistoricalRecords()
 

@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from policies.models.actions import BoundAction
 from workbench.kit import identifiers as ids
-from workbench.kit.models import NaturalKeyModel
+from workbench.kit.models import NaturalKeyModel, free_text
 
 
 class KpiDefinition(NaturalKeyModel):
@@ -29,7 +29,7 @@ class KpiDefinition(NaturalKeyModel):
     name = models.CharField(max_length=200)
     unit = models.CharField(max_length=40, blank=True, help_text="e.g. %, ms, count")
     direction = models.CharField(max_length=20, choices=Direction.choices, default=Direction.HIGHER_IS_BETTER)
-    description = models.TextField(blank=True)
+    description = free_text(blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -63,7 +63,7 @@ class KpiCorridor(NaturalKeyModel):
     upper = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     critical_lower = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     critical_upper = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
-    note = models.TextField(blank=True)
+    note = free_text(blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -123,7 +123,7 @@ class KpiToolBinding(BoundAction, NaturalKeyModel):
     action_name = models.CharField(max_length=200, validators=[ids.validate_action_name])
     kpi = models.ForeignKey(KpiDefinition, on_delete=models.PROTECT, related_name="tool_bindings")
     effect = models.CharField(max_length=12, choices=Effect.choices, default=Effect.OBSERVES)
-    note = models.TextField(blank=True)
+    note = free_text(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     history = HistoricalRecords()
 

@@ -6,7 +6,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from workbench.kit import identifiers as ids
-from workbench.kit.models import NaturalKeyManager, NaturalKeyModel
+from workbench.kit.models import REASON_LIMIT, NaturalKeyManager, NaturalKeyModel, free_text
 
 
 class StrategyLockQuerySet(models.QuerySet):
@@ -40,7 +40,7 @@ class StrategyLock(NaturalKeyModel):
         validators=[ids.validate_slug],
         error_messages={"unique": "A strategy lock with this name already exists."},
     )
-    description = models.TextField(blank=True)
+    description = free_text(blank=True)
     connectors = models.ManyToManyField("registries.Connector", blank=True, related_name="strategy_locks")
     firearms = models.ManyToManyField("policies.Firearm", blank=True, related_name="strategy_locks")
     actions = models.JSONField(
@@ -53,7 +53,7 @@ class StrategyLock(NaturalKeyModel):
     engaged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    reason = models.TextField(blank=True, help_text="Why the lock is engaged (or was released).")
+    reason = free_text(REASON_LIMIT, blank=True, help_text="Why the lock is engaged (or was released).")
     history = HistoricalRecords(m2m_fields=[connectors, firearms])
 
     class Meta:

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from registries.models import Connector, EngineRoute, RoutingConfig
 from workbench.kit.api.serializers import RowSaveSerializer
-from workbench.kit.api.viewsets import RowViewSet
+from workbench.kit.api.viewsets import LOOKUP_NUMBER, RowViewSet
 
 
 class RoutingConfigSerializer(RowSaveSerializer):
@@ -65,4 +65,4 @@ class EngineRouteViewSet(RowViewSet):
     ordering_fields = ["pattern"]
     search_fields = ["pattern", "description"]
     queryset = EngineRoute.objects.select_related("connector")
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = LOOKUP_NUMBER

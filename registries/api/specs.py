@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from registries.models import ComponentSpec, Connector, Scope
 from registries.services import component_spec_deprecate, connector_transfer
-from workbench.kit.api.viewsets import ReadOnlyRegistryViewSet
+from workbench.kit.api.viewsets import LOOKUP_NUMBER, ReadOnlyRegistryViewSet
 from workbench.tenancy.models import Tenant
 
 NEWEST_FIRST = ("-version_major", "-version_minor", "-version_patch")
@@ -131,6 +131,8 @@ class ScopeFilter(filters.FilterSet):
 class ComponentSpecViewSet(ReadOnlyRegistryViewSet):
     """Published component specs (all kinds). Deprecating a version needs the change permission."""
 
+    lookup_value_regex = LOOKUP_NUMBER
+
     serializer_class = ComponentSpecSerializer
     filterset_class = ComponentSpecFilter
     ordering_fields = ["spec_id", "kind", "published_at"]
@@ -205,6 +207,8 @@ class ConnectorViewSet(ReadOnlyRegistryViewSet):
 
 class ScopeViewSet(ReadOnlyRegistryViewSet):
     """Scopes of every published connector version; `?latest=true` keeps the latest versions only."""
+
+    lookup_value_regex = LOOKUP_NUMBER
 
     serializer_class = ScopeSerializer
     filterset_class = ScopeFilter

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from workbench.kit.models import CONTENT_LIMIT, REASON_LIMIT, free_text
+
 
 def unique_per_tenant(model, key):
     """`key` unique within a tenant, and among the rows that have no tenant."""
@@ -67,7 +69,7 @@ class MediaAsset(DomainRow):
 
 class Memory(DomainRow):
     key = models.CharField(max_length=200)
-    content = models.TextField()
+    content = free_text(CONTENT_LIMIT)
     tags = models.JSONField(default=list, blank=True)
 
     class Meta:
@@ -94,8 +96,8 @@ class PatternScore(DomainRow):
 
 class Boundary(DomainRow):
     key = models.CharField(max_length=200)
-    value = models.TextField()
-    reason = models.TextField(blank=True)
+    value = free_text(CONTENT_LIMIT)
+    reason = free_text(REASON_LIMIT, blank=True)
 
     class Meta:
         verbose_name_plural = "boundaries"
@@ -112,7 +114,7 @@ class Task(DomainRow):
         DONE = "done", "done"
 
     title = models.CharField(max_length=200)
-    notes = models.TextField(blank=True)
+    notes = free_text(blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
 

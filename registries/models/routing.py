@@ -3,7 +3,7 @@
 from django.db import models
 
 from workbench.kit import identifiers as ids
-from workbench.kit.models import NaturalKeyModel
+from workbench.kit.models import NaturalKeyModel, free_text
 
 from .specs import Connector
 
@@ -21,7 +21,7 @@ class RoutingConfig(NaturalKeyModel):
         max_length=100, help_text="Storage class, e.g. TabularStore or VersionedStore."
     )
     options = models.JSONField(default=dict, blank=True)
-    description = models.TextField(blank=True)
+    description = free_text(blank=True)
 
     class Meta:
         verbose_name = "routing config"
@@ -52,7 +52,7 @@ class EngineRoute(NaturalKeyModel):
     connector = models.ForeignKey(
         Connector, null=True, blank=True, on_delete=models.SET_NULL, related_name="engine_routes"
     )
-    description = models.TextField(blank=True)
+    description = free_text(blank=True)
 
     class Meta:
         ordering = ["pattern"]

@@ -8,7 +8,13 @@ from simple_history.models import HistoricalRecords
 
 from workbench.kit import identifiers as ids
 from workbench.kit import semver
-from workbench.kit.models import NaturalKeyModel, WriteOnceManager, WriteOnceModel, WriteOnceQuerySet
+from workbench.kit.models import (
+    NaturalKeyModel,
+    WriteOnceManager,
+    WriteOnceModel,
+    WriteOnceQuerySet,
+    free_text,
+)
 
 MCP_CONNECTOR_CLASS = "mcp_connector"
 
@@ -29,7 +35,7 @@ class ComponentSpec(WriteOnceModel):
     version = models.CharField(max_length=32, validators=[ids.validate_semver])
     kind = models.CharField(max_length=16, choices=Kind.choices)
     name = models.CharField(max_length=200, blank=True)
-    description = models.TextField(blank=True)
+    description = free_text(blank=True)
     schema = models.JSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     # Numeric version parts so "latest" sorts as semver does (1.10.0 after 1.9.0), in the database.
@@ -136,7 +142,7 @@ class Connector(NaturalKeyModel):
         error_messages={"unique": "A connector with this id already exists."},
     )
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = free_text(blank=True)
     latest_spec = models.ForeignKey(
         ComponentSpec,
         null=True,
@@ -200,7 +206,7 @@ class Scope(WriteOnceModel):
     spec = models.ForeignKey(ComponentSpec, on_delete=models.PROTECT, related_name="scopes")
     connector = models.ForeignKey(Connector, on_delete=models.PROTECT, related_name="scopes")
     name = models.CharField(max_length=63, validators=[ids.validate_scope_name])
-    description = models.TextField(blank=True)
+    description = free_text(blank=True)
     tools = models.JSONField(default=list, blank=True, help_text="Names of the MCP tools this scope grants.")
 
     class Meta:

@@ -14,7 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from registries.schemas import tool_errors
 from workbench.kit import identifiers as ids
-from workbench.kit.models import NaturalKeyModel
+from workbench.kit.models import NaturalKeyModel, free_text
 
 PERMISSION_NAME = r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$"
 validate_permission_name = RegexValidator(
@@ -105,7 +105,7 @@ class ToolDefinition(NaturalKeyModel):
         error_messages={"unique": "A tool with this name already exists."},
         help_text="domain.method; dispatched to handler module `domain`, function `method`.",
     )
-    description = models.TextField()
+    description = free_text()
     input_schema = models.JSONField(default=dict, help_text="JSON Schema of the input object.")
     output_schema = models.JSONField(default=dict, blank=True, help_text="JSON Schema of the result.")
     permissions = models.JSONField(

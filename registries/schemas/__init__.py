@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
 from jsonschema.validators import validator_for
 
+from registries.schemas.safety import ref_cycles, unsupported_patterns
 from workbench.kit import identifiers as ids
 
 SCHEMA_PATH = Path(__file__).with_name("tools.registry.schema.json")
@@ -141,7 +142,8 @@ def _local_refs(node, parts=()):
 
 
 def schema_errors(schema, *, path):
-    """Is `schema` a valid JSON Schema for the dialect it names? Checked against that dialect's metaschema."""
+    """Is `schema` a valid JSON Schema for the dialect it names, and one evaluated in bounded time? Its
+    dialect's metaschema, local `$ref`s only and none dangling or looping, patterns RE2 can take."""
     dialect = dialect_for(schema)
     if dialect is None:
         return [
@@ -165,7 +167,33 @@ def schema_errors(schema, *, path):
         Finding(json_path(path, ref_path), f"$ref {ref!r} points at nothing in this schema.")
         for ref_path, ref in _dangling_refs(schema)
     ]
+    reported = {finding.path for finding in findings}
+    findings += [
+        Finding(
+            json_path(path, parts),
+            f"Pattern {pattern!r} cannot be evaluated in linear time (RE2: {reason}); "
+            "backreferences and lookaround are not supported.",
+        )
+        for parts, pattern, reason in unsupported_patterns(schema)
+        # A pattern that is not a regular expression at all was reported by the metaschema already.
+        if json_path(path, parts) not in reported
+    ]
+    findings += [
+        Finding(
+            json_path(path, _pointer_parts(pointer)),
+            "$ref loops back to a schema already applied to the same value: evaluation would never end.",
+        )
+        for pointer in ref_cycles(schema)
+    ]
     return findings
+
+
+def _pointer_parts(pointer):
+    parts = []
+    for raw in pointer.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        parts.append(int(part) if part.isdigit() else part)
+    return parts
 
 
 def _structural(validator, document, base):

@@ -15,9 +15,11 @@ from django.db import transaction
 from registries.models import ToolDefinition, ToolPermission, ToolRegistryImport
 from registries.schemas import registry_errors, tool_label
 from registries.services.gateway.dispatch import resolve_handler
+from workbench.kit import jsontext
 from workbench.kit.access import SYSTEM
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import history_reason, row_delete, row_save
+from workbench.kit.uploads import check_size
 from workbench.tenancy.access import check_platform_write
 
 DEFAULT_VERSION = "1.0.0"
@@ -60,15 +62,14 @@ class RegistryImportError(Refusal):
 
 
 def parse_registry(content):
-    """JSON text or bytes -> document; a RegistryImportError if it is not JSON at all."""
+    """JSON text or bytes -> document; a RegistryImportError if it is not JSON the system can take
+    (NUL, lone surrogates and nesting past the depth limit are refused with their JSON path)."""
+    check_size(len(content), "The registry file")
     try:
-        if isinstance(content, bytes):
-            content = content.decode("utf-8-sig")
-        return json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RegistryImportError(
-            RegistryPlan(errors=[f"registry: $: not a JSON document ({error})."])
-        ) from error
+        return jsontext.loads(content, what="The registry file")
+    except Refusal as refusal:
+        problems = [f"registry: {error['field']}: {error['message']}" for error in refusal.errors]
+        raise RegistryImportError(RegistryPlan(errors=problems)) from None
 
 
 def registry_plan(document):

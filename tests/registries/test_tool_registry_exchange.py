@@ -150,7 +150,7 @@ def test_import_keeps_what_the_file_does_not_carry():
 def test_not_json_is_refused_clearly(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text("{not json", encoding="utf-8")
-    with pytest.raises(CommandError, match=r"not a JSON document"):
+    with pytest.raises(CommandError, match=r"is not JSON"):
         call_command("import_tool_registry", str(path))
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_tool_registry", str(tmp_path / "missing.json"))

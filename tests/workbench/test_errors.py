@@ -105,7 +105,7 @@ def test_unknown_api_route_is_404_problem():
 
 def test_malformed_json_is_400_problem(admin_client):
     response = admin_client.generic("POST", "/api/v1/firearms/", "{not json", content_type="application/json")
-    assert _problem(response) == (400, PROBLEM, "parse_error")
+    assert _problem(response) == (400, PROBLEM, "malformed_json")
 
 
 def test_unsupported_media_type_is_415_problem(admin_client):

@@ -1,7 +1,20 @@
 """Small pieces every model here shares: natural keys and write-once rows."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
+
+#: Caps of free text (README "Limits"): long enough for any honest description, short enough that a row
+#: never carries a megabyte into every list that shows it.
+DESCRIPTION_LIMIT = 5000
+REASON_LIMIT = 2000
+CONTENT_LIMIT = 20000
+
+
+def free_text(limit=DESCRIPTION_LIMIT, **kwargs):
+    """A TextField whose length the model enforces (full_clean), so the admin, the API, imports and
+    fixtures refuse the same text; the admin's textarea carries the same maxlength."""
+    return models.TextField(max_length=limit, validators=[MaxLengthValidator(limit)], **kwargs)
 
 
 def _follow(obj, path):

@@ -6,6 +6,7 @@ import json
 from django import forms
 
 from registries.models import ToolDefinition, ToolPermission
+from workbench.kit import uploads
 from workbench.tenancy.models import Tenant
 
 
@@ -86,6 +87,15 @@ class RegistryUploadForm(forms.Form):
     file = forms.FileField(label="tools.registry.json", required=False)
     content = forms.CharField(widget=forms.HiddenInput, required=False)
     source = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean_file(self):
+        return uploads.check_upload(self.cleaned_data.get("file"))
+
+    def clean_content(self):
+        content = self.cleaned_data.get("content", "")
+        if len(content.encode()) > uploads.max_bytes():
+            raise forms.ValidationError(f"The file is larger than {uploads.max_bytes()} bytes.")
+        return content
 
 
 class TryToolForm(forms.Form):

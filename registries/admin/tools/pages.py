@@ -96,9 +96,12 @@ class ToolPagesMixin:
         context.update(
             plan=plan,
             source=source,
+            # Only a clean plan is offered for confirmation, and a clean plan was valid UTF-8.
             confirm_form=RegistryUploadForm(
                 initial={"content": content.decode("utf-8-sig"), "source": source}
-            ),
+            )
+            if plan.ok
+            else None,
         )
         return TemplateResponse(request, f"{TEMPLATES}/import.html", context)
 

@@ -3,6 +3,7 @@ from django.core.management.base import CommandError
 from registries.services.tool_registry import parse_registry, tool_registry_import
 from workbench.kit.access import SYSTEM
 from workbench.kit.commands import RefusalCommand
+from workbench.kit.uploads import read_file
 
 
 class Command(RefusalCommand):
@@ -19,8 +20,7 @@ class Command(RefusalCommand):
 
     def handle(self, *args, path, dry_run, **options):
         try:
-            with open(path, "rb") as handle:
-                content = handle.read()
+            content = read_file(path)
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
         # An operator at the deployment's shell: the registry is the platform's, and so is this command.

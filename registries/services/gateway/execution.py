@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from registries.models import ToolReceipt
 from registries.schemas import dialect_for
+from registries.schemas.safety import ValidationTooSlow, errors_within, safe_validator
 from workbench.kit.refusals import Refusal
 
 from .errors import CallTakenOver, ToolError, ToolTimeout
@@ -72,15 +73,18 @@ def output_mismatches(tool, result):
     schema = tool.output_schema
     if not schema:
         return []
-    dialect = dialect_for(schema)
-    validator = dialect(schema, format_checker=dialect.FORMAT_CHECKER)
+    validator = safe_validator(dialect_for(schema), schema)
+    try:
+        errors = errors_within(validator, result)
+    except (ValidationTooSlow, RecursionError):
+        return [{"path": "result", "message": "The result took too long to check against output_schema."}]
     return [
         {
             "path": "result"
             + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path),
             "message": error.message,
         }
-        for error in validator.iter_errors(result)
+        for error in errors
     ]
 
 

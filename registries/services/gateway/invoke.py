@@ -25,6 +25,7 @@ from policies import selectors as policy
 from policies.services import BudgetExhausted
 from registries.models import ToolDefinition, ToolReceipt
 from registries.schemas import dialect_for, json_path, nul_paths
+from registries.schemas.safety import ValidationTooSlow, errors_within, safe_validator
 from workbench.kit.refusals import Refusal
 from workbench.tenancy.models import Membership
 
@@ -100,10 +101,14 @@ def _check_call(call_id, input, idempotency_key):
 def input_errors(tool, input):
     """One entry per offending field of `input` against the tool's input_schema (formats checked)."""
     schema = tool.input_schema or {}
-    dialect = dialect_for(schema)
-    validator = dialect(schema, format_checker=dialect.FORMAT_CHECKER)
+    validator = safe_validator(dialect_for(schema), schema)
     errors, seen = [], set()
-    for error in validator.iter_errors(input):
+    try:
+        found = errors_within(validator, input)
+    except (ValidationTooSlow, RecursionError):
+        # Refused, not run: the input takes too long to check against the tool's schema.
+        return [_field_error("input", "validation_budget", "The input took too long to validate; send less.")]
+    for error in found:
         parts = list(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, dict):
             names = [name for name in error.validator_value if name not in error.instance]

@@ -23,7 +23,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.signals import post_export, post_import
 from import_export.tmp_storages import BaseStorage
 
-from workbench.kit import access
+from workbench.kit import access, uploads
 from workbench.kit.admin.base import page_context
 from workbench.kit.exchange.http import tsv_response
 from workbench.kit.exchange.tsv import TsvFormat
@@ -101,7 +101,14 @@ class TsvExportAdmin(ExportMixin):
         return self._do_file_export(None, request, queryset)
 
 
-class TenantImportForm(ImportForm):
+class CappedImportForm(ImportForm):
+    """import-export's upload form, refusing a file over the upload cap before it is read."""
+
+    def clean_import_file(self):
+        return uploads.check_upload(self.cleaned_data.get("import_file"))
+
+
+class TenantImportForm(CappedImportForm):
     """The import form of imports that write drafts: they belong to one of the user's tenants."""
 
     tenant = forms.ModelChoiceField(
@@ -151,7 +158,7 @@ class TsvImportAdmin(ImportMixin):
         )
 
     def get_import_form_class(self, request):
-        return TenantImportForm if self._needs_tenant else ImportForm
+        return TenantImportForm if self._needs_tenant else CappedImportForm
 
     def get_confirm_form_class(self, request):
         return TenantConfirmImportForm if self._needs_tenant else ConfirmImportForm

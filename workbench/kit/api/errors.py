@@ -8,6 +8,7 @@ place that shapes the answer.
 """
 
 import logging
+import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,6 +20,7 @@ from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
+from workbench.kit.health import RETRY_AFTER, database_unavailable, unavailable_page
 from workbench.kit.refusals import Refusal
 from workbench.kit.rows import protected_refusal
 
@@ -102,7 +104,15 @@ def refusal_response(refusal):
 
 
 def problem_exception_handler(exc, context):
-    if isinstance(exc, ProtectedError | RestrictedError):
+    if database_unavailable(exc):
+        logger.warning("Database unavailable, answered 503: %s", exc)
+        exc = Refusal(
+            503,
+            "database_unavailable",
+            "The database cannot be reached; try again shortly.",
+            retry_after=RETRY_AFTER,
+        )
+    elif isinstance(exc, ProtectedError | RestrictedError):
         exc = protected_refusal(exc)
     elif isinstance(exc, IntegrityError):
         # A constraint the database enforced after validation passed (e.g. a concurrent duplicate).
@@ -150,10 +160,32 @@ def handler404(request, exception=None):
     return page_not_found(request, exception)
 
 
+def unavailable_response(request):
+    """The answer while the database is gone: problem+json under /api/, a plain page elsewhere; both
+    503 with Retry-After, so a client or a load balancer tries again instead of giving up."""
+    if not request.path.startswith("/api/"):
+        return unavailable_page(request)
+    response = _problem_response(
+        503, "database_unavailable", "The database cannot be reached; try again shortly."
+    )
+    response["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
 def handler500(request):
+    error = sys.exc_info()[1]
+    if database_unavailable(error):
+        # Raised where no view or middleware caught it: a 503 the client may retry, not a 500.
+        logger.warning("Database unavailable on %s: %s", request.path, error)
+        return unavailable_response(request)
     logger.error("Unhandled server error on %s", request.path)
     if request.path.startswith("/api/"):
         return _problem_response(500, "server_error", "The server failed; the error is logged.")
     from django.views.defaults import server_error
 
     return server_error(request)
+
+
+def not_found(request, *args, **kwargs):
+    """The API's answer to a URL it does not have, in debug too (Django's debug 404 page is HTML)."""
+    return _problem_response(404, "not_found", "No such resource.")

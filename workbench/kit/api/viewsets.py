@@ -12,7 +12,11 @@ from workbench.kit.api.schema import ProblemAutoSchema
 from workbench.kit.api.serializers import request_change_reason
 from workbench.kit.rows import row_delete
 
-LOOKUP_ANY_SEGMENT = r"[^/]+"
+# Anything up to the next slash but control characters: a NUL or other control character in a lookup is
+# no identifier (and PostgreSQL refuses a NUL in a query), so such a URL matches nothing: 404.
+LOOKUP_ANY_SEGMENT = r"[^/\x00-\x1f\x7f]+"
+# Numeric ids in ASCII digits only: int() would also take "١" or "²".
+LOOKUP_NUMBER = r"[0-9]{1,18}"
 
 
 class AccessMixin:

@@ -22,7 +22,7 @@ from import_export.instance_loaders import ModelInstanceLoader
 from import_export.results import Error, RowResult
 from simple_history.models import HistoricalRecords
 
-from workbench.kit import access
+from workbench.kit import access, uploads
 from workbench.kit.exchange import tsv
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import history_reason
@@ -377,6 +377,7 @@ def run_import(resource, data, *, dry_run, file_name=""):
             f"{resource.user.get_username()} may not import {resource.kind}: lacks {', '.join(missing)}.",
         )
     access.check_may_write(resource.user, resource.writes_model())
+    uploads.check_size(len(data))
     try:
         dataset = tsv.parse(data)
     except tsv.TsvFormatError as exc:

@@ -18,6 +18,8 @@ import tablib
 from import_export import widgets
 from import_export.formats.base_formats import Format
 
+from workbench.kit import uploads
+
 TRUE, FALSE, NONE = "TRUE", "FALSE", "NONE"
 CONTENT_TYPE = "text/tab-separated-values; charset=utf-8"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -96,6 +98,11 @@ def parse(data):
         lines.pop()
     if not lines:
         raise TsvFormatError("The file is empty: the first line must name the columns.")
+    if len(lines) - 1 > uploads.max_rows():
+        raise TsvFormatError(
+            f"The file has {len(lines) - 1} rows; at most {uploads.max_rows()} are taken "
+            "(WORKBENCH_UPLOAD_MAX_ROWS): split it."
+        )
     header = lines[0].split("\t")
     problems = []
     if "" in header:

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
 from workbench.exchange import IMPORTS
+from workbench.kit import uploads
 from workbench.kit.commands import RefusalCommand
 from workbench.kit.exchange.importing import run_import
 from workbench.models import Tenant
@@ -36,7 +37,7 @@ class Command(RefusalCommand):
         importer = self._user(user)
         tenant = self._tenant(importer, tenant) if getattr(resource_class, "needs_tenant", False) else None
         try:
-            data = Path(path).read_bytes()
+            data = uploads.read_file(path)
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
         resource = resource_class(user=importer, tenant=tenant, file_name=Path(path).name)
