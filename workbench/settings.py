@@ -212,9 +212,16 @@ WORKBENCH_ACCESS_GATE = "workbench.tenancy.access.gate"
 # Hostile input (README "Limits"): an API body is at most this many bytes (413 beyond), JSON at most this
 # deep (400 beyond); TSV and registry uploads at most this many bytes and rows, checked while reading.
 WORKBENCH_API_MAX_BODY_BYTES = int(os.environ.get("WORKBENCH_API_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
+# Django's own cap on a request body (files aside), for the admin's forms and the API alike.
+DATA_UPLOAD_MAX_MEMORY_SIZE = WORKBENCH_API_MAX_BODY_BYTES
 WORKBENCH_API_MAX_JSON_DEPTH = int(os.environ.get("WORKBENCH_API_MAX_JSON_DEPTH", "64"))
 WORKBENCH_UPLOAD_MAX_BYTES = int(os.environ.get("WORKBENCH_UPLOAD_MAX_BYTES", str(8 * 1024 * 1024)))
 WORKBENCH_UPLOAD_MAX_ROWS = int(os.environ.get("WORKBENCH_UPLOAD_MAX_ROWS", "50000"))
+FILE_UPLOAD_HANDLERS = [
+    "workbench.kit.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 WORKBENCH_PLATFORM_TENANT = "workbench"
 
 LOGGING = {

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
@@ -23,8 +24,9 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
         name="api-redoc",
     ),
-    # Any other URL under /api/ is a problem+json 404, in debug too.
-    re_path(r"^api/", not_found),
+    # Any other URL under /api/ is a problem+json 404, in debug too, whatever the method (csrf_exempt:
+    # a DELETE to an id the router does not match is a 404, not the CSRF middleware's HTML 403).
+    re_path(r"^api/", csrf_exempt(not_found)),
 ]
 
 handler404 = "workbench.kit.api.errors.handler404"

@@ -29,7 +29,7 @@ class StrategyLockSerializer(RowSaveSerializer):
         child=serializers.CharField(), required=False,
         help_text="Actions covered: connector scopes '<connector_id>:<scope>' and tools 'domain.method'.",
     )
-    engaged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    engaged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = StrategyLock

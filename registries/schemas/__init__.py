@@ -18,6 +18,7 @@ from jsonschema.validators import validator_for
 
 from registries.schemas.safety import ref_cycles, unsupported_patterns
 from workbench.kit import identifiers as ids
+from workbench.kit.jsontext import list_index, unstorable_text
 
 SCHEMA_PATH = Path(__file__).with_name("tools.registry.schema.json")
 DEFAULT_DIALECT = Draft202012Validator
@@ -97,8 +98,8 @@ def _pointer_target(root, pointer):
         part = raw.replace("~1", "/").replace("~0", "~")
         if isinstance(node, dict) and part in node:
             node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
+        elif isinstance(node, list) and (index := list_index(part)) is not None and index < len(node):
+            node = node[index]
         else:
             return False
     return True
@@ -192,7 +193,7 @@ def _pointer_parts(pointer):
     parts = []
     for raw in pointer.split("/")[1:]:
         part = raw.replace("~1", "/").replace("~0", "~")
-        parts.append(int(part) if part.isdigit() else part)
+        parts.append(part if list_index(part) is None else list_index(part))
     return parts
 
 
@@ -203,19 +204,9 @@ def _structural(validator, document, base):
     ]
 
 
-def nul_paths(node, base="$"):
-    """Where a JSON value holds a NUL character (PostgreSQL text and jsonb cannot store one)."""
-    if isinstance(node, str):
-        return [base] if "\x00" in node else []
-    if isinstance(node, dict):
-        return [
-            path
-            for key, value in node.items()
-            for path in nul_paths(key, base) + nul_paths(value, f"{base}.{key}")
-        ]
-    if isinstance(node, list):
-        return [path for index, value in enumerate(node) for path in nul_paths(value, f"{base}[{index}]")]
-    return []
+def unstorable_paths(node, base="$"):
+    """(path, message) wherever a JSON value holds text PostgreSQL cannot store (NUL, lone surrogates)."""
+    return [(json_path(base, parts), message) for parts, _code, message in unstorable_text(node)]
 
 
 def tool_errors(entry, *, permissions: Collection[str] | None, base="$"):
@@ -226,7 +217,7 @@ def tool_errors(entry, *, permissions: Collection[str] | None, base="$"):
     findings = _structural(_tool_validator(), entry, base)
     if not isinstance(entry, dict):
         return findings
-    findings += [Finding(path, "Text must not contain NUL characters.") for path in nul_paths(entry, base)]
+    findings += [Finding(path, message) for path, message in unstorable_paths(entry, base)]
     for field in ("input_schema", "output_schema"):
         if isinstance(entry.get(field), dict):
             findings += schema_errors(entry[field], path=f"{base}.{field}")

@@ -16,6 +16,8 @@ from functools import cache, lru_cache
 import re2
 from jsonschema import FormatChecker, ValidationError, validators
 
+from workbench.kit.jsontext import list_index
+
 VALIDATION_BUDGET = 1.0  # seconds
 
 _OPTIONS = re2.Options()
@@ -139,8 +141,8 @@ def _resolve(root, pointer):
         part = raw.replace("~1", "/").replace("~0", "~")
         if isinstance(node, dict) and part in node:
             node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
+        elif isinstance(node, list) and (index := list_index(part)) is not None and index < len(node):
+            node = node[index]
         else:
             return None
     return node
@@ -195,7 +197,8 @@ def ref_cycles(schema):
                 path.pop()
                 done.add(pointer)
             elif child in on_path:
-                cycles.append(pointer)
+                node = _resolve(schema, pointer)
+                cycles.append(f"{pointer}/$ref" if isinstance(node, dict) and "$ref" in node else pointer)
             elif child not in done:
                 on_path.add(child)
                 path.append(child)

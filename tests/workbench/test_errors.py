@@ -103,6 +103,15 @@ def test_unknown_api_route_is_404_problem():
     assert _problem(response) == (404, PROBLEM, "not_found")
 
 
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "PATCH", "POST"])
+def test_unknown_api_route_is_404_problem_for_writes_too(method):
+    # An id the router does not match (engine routes have numeric ids) reaches the catch-all, which is
+    # exempt from CSRF: a 404 problem, not the CSRF middleware's HTML 403.
+    client = APIClient(enforce_csrf_checks=True)
+    response = client.generic(method, "/api/v1/engine-routes/%C2%84/", "{}", content_type="application/json")
+    assert _problem(response) == (404, PROBLEM, "not_found")
+
+
 def test_malformed_json_is_400_problem(admin_client):
     response = admin_client.generic("POST", "/api/v1/firearms/", "{not json", content_type="application/json")
     assert _problem(response) == (400, PROBLEM, "malformed_json")

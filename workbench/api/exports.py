@@ -18,6 +18,10 @@ from workbench.kit.exchange.http import tsv_response
 from workbench.kit.exchange.tsv import CONTENT_TYPE
 
 
+class TsvExportSchema(ProblemAutoSchema):
+    answers_not_acceptable = False  # negotiation is forced: a file or a problem, whatever Accept says
+
+
 class CanExport(BasePermission):
     def has_permission(self, request, view):
         return request.user.has_perms(view.resource_class.export_permissions)
@@ -27,7 +31,7 @@ class TsvExportView(APIView):
     resource_class = None
     permission_classes = [IsAuthenticated, CanExport]
     renderer_classes = [JSONRenderer]  # only problems are rendered; the file is a streamed response
-    schema = ProblemAutoSchema()
+    schema = TsvExportSchema()
 
     def perform_content_negotiation(self, request, force=False):
         # A client asking for text/tab-separated-values still gets its refusals as problem+json.

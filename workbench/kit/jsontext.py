@@ -10,6 +10,7 @@ Refused as a 400 Refusal naming the JSON path where one exists:
 """
 
 import json
+import math
 
 from django.conf import settings
 
@@ -26,6 +27,39 @@ def json_path(path):
 
 def max_depth():
     return settings.WORKBENCH_API_MAX_JSON_DEPTH
+
+
+def unstorable_text(value):
+    """(path parts, code, message) for every key or string of `value` PostgreSQL cannot store: a NUL
+    character or an unpaired surrogate. Iterative, so any depth is walked."""
+    stack = [(value, ())]
+    while stack:
+        node, path = stack.pop()
+        texts = [node] if isinstance(node, str) else list(node) if isinstance(node, dict) else []
+        for text in texts:
+            problem = _text_problem(text)
+            if problem:
+                yield (path, *problem)
+        if isinstance(node, dict):
+            stack.extend((child, (*path, key)) for key, child in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((child, (*path, index)) for index, child in reversed(list(enumerate(node))))
+
+
+def _text_problem(text):
+    if "\x00" in text:
+        return "null_character", "Text must not contain NUL (\\u0000) characters."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "lone_surrogate", "Text must not contain unpaired UTF-16 surrogates (e.g. \\ud800)."
+    return None
+
+
+def check_text(text, path=()):
+    problem = _text_problem(text)
+    if problem:
+        raise _problem(problem[0], json_path(path), problem[1])
 
 
 def check_json(value, *, depth_limit=None):
@@ -47,29 +81,24 @@ def check_json(value, *, depth_limit=None):
     return value
 
 
-def check_text(text, path=()):
-    if "\x00" in text:
-        raise _problem("null_character", json_path(path), "Text must not contain NUL (\\u0000) characters.")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _problem(
-            "lone_surrogate",
-            json_path(path),
-            "Text must not contain unpaired UTF-16 surrogates (e.g. \\ud800).",
-        ) from None
-
-
 def _no_constant(name):
     # NaN and Infinity are not JSON, and PostgreSQL's jsonb refuses them.
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text):
+    # 1e400 would parse as infinity, which nothing downstream can store or compare.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is out of range for a number")
+    return value
 
 
 def loads(data, *, what="The body"):
     """bytes (UTF-8, BOM allowed) or str -> the JSON value, checked; a 400 Refusal otherwise."""
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes | bytearray) else data
-        value = json.loads(text, parse_constant=_no_constant)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except UnicodeDecodeError as error:
         raise _problem("malformed_json", "$", f"{what} is not UTF-8 (byte {error.start}).") from None
     except RecursionError:
@@ -77,3 +106,9 @@ def loads(data, *, what="The body"):
     except ValueError as error:
         raise _problem("malformed_json", "$", f"{what} is not JSON: {error}.") from None
     return check_json(value)
+
+
+def list_index(part):
+    """A JSON Pointer or dotted-path segment as a list index: ASCII digits only (str.isdigit() takes "²",
+    which int() refuses), else None."""
+    return int(part) if part.isascii() and part.isdigit() else None

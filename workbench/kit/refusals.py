@@ -11,9 +11,10 @@ detail on stderr and a non-zero exit. Each interface only translates; none decid
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-#: The statuses a refusal may carry. 401 is for a service reached without a caller, 502 for a tool whose
-#: handler failed (the gateway's upstream), 503 for a dependency that is gone.
-STATUSES = frozenset({400, 401, 403, 404, 409, 412, 422, 423, 428, 429, 501, 502, 503, 504})
+#: The statuses a refusal may carry. 401 is for a service reached without a caller, 413 for a body or an
+#: upload over its cap, 502 for a tool whose handler failed (the gateway's upstream), 503 for a dependency
+#: that is gone.
+STATUSES = frozenset({400, 401, 403, 404, 409, 412, 413, 422, 423, 428, 429, 501, 502, 503, 504})
 
 
 def field_error(field, code, message):

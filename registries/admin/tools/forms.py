@@ -7,6 +7,7 @@ from django import forms
 
 from registries.models import ToolDefinition, ToolPermission
 from workbench.kit import uploads
+from workbench.kit.forms import SafeJSONField
 from workbench.tenancy.models import Tenant
 
 
@@ -14,7 +15,7 @@ def pretty(value):
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-class PrettyJSONField(forms.JSONField):
+class PrettyJSONField(SafeJSONField):
     """A JSON textarea that shows the value indented, so a schema reads like the registry file."""
 
     widget = forms.Textarea(attrs={"rows": 14, "cols": 90, "style": "font-family: monospace"})

@@ -28,6 +28,7 @@ from django.utils import timezone
 from registries.models import ToolReceipt
 from registries.schemas import dialect_for
 from registries.schemas.safety import ValidationTooSlow, errors_within, safe_validator
+from workbench.kit.jsontext import list_index
 from workbench.kit.refusals import Refusal
 
 from .errors import CallTakenOver, ToolError, ToolTimeout
@@ -95,8 +96,8 @@ def extract_receipt_fields(tool, result):
         for part in path.split("."):
             if isinstance(node, dict):
                 node = node.get(part)
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
+            elif isinstance(node, list) and (index := list_index(part)) is not None and index < len(node):
+                node = node[index]
             else:
                 node = None
         values[path] = node

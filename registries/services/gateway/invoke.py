@@ -24,8 +24,9 @@ from django.contrib.auth.models import AnonymousUser
 from policies import selectors as policy
 from policies.services import BudgetExhausted
 from registries.models import ToolDefinition, ToolReceipt
-from registries.schemas import dialect_for, json_path, nul_paths
+from registries.schemas import dialect_for, json_path
 from registries.schemas.safety import ValidationTooSlow, errors_within, safe_validator
+from workbench.kit.jsontext import unstorable_text
 from workbench.kit.refusals import Refusal
 from workbench.tenancy.models import Membership
 
@@ -77,21 +78,25 @@ def _check_call(call_id, input, idempotency_key):
         errors.append(
             _field_error("call_id", "max_length", f"call_id has at most {MAX_ID_LENGTH} characters.")
         )
+    elif not call_id.isprintable():
+        errors.append(_field_error("call_id", "invalid", "call_id must not contain control characters."))
     if not isinstance(input, dict):
         errors.append(_field_error("input", "invalid", "input must be a JSON object."))
     else:
         errors += [
-            _field_error(path, "null_characters_not_allowed", "Text must not contain NUL characters.")
-            for path in nul_paths(input, "input")
+            _field_error(json_path("input", parts), code, message)
+            for parts, code, message in unstorable_text(input)
         ]
     if idempotency_key is not None and (
-        not isinstance(idempotency_key, str) or len(idempotency_key) > MAX_ID_LENGTH
+        not isinstance(idempotency_key, str)
+        or len(idempotency_key) > MAX_ID_LENGTH
+        or not idempotency_key.isprintable()
     ):
         errors.append(
             _field_error(
                 "idempotency_key",
                 "invalid",
-                f"The Idempotency-Key is a string of at most {MAX_ID_LENGTH} characters.",
+                f"The Idempotency-Key is a printable string of at most {MAX_ID_LENGTH} characters.",
             )
         )
     if errors:

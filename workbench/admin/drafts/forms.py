@@ -9,6 +9,8 @@ from django.contrib.admin.widgets import FilteredSelectMultiple
 from policies.models import Firearm, KpiDefinition
 from workbench.contract import named, strings, tool_findings
 from workbench.kit import identifiers as ids
+from workbench.kit import uploads
+from workbench.kit.forms import load_json_text
 from workbench.models import WorkbenchDraft
 
 NONE_DECISION = "__none__"
@@ -24,10 +26,7 @@ class ToolsJsonField(forms.CharField):
 
     def to_python(self, value):
         text = super().to_python(value)
-        try:
-            tools = json.loads(text or "[]")
-        except ValueError as exc:
-            raise forms.ValidationError(f"Not JSON: {exc}") from exc
+        tools = load_json_text(text or "[]")
         if not isinstance(tools, list):
             raise forms.ValidationError("The tools must be a JSON array of MCP Tool objects.")
         problems = [
@@ -269,6 +268,9 @@ class ImportMcpForm(DraftAddForm):
         help_text="Paste the JSON the server answered to tools/list.",
     )
     tools_file = forms.FileField(label="…or upload it", required=False)
+
+    def clean_tools_file(self):
+        return uploads.check_upload(self.cleaned_data.get("tools_file"))
 
     def clean(self):
         cleaned = super().clean()

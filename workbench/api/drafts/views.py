@@ -142,6 +142,15 @@ class DraftViewSet(
         )
         return self._answer(draft)
 
+    @extend_schema(
+        request=DraftUpdateSerializer,
+        responses={200: DraftSerializer},
+        parameters=[IF_MATCH_REQUIRED],
+    )
+    def partial_update(self, request, *args, **kwargs):
+        """The same as PUT (a save changes only the fields it sends), If-Match included."""
+        return self.update(request, *args, **kwargs)
+
     @extend_schema(request=None, responses={200: DraftSerializer}, parameters=[IF_MATCH])
     @action(detail=True, methods=["post"])
     def validate(self, request, pk=None):

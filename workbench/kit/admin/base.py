@@ -7,13 +7,14 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from workbench.kit import access
+from workbench.kit.forms import JSON_FORMFIELD
 from workbench.kit.refusals import Refusal, as_validation_error
 from workbench.kit.rows import row_delete, row_save
 
@@ -24,6 +25,8 @@ admin.site.index_title = "Registries, policies and drafts"
 
 class NoteAdmin(admin.ModelAdmin):
     """`admin_note` is said on top of the list and the form: how rows of this kind change."""
+
+    formfield_overrides = {models.JSONField: JSON_FORMFIELD}
 
     admin_note = ""
     change_list_template = "admin/workbench/change_list_with_note.html"
@@ -45,6 +48,8 @@ class AccessAdmin(admin.ModelAdmin):
     change page addresses rows they may read or write; add, change and delete are offered only where
     the table lets them write (a platform row for platform staff, a tenant row for its writers), so
     everyone else sees the row read-only."""
+
+    formfield_overrides = {models.JSONField: JSON_FORMFIELD}
 
     def get_queryset(self, request):
         return access.readable(request.user, super().get_queryset(request))
@@ -152,6 +157,7 @@ class IdentityAdmin(admin.ModelAdmin):
     """`identity_fields` are typed once, on creation, and read-only afterwards."""
 
     identity_fields: tuple[str, ...] = ()
+    formfield_overrides = {models.JSONField: JSON_FORMFIELD}
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -219,6 +225,8 @@ class ReadOnlyAdmin(AccessAdmin):
 class AccessInline:
     """An inline lists only the rows the user may read (another tenant's grants or members stay out of a
     platform row's page)."""
+
+    formfield_overrides = {models.JSONField: JSON_FORMFIELD}
 
     def get_queryset(self, request):
         return access.readable(request.user, super().get_queryset(request))

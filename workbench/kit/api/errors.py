@@ -11,10 +11,11 @@ import logging
 import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
@@ -23,6 +24,7 @@ from rest_framework.views import exception_handler, set_rollback
 from workbench.kit.health import RETRY_AFTER, database_unavailable, unavailable_page
 from workbench.kit.refusals import Refusal
 from workbench.kit.rows import protected_refusal
+from workbench.kit.uploads import body_too_large
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 logger = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ TITLES = {
     406: "Not acceptable",
     409: "Conflict",
     412: "Precondition failed",
+    413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
     423: "Locked",
@@ -112,6 +115,8 @@ def problem_exception_handler(exc, context):
             "The database cannot be reached; try again shortly.",
             retry_after=RETRY_AFTER,
         )
+    elif isinstance(exc, RequestDataTooBig):
+        exc = body_too_large()
     elif isinstance(exc, ProtectedError | RestrictedError):
         exc = protected_refusal(exc)
     elif isinstance(exc, IntegrityError):
@@ -145,10 +150,19 @@ def problem_exception_handler(exc, context):
     return response
 
 
-def _problem_response(status_code, code, detail):
+def _problem_response(status_code, code, detail, errors=None):
     return JsonResponse(
-        problem_body(status_code, code, detail), status=status_code, content_type=PROBLEM_CONTENT_TYPE
+        problem_body(status_code, code, detail, errors=errors),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
     )
+
+
+def problem_response(request, status_code, code, detail, errors=None):
+    """An answer given outside any view (middleware): problem+json under /api/, plain text elsewhere."""
+    if request.path.startswith("/api/"):
+        return _problem_response(status_code, code, detail, errors)
+    return HttpResponse(f"{detail}\n", status=status_code, content_type="text/plain; charset=utf-8")
 
 
 def handler404(request, exception=None):

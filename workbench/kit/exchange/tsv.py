@@ -85,6 +85,22 @@ def time_cell(value):
     return value.astimezone(UTC).strftime(TIME_FORMAT)
 
 
+# Control characters other than the tab and the line end: no cell may hold one (PostgreSQL cannot store a
+# NUL, and none of them means anything in a sheet).
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _control_characters(lines, header):
+    found = []
+    for number, text in enumerate(lines, start=1):
+        for column, cell in enumerate(text.split("\t")):
+            match = CONTROL.search(cell)
+            if match:
+                name = header[column] if column < len(header) else f"#{column + 1}"
+                found.append(f"line {number}, column {name}: control character U+{ord(match.group()):04X}")
+    return found
+
+
 def parse(data):
     """A tablib Dataset from TSV text or UTF-8 bytes; TsvFormatError names every malformed line."""
     if isinstance(data, bytes):
@@ -117,6 +133,8 @@ def parse(data):
             what = "is empty" if text == "" else f"has {len(cells)} cells"
             problems.append(f"line {number} {what}, the header has {len(header)}")
         rows.append(cells)
+    if CONTROL.search(data):
+        problems += _control_characters(lines, header)
     if problems:
         shown = "; ".join(problems[:10])
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""

@@ -1,9 +1,9 @@
 """Import from an MCP server: the result of its `tools/list` becomes a draft with the tools and scopes
 proposed from their annotations. Firearm decisions are left for a person (validation lists each one)."""
 
-import json
 
 from workbench.contract import is_destructive, is_read_only, tool_findings
+from workbench.kit import jsontext
 from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 
@@ -29,9 +29,11 @@ def parse_tools_list(payload):
     response {"result": {"tools": [...]}}, a list of such pages (cursor pagination), or a bare list."""
     if isinstance(payload, bytes | str):
         try:
-            payload = json.loads(payload)
-        except ValueError as exc:
-            raise Refusal.fields({"tools_list": f"Not JSON: {exc}"}) from exc
+            payload = jsontext.loads(payload, what="The tools/list result")
+        except Refusal as refusal:
+            raise Refusal.fields(
+                {"tools_list": "; ".join(f"{e['field']}: {e['message']}" for e in refusal.errors)}
+            ) from None
     pages = (
         payload
         if isinstance(payload, list)
