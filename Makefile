@@ -10,8 +10,9 @@ CI_TOOLS := $(VENV)/ci/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+LOAD_SECONDS ?= 60
 
-.PHONY: run test bench lint install ci ci-tools
+.PHONY: run test bench load lint install ci ci-tools
 
 install: $(INSTALLED)
 
@@ -25,7 +26,7 @@ $(INSTALLED): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(VENV)/requirements.txt
 	touch $@
 
-# Tools only CI uses (schemathesis), in a venv of their own inside .venv.
+# Tools only CI uses (schemathesis, locust), in a venv of their own inside .venv.
 ci-tools: $(CI_TOOLS)
 
 $(CI_TOOLS): pyproject.toml | $(PY)
@@ -47,6 +48,12 @@ test: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(PY) -m tests.bench
+
+# A bounded load on loopback (tests/load): a fresh PostgreSQL database workbench_load on 127.0.0.1:5432
+# (LOAD_DATABASE_URL), gunicorn with 4 workers, locust for LOAD_SECONDS; prints throughput, p50/p99
+# latency, errors and 5xx, and fails on any error or 5xx. `make load LOAD_SECONDS=15` is CI's.
+load: $(INSTALLED) $(CI_TOOLS)
+	LOAD_SECONDS=$(LOAD_SECONDS) $(PY) -m tests.load
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .
