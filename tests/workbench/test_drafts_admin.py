@@ -127,7 +127,8 @@ def test_card_edits_scopes_and_tools_and_checks_the_tools_json(client):
     errors = " ".join(refused.context["card"].errors["tools"])
     assert "tools[0].name" in errors and "tools[0].inputSchema" in errors
     data["tools"] = "[not json"
-    assert "is not JSON" in " ".join(client.post(url("change", draft.pk), data).context["card"].errors["tools"])
+    card = client.post(url("change", draft.pk), data).context["card"]
+    assert "is not JSON" in " ".join(card.errors["tools"])
 
 
 def test_stale_save_is_refused_naming_who_changed_it_and_when(client):
