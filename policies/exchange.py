@@ -3,18 +3,19 @@
 Firearms and corridors are plain rows: each row is checked with the model's full_clean, as row_save
 does, and reported on its line; then all rows are written together with one history row each
 (simple-history's bulk_create_with_history / bulk_update_with_history, attributed to the importing
-user with the file name as the reason). Grants go one by one through
-`policies.services.firearm_grant_create` (granted_by is the importing user, a reason is required), so
-an import refuses what the admin and the API refuse: a tenant the importer does not own (column
-`tenant`), a grant to themself (column `principal`). A grant is never edited: a row naming an existing
-grant by `uid` must match it (unchanged) or is an error; a row with an empty uid gives a new grant.
+user with the file name as the reason). Grants go through the grant service's `GrantBatch`, which checks
+each row as `firearm_grant_create` checks one grant (granted_by is the importing user, a reason is
+required), so an import refuses what the admin and the API refuse: a tenant the importer does not own
+(column `tenant`), a grant to themself (column `principal`); then it writes them all in bulk with their
+history rows. What the rows refer to (firearms, tenants, groups, members) is read once for the file,
+not once per row. A grant is never edited: a row naming an existing grant by `uid` must match it
+(unchanged) or is an error; a row with an empty uid gives a new grant.
 
 Firearms and corridors are platform rows: only platform staff import them (403 before the file is read).
 """
 
 import uuid
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from import_export import widgets
@@ -22,10 +23,11 @@ from import_export.fields import Field
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from policies.models import Firearm, FirearmGrant, KpiCorridor, KpiDefinition
-from policies.services import firearm_grant_create
+from policies.services.grants import GrantBatch
 from workbench.kit import access
 from workbench.kit.exchange import tsv
 from workbench.kit.exchange.importing import RefCell, TsvImportResource
+from workbench.kit.models import stored_references
 from workbench.tenancy.models import Tenant
 
 
@@ -40,9 +42,11 @@ class PlainRowImport(TsvImportResource):
         errors = dict(import_validation_errors or {})
         try:
             # No query per row: the loader read the stored rows this file names (a new row's
-            # identifier is free unless another line has it, which is refused), and the field
-            # validators and clean() are the database constraints' own rules (workbench.kit.identifiers).
-            instance.full_clean(exclude=list(errors), validate_unique=False, validate_constraints=False)
+            # identifier is free unless another line has it, which is refused), references are rows
+            # read for the file (RefCell), and the field validators and clean() are the database
+            # constraints' own rules (workbench.kit.identifiers).
+            exclude = {*errors, *stored_references(instance)}
+            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
         if errors:
@@ -137,11 +141,7 @@ class UidCell(widgets.Widget):
         return "" if value is None else str(value)
 
 
-PRINCIPALS = {
-    FirearmGrant.PrincipalType.USER: lambda: (get_user_model(), get_user_model().USERNAME_FIELD),
-    FirearmGrant.PrincipalType.GROUP: lambda: (Group, "name"),
-    FirearmGrant.PrincipalType.TENANT: lambda: (Tenant, "slug"),
-}
+PRINCIPALS = frozenset(FirearmGrant.PrincipalType.values)
 
 
 class FirearmGrantResource(TsvImportResource):
@@ -171,6 +171,44 @@ class FirearmGrantResource(TsvImportResource):
         model = FirearmGrant
         fields = ("uid", "firearm_id", "tenant", "principal_type", "principal", "reason", "expires_at")
         import_id_fields = ("uid",)
+        use_bulk = True  # checked row by row (save_instance), written together after the last row
+        skip_diff = True  # no copy of each row's instance to compare: a grant never changes (skip_row)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.batch = None
+        self._named = {}  # (model, name) -> row, or None when looked up and not found
+
+    def before_import(self, dataset, **kwargs):
+        """The tenants and groups the file names, and the users it names among those tenants' members,
+        read in one query per 500 names instead of one per row."""
+        super().before_import(dataset, **kwargs)
+        self.batch, self._named = GrantBatch(granted_by=self.user), {}
+        slugs, groups, users = set(), set(), set()
+        text, tenant_kind = tsv.TextCell(), FirearmGrant.PrincipalType.TENANT
+        for row in dataset.dict if "principal_type" in (dataset.headers or ()) else ():
+            kind, name = text.clean(row.get("principal_type")), text.clean(row.get("principal"))
+            slug = text.clean(row.get("tenant")) or (name if kind == tenant_kind else "")
+            slugs.add(slug)
+            if kind == FirearmGrant.PrincipalType.GROUP:
+                groups.add(name)
+            elif kind == FirearmGrant.PrincipalType.USER:
+                users.add((slug, name))
+        self._look_up(Tenant, "slug", slugs)
+        self._look_up(Group, "name", groups)
+        self.batch.find_members((self._named.get((Tenant, slug)), name) for slug, name in users)
+
+    def _look_up(self, model, key, names):
+        names = sorted(set(names) - {""})
+        for start in range(0, len(names), GrantBatch.CHUNK):
+            chunk = names[start : start + GrantBatch.CHUNK]
+            found = {getattr(row, key): row for row in model._default_manager.filter(**{f"{key}__in": chunk})}
+            self._named.update(((model, name), found.get(name)) for name in chunk)
+
+    def _named_row(self, model, key, name):
+        if (model, name) not in self._named:
+            self._named[(model, name)] = model._default_manager.filter(**{key: name}).first()
+        return self._named[(model, name)]
 
     def _check_import_id_fields(self, headers):
         # A file without a uid column is a file of new grants.
@@ -188,6 +226,10 @@ class FirearmGrantResource(TsvImportResource):
         if instance is None and "uid" in row and self.fields["uid"].clean(row) is not None:
             raise ValidationError({"uid": "No grant has this uid; leave uid empty to give a new grant."})
         return instance
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        # A stored grant that gets here is unchanged: import_instance refuses any change.
+        return instance.pk is not None and not import_validation_errors
 
     def after_init_instance(self, instance, new, row, **kwargs):
         principal = None if new else instance.principal
@@ -225,14 +267,15 @@ class FirearmGrantResource(TsvImportResource):
             raise ValidationError({"tenant_slug": f"Name the tenant the {kind} grant is given within."})
         if is_tenant and slug != name:
             raise ValidationError({"tenant_slug": f"A tenant grant is given within its tenant: {name!r}."})
-        tenant = Tenant.objects.filter(slug=slug).first()
+        tenant = self._named_row(Tenant, "slug", slug)
         if tenant is None:
             raise ValidationError({"tenant_slug": f"No tenant {slug!r}."})
-        model, key = PRINCIPALS[kind]()
-        candidates = model._default_manager.filter(**{key: name})
         if kind == FirearmGrant.PrincipalType.USER:
-            candidates = candidates.filter(memberships__tenant=tenant)
-        found = candidates.first()
+            found = self._grants().member(tenant, name)
+        elif kind == FirearmGrant.PrincipalType.GROUP:
+            found = self._named_row(Group, "name", name)
+        else:
+            found = tenant if tenant.slug == name else None
         if found is None:
             where = f" among the members of {slug!r}" if kind == FirearmGrant.PrincipalType.USER else ""
             raise ValidationError({"principal_name": f"No {kind} {name!r}{where}."})
@@ -244,18 +287,25 @@ class FirearmGrantResource(TsvImportResource):
         # Rows named by uid are looked up among the grants the importer may read, no others.
         return access.readable(self.user, super().get_queryset())
 
-    def do_instance_save(self, instance, is_create):
+    def _grants(self):
+        if self.batch is None:  # rows imported without import_data (before_import)
+            self.batch = GrantBatch(granted_by=self.user)
+        return self.batch
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        # The grant service checks the row's grant now (a refusal is this row's error); the batch
+        # writes it with the others after the last row (bulk_create).
+        self.before_save_instance(instance, row, **kwargs)
         if self.user is None:
             raise ValidationError("An import of grants needs the importing user (granted_by).")
-        grant = firearm_grant_create(
-            firearm=instance.firearm,
-            principal_type=instance.principal_type,
-            reason=instance.reason,
-            granted_by=self.user,
-            user=instance.user,
-            group=instance.group,
-            tenant=instance.tenant,
-            expires_at=instance.expires_at,
-        )
-        instance.pk, instance.uid, instance.granted_by = grant.pk, grant.uid, grant.granted_by
-        instance.created_at = grant.created_at
+        self._grants().add(instance)
+        self.after_save_instance(instance, row, **kwargs)
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        self.create_instances.clear()
+        if self.batch is None or not self.batch.grants or not (using_transactions or not dry_run):
+            return
+        try:
+            self.batch.write()
+        except Exception as exc:  # reported as a file error; the transaction rolls every row back
+            self.handle_import_error(result, exc, raise_errors)

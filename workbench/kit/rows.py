@@ -16,7 +16,10 @@ HISTORY_REASON_LENGTH = 100
 def history_reason(reason):
     """`reason` as it fits the history column: stripped, cut to its 100 characters ("" for none), without
     control characters or unpaired surrogates (a header can carry them; the column cannot store a NUL)."""
-    text = " ".join("".join(c for c in str(reason or "") if c.isprintable() or c.isspace()).split())
+    text = str(reason or "")
+    if not text.isprintable():  # a whole printable text (the usual one) needs no walk character by character
+        text = "".join(c for c in text if c.isprintable() or c.isspace())
+    text = " ".join(text.split())
     if len(text) <= HISTORY_REASON_LENGTH:
         return text
     return text[: HISTORY_REASON_LENGTH - 1] + "…"
