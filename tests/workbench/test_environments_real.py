@@ -67,7 +67,7 @@ def test_example_connectors_are_published_through_drafts():
     assert draft.owner.username == "workbench-seeds"
     assert (
         FirearmBinding.objects.get(action_name="github:admin_write").firearm.firearm_id
-        == "firearm.destructive_op"
+        == "firearm.external_write"
     )
     assert not FirearmBinding.objects.filter(action_name="github:read_public").exists()
     assert ComponentSpec.objects.get(spec_id="stripe").metadata["entitlements"] == ["billing.stripe_connect"]

@@ -181,7 +181,7 @@ def test_live_bindings_change_only_through_publish(owner_b, tmp_path):
         environment_load(name=str(fixture))
     assert "No published connector 'nowhere' has a scope 'scope'" in refused.value.detail
     assert FirearmBinding.objects.get(action_name="github:admin_write").firearm.firearm_id == (
-        "firearm.destructive_op"
+        "firearm.external_write"
     )
 
 
