@@ -94,7 +94,7 @@ def body(response):
 
 def publish_version(
     connector_id, version, scopes, *, at=PUBLISHED_AT, via_draft=True, entitlements=None, bindings=None,
-    owner=None,
+    owner=None, portability=None,
 ):
     """A published connector version written directly (fixed time), with its scopes and firearm bindings.
 
@@ -103,7 +103,7 @@ def publish_version(
     """
     tools = [draft_tool(f"{scope}_tool") for scope in scopes]
     spec_scopes = [{"name": scope, "description": "", "tools": [f"{scope}_tool"]} for scope in scopes]
-    metadata = {"spec_class": MCP_CONNECTOR_CLASS, "packaging": {}, "portability": {}}
+    metadata = {"spec_class": MCP_CONNECTOR_CLASS, "packaging": {}, "portability": portability or {}}
     if via_draft:
         metadata.update(draft_id="draft_00000000", draft_revision=1)
     if entitlements:
@@ -150,7 +150,7 @@ def golden_registry():
         at=datetime(2026, 2, 28, 23, 59, 59, tzinfo=UTC),
         bindings={"post_message": "firearm.data_export"},
     )
-    # Declares a billing entitlement: a missing dependency, not a column.
+    # Declares a billing entitlement nothing serves: PARTIAL at 100% (a missing dependency, not a column).
     stripe = publish_version(
         "stripe",
         "1.0.0",

@@ -64,7 +64,13 @@ def test_the_index_shows_the_state_of_the_registries_at_a_glance(client, admin_u
     assert re.search(r"/chat/\*.*?PARTIAL.*?width: 50%.*?50% \(1/2\)", coverage, re.S)
     assert re.search(r"/search/\*.*?DONE.*?width: 100%", coverage, re.S)
     assert re.search(r"/voice/\*.*?none.*?MISSING.*?width: 0%", coverage, re.S)
-    assert "missing dependency: entitlement store (declares billing.seats)" in coverage
+    # Seed 000, gap 2: a declared billing entitlement is a missing dependency, so never DONE.
+    assert re.search(
+        r"/payments/\*.*?PARTIAL.*?width: 100%.*?"
+        r"missing dependency: entitlement store \(declares billing.seats\)",
+        coverage,
+        re.S,
+    )
     publishes = squash(section(html, "publishes"))
     assert "git-lab 0.3.1 — 2026-03-01 00:00" in publishes
     assert squash(section(html, "firearms")).endswith("firearm.external_write high 2")

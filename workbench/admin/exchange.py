@@ -2,7 +2,9 @@
 
 The page lists the policy matrix (scopes of each connector's latest published version, filterable);
 "Export policy-matrix.tsv" downloads what the list shows, the other two sheets download whole, and
-"Import TSV" takes an edited policy matrix through a preview into drafts of the chosen tenant. Each
+"Import TSV" takes an edited policy matrix, firearm bindings or KPI tool bindings through a preview
+into drafts of the chosen tenant, and
+"Coverage report" shows the coverage sheet's rows with their reasons (workbench/admin/coverage.py). Each
 sheet needs the view permissions of what it shows; the page is there for whoever may use one of them.
 """
 
@@ -11,7 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import path, reverse
 
-from workbench.exchange import EXPORTS
+from workbench.admin.coverage import CoveragePageMixin
+from workbench.exchange import DRAFT_IMPORTS, EXPORTS
 from workbench.exchange.policy_matrix import PolicyMatrixResource
 from workbench.kit.admin import NoteAdmin, ReadOnlyAdmin
 from workbench.kit.admin.exchange import TsvExportAdmin, TsvImportAdmin
@@ -22,13 +25,14 @@ from workbench.selectors.policy_matrix import latest_scopes_with_firearms
 
 
 @admin.register(TsvExchange)
-class TsvExchangeAdmin(TsvImportAdmin, TsvExportAdmin, NoteAdmin, ReadOnlyAdmin):
+class TsvExchangeAdmin(CoveragePageMixin, TsvImportAdmin, TsvExportAdmin, NoteAdmin, ReadOnlyAdmin):
     tsv_export = PolicyMatrixResource
-    tsv_import = PolicyMatrixResource
+    tsv_imports = DRAFT_IMPORTS  # policy-matrix.tsv, firearm-bindings.tsv, kpi-tool-bindings.tsv
     admin_note = (
         "The policy matrix: one row per scope of each connector's latest published version. Exports are "
         "byte for byte what the API and `manage.py export_tsv` give; an imported matrix never changes the "
-        "live registry, it becomes one draft per changed connector in your tenant."
+        "live registry, and neither do imported firearm bindings or KPI tool bindings: each becomes one "
+        "draft per changed connector in your tenant."
     )
     import_export_change_list_template = "admin/workbench/exchange/sheets.html"
     list_display = ["connector", "name", "version", "firearm"]
@@ -83,7 +87,9 @@ class TsvExchangeAdmin(TsvImportAdmin, TsvExportAdmin, NoteAdmin, ReadOnlyAdmin)
             )
             for resource_class in self._sheets(request)
         ]
-        return super().changelist_view(request, {**(extra_context or {}), "tsv_sheets": sheets})
+        coverage = self.has_coverage_permission(request) and reverse("admin:workbench_tsvexchange_coverage")
+        extra_context = {**(extra_context or {}), "tsv_sheets": sheets, "coverage_page": coverage}
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="version", ordering="spec__version_major")
     def version(self, obj):

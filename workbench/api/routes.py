@@ -1,14 +1,16 @@
-"""Workbench endpoints under /api/v1/ (drafts, receipts, exports): (prefix, viewset, basename) per line.
+"""Workbench endpoints under /api/v1/ (drafts, coverage, exports): (prefix, viewset, basename) per line.
 
 PATHS holds plain Django paths, for endpoints that are file names without a trailing slash."""
 
 from django.urls import path
 
+from workbench.api.coverage import CoverageViewSet
 from workbench.api.drafts import DraftViewSet
 from workbench.api.exports import ConnectorsExportView, CoverageExportView, PolicyMatrixExportView
 
 ROUTES = [
     ("drafts", DraftViewSet, "draft"),
+    ("coverage", CoverageViewSet, "coverage"),
 ]
 
 PATHS = [

@@ -1,7 +1,9 @@
 """Coverage report export: engine_route, mcp_wrapper_status (DONE, PARTIAL, MISSING), policy_coverage.
 
 One row per engine route, ordered by pattern. The rules that decide each row are written down in
-workbench/selectors/coverage.py; this module only lays them out as the TSV of PRODUCT.md section 6.
+workbench/selectors/coverage.py (a route whose wrapper declares a billing entitlement is PARTIAL: no
+entitlement store exists); this module only lays them out as the TSV of PRODUCT.md section 6, whose three
+columns stay as they are: the reasons go beside the file (`dependency_notes`, the API's coverage list).
 """
 
 from operator import itemgetter
@@ -11,17 +13,12 @@ from import_export.fields import Field
 from registries.models import EngineRoute
 from workbench.kit.exchange import tsv
 from workbench.kit.exchange.exporting import TsvExportResource
-from workbench.selectors.coverage import route_coverage
+from workbench.selectors.coverage import COVERAGE_PERMISSIONS, route_coverage
 
 
 class CoverageResource(TsvExportResource):
     kind = "coverage"
-    # Coverage is computed from the wrappers' scopes and their firearm bindings.
-    export_permissions = (
-        "registries.view_engineroute",
-        "registries.view_scope",
-        "policies.view_firearmbinding",
-    )
+    export_permissions = COVERAGE_PERMISSIONS
 
     engine_route = Field(attribute="engine_route", column_name="engine_route", widget=tsv.TextCell())
     mcp_wrapper_status = Field(attribute="status", column_name="mcp_wrapper_status", widget=tsv.TextCell())
@@ -41,5 +38,5 @@ class CoverageResource(TsvExportResource):
         """(engine_route, missing dependency) for rows whose wrapper needs something that does not exist."""
         queryset = self.get_queryset() if within is None else self.restrict(within)
         for row in route_coverage(queryset):
-            for dependency in row.missing_dependencies:
-                yield row.engine_route, dependency
+            for reason in row.missing_dependencies:
+                yield row.engine_route, reason.message

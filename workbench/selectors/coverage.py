@@ -20,17 +20,28 @@ A scope has an explicit firearm decision when
 (100% only when every scope is decided; a wrapper without scopes is 0%; no wrapper is 0%).
 
 `mcp_wrapper_status`:
-- DONE: the wrapper is a published version with at least one scope, all of them decided (100%);
-- PARTIAL: the wrapper is a published version with an undecided scope or no scope at all, or the
-  wrapper is only a draft (whatever its coverage: nothing is live yet);
+- DONE: the wrapper is a published version with at least one scope, all of them decided (100%), and
+  it depends on nothing that does not exist;
+- PARTIAL: the wrapper is a published version with an undecided scope or no scope at all, or one that
+  declares a billing entitlement no entitlement store can serve, or the wrapper is only a draft
+  (whatever its coverage: nothing is live yet);
 - MISSING: no connector, or a connector with neither a published version nor an open draft.
 
-Open drafts of every tenant count for the status and percentage (a route is being wrapped, whoever
-does it); the dashboard names a draft only to members of its tenant.
+Billing entitlements (seed 000, gap 2: "No runtime entitlement store found. Strategy: Define strictly
+as "Missing Dependency""; PRODUCT.md section 8). A wrapper declares them in `portability.entitlements`
+or `metadata.entitlements` (a published version keeps them in its metadata). No entitlement store
+exists in the product, and neither the seeds nor PRODUCT.md configure one (the routing registry's
+resource kinds are the six live registries; none of them checks entitlements), so no declared
+entitlement is served: each one makes the route PARTIAL, whatever its policy coverage, with the reason
+"missing dependency: entitlement store (declares <entitlement>)". `unserved_entitlements` is the one
+place that would change when a store exists.
 
-Billing entitlements a wrapper declares (PRODUCT.md section 8) are reported as the missing dependency
-"missing dependency: entitlement store" beside the row (dashboard, `export_tsv coverage` on stderr),
-never as a column: the TSV keeps its three columns.
+Every row carries its `reasons`: why it is not DONE (empty for DONE). The TSV keeps its three columns;
+the reasons are beside it: the dashboard, the admin coverage page, `GET /api/v1/coverage/` and, for
+missing dependencies, `export_tsv coverage` on stderr.
+
+Open drafts of every tenant count for the status and percentage (a route is being wrapped, whoever
+does it); a draft is named only to those who may read it (`seen_by`), to others it is just "draft".
 """
 
 from itertools import islice
@@ -54,11 +65,33 @@ from django.db.models.functions import Coalesce
 from registries.models import ComponentSpec, EngineRoute, Scope
 from workbench.contract import declared_entitlements
 from workbench.models import WorkbenchDraft
+from workbench.selectors.drafts import drafts_visible_to
 from workbench.selectors.policy_matrix import in_byte_order, scope_bindings
 
 DONE, PARTIAL, MISSING = "DONE", "PARTIAL", "MISSING"
+STATUSES = (DONE, PARTIAL, MISSING)
 ENTITLEMENT_STORE_MISSING = "missing dependency: entitlement store"
 CHUNK_ROWS = 1000
+#: what reading coverage needs (the TSV, the admin page, the API list): it is computed from the routes,
+#: the wrappers' scopes and their firearm bindings
+COVERAGE_PERMISSIONS = (
+    "registries.view_engineroute",
+    "registries.view_scope",
+    "policies.view_firearmbinding",
+)
+
+#: reason codes (the API's `reasons[].code`)
+NO_CONNECTOR = "no_connector"
+NO_WRAPPER = "no_wrapper"
+DRAFT_ONLY = "draft_only"
+NO_SCOPES = "no_scopes"
+UNDECIDED_SCOPES = "undecided_scopes"
+MISSING_DEPENDENCY = "missing_dependency"
+REASON_CODES = (NO_CONNECTOR, NO_WRAPPER, DRAFT_ONLY, NO_SCOPES, UNDECIDED_SCOPES, MISSING_DEPENDENCY)
+
+#: what a draft wrapper is called to someone who may not read the draft
+HIDDEN_DRAFT = "draft"
+PUBLISHED_WRAPPER, DRAFT_WRAPPER = "published", "draft"
 
 _COLUMNS = (
     "pattern",
@@ -74,6 +107,18 @@ _COLUMNS = (
 )
 
 
+class Reason(NamedTuple):
+    """Why a route is not DONE: a stable code, the sentence shown to people and, for a missing
+    entitlement store, the entitlement it would have to serve."""
+
+    code: str
+    message: str
+    entitlement: str = ""
+
+    def __str__(self):
+        return self.message
+
+
 class RouteCoverage(NamedTuple):
     """One row of the report; the first three fields are the TSV's columns."""
 
@@ -83,14 +128,43 @@ class RouteCoverage(NamedTuple):
     decided: int = 0
     scopes: int = 0
     connector_id: str = ""
-    wrapper: str = ""  # "1.2.0" (published version) or the draft id
-    missing_dependencies: tuple = ()
+    wrapper: str = ""  # "1.2.0" (published version), the draft id, or "draft" (a draft not shown)
+    reasons: tuple = ()
+    wrapper_kind: str = ""  # "published", "draft" or "" (no wrapper)
+
+    @property
+    def missing_dependencies(self):
+        return tuple(reason for reason in self.reasons if reason.code == MISSING_DEPENDENCY)
 
 
-def _entitlements(value):
-    if isinstance(value, list):
-        return [str(item) for item in value]
-    return [str(value)] if value else []
+def unserved_entitlements(entitlements):
+    """The declared entitlements no entitlement store can serve: all of them, since the product has no
+    entitlement store (seed 000, gap 2; PRODUCT.md section 8). The one place to change if one appears."""
+    return list(entitlements)
+
+
+def entitlement_reasons(entitlements):
+    """One "missing dependency: entitlement store" reason per declared entitlement nothing serves."""
+    return tuple(
+        Reason(MISSING_DEPENDENCY, f"{ENTITLEMENT_STORE_MISSING} (declares {entitlement})", entitlement)
+        for entitlement in unserved_entitlements(entitlements)
+    )
+
+
+def spec_entitlements(metadata):
+    """Entitlements a published version declares: its metadata's `entitlements` (where publish records
+    them) and its `portability.entitlements`, once each, in order."""
+    metadata = metadata if isinstance(metadata, dict) else {}
+    declared = declared_entitlements({"portability": metadata.get("portability"), "metadata": metadata})
+    return list(dict.fromkeys(declared))
+
+
+def declares_entitlements(prefix=""):
+    """Q: the spec at `prefix` (e.g. "connector__latest_spec__") may declare an entitlement. Only a flag:
+    decoding the metadata of every row would cost more than the rules; flagged rows are read after."""
+    return Q(**{f"{prefix}metadata__has_key": "entitlements"}) | Q(
+        **{f"{prefix}metadata__portability__has_key": "entitlements"}
+    )
 
 
 def routes_for_coverage(routes=None):
@@ -104,17 +178,17 @@ def routes_for_coverage(routes=None):
         .annotate(n=Count("pk"))
         .values("n")
     )
-    metadata_has = "connector__latest_spec__metadata__has_key"
     open_drafts = WorkbenchDraft.objects.filter(
         connector_id=OuterRef("connector__connector_id"), status=WorkbenchDraft.Status.DRAFT
     )
     routes = routes.annotate(
         latest_scope_total=Coalesce(Subquery(total, output_field=IntegerField()), 0),
         latest_bound_total=Coalesce(Subquery(bound, output_field=IntegerField()), 0),
-        # Flags, not the JSON itself: decoding metadata for every route would cost more than the rules.
-        latest_from_draft=ExpressionWrapper(Q(**{metadata_has: "draft_id"}), output_field=BooleanField()),
+        latest_from_draft=ExpressionWrapper(
+            Q(connector__latest_spec__metadata__has_key="draft_id"), output_field=BooleanField()
+        ),
         latest_declares_entitlements=ExpressionWrapper(
-            Q(**{metadata_has: "entitlements"}), output_field=BooleanField()
+            declares_entitlements("connector__latest_spec__"), output_field=BooleanField()
         ),
         # Only a connector without a published version needs its drafts looked at.
         drafted=Case(
@@ -149,21 +223,29 @@ def open_drafts_by_connector(connector_ids):
     return found
 
 
-def _published(pattern, connector_id, version, total, bound, from_draft, entitlements):
-    decided = total if from_draft else bound
-    status = DONE if total and decided == total else PARTIAL
-    return RouteCoverage(
-        pattern, status, _percent(decided, total), decided, total, connector_id, version,
-        _dependencies(entitlements),
-    )
-
-
 def declared_entitlements_of_specs(spec_pks):
-    """{spec pk: [entitlements]} read from the specs' metadata (only for specs that declare some)."""
+    """{spec pk: [entitlements]} read from the specs' metadata (only for the specs asked about)."""
     if not spec_pks:
         return {}
-    specs = ComponentSpec.objects.filter(pk__in=spec_pks).values_list("pk", "metadata")
-    return {pk: _entitlements((metadata or {}).get("entitlements")) for pk, metadata in specs}
+    specs = ComponentSpec.objects.filter(pk__in=spec_pks).order_by().values_list("pk", "metadata")
+    return {pk: spec_entitlements(metadata) for pk, metadata in specs}
+
+
+def _scope_reasons(decided, total, wrapper):
+    if not total:
+        return (Reason(NO_SCOPES, f"the {wrapper} has no scopes"),)
+    if decided < total:
+        return (Reason(UNDECIDED_SCOPES, f"{total - decided} of {total} scopes have no firearm decision"),)
+    return ()
+
+
+def _published(pattern, connector_id, version, total, bound, from_draft, entitlements):
+    decided = total if from_draft else bound
+    reasons = _scope_reasons(decided, total, "published version") + entitlement_reasons(entitlements or ())
+    return RouteCoverage(
+        pattern, PARTIAL if reasons else DONE, _percent(decided, total), decided, total, connector_id,
+        version, reasons, PUBLISHED_WRAPPER,
+    )
 
 
 def _drafted(pattern, connector_id, draft):
@@ -173,9 +255,14 @@ def _drafted(pattern, connector_id, draft):
     firearms = firearms if isinstance(firearms, dict) else {}
     decided = sum(1 for name in names if name in firearms)
     entitlements = declared_entitlements(spec) if isinstance(spec, dict) else []
+    reasons = (
+        (Reason(DRAFT_ONLY, "only an open draft wraps the route: nothing is published"),)
+        + _scope_reasons(decided, len(names), "draft")
+        + entitlement_reasons(dict.fromkeys(entitlements))
+    )
     return RouteCoverage(
         pattern, PARTIAL, _percent(decided, len(names)), decided, len(names), connector_id, draft_id,
-        _dependencies(entitlements),
+        reasons, DRAFT_WRAPPER,
     )
 
 
@@ -183,20 +270,13 @@ def _percent(part, whole):
     return (100 * part // whole) if whole else 0
 
 
-def _dependencies(entitlements):
-    entitlements = _entitlements(entitlements)
-    if not entitlements:
-        return ()
-    return (f"{ENTITLEMENT_STORE_MISSING} (declares {', '.join(entitlements)})",)
-
-
-def route_coverage(routes=None, *, limit=None):
-    """RouteCoverage per engine route (the first `limit` ones), ordered by pattern; read in chunks, so
-    memory stays flat: the routes' query, plus per chunk one query for the open drafts of its
+def route_coverage(routes=None, *, offset=0, limit=None):
+    """RouteCoverage per engine route (`limit` of them from `offset`), ordered by pattern; read in
+    chunks, so memory stays flat: the routes' query, plus per chunk one query for the open drafts of its
     unpublished connectors and one for the entitlements its specs declare, when there are any."""
     rows = routes_for_coverage(routes).values_list(*_COLUMNS)
-    if limit is not None:
-        rows = rows[:limit]
+    if offset or limit is not None:
+        rows = rows[offset : None if limit is None else offset + limit]
     rows = rows.iterator(chunk_size=CHUNK_ROWS)
     while chunk := list(islice(rows, CHUNK_ROWS)):
         drafted = [row[2] for row in chunk if row[9]]
@@ -204,7 +284,9 @@ def route_coverage(routes=None, *, limit=None):
         entitlements = declared_entitlements_of_specs([row[3] for row in chunk if row[8]])
         for pattern, connector_pk, connector_id, spec_pk, version, total, bound, from_draft, *_ in chunk:
             if connector_pk is None:
-                yield RouteCoverage(pattern, MISSING, 0)
+                yield RouteCoverage(
+                    pattern, MISSING, 0, reasons=(Reason(NO_CONNECTOR, "no connector wraps the route"),)
+                )
             elif spec_pk is not None:
                 yield _published(
                     pattern, connector_id, version, total, bound, from_draft, entitlements.get(spec_pk)
@@ -212,4 +294,49 @@ def route_coverage(routes=None, *, limit=None):
             elif connector_id in drafts:
                 yield _drafted(pattern, connector_id, drafts[connector_id])
             else:
-                yield RouteCoverage(pattern, MISSING, 0, connector_id=connector_id)
+                reason = Reason(NO_WRAPPER, f"{connector_id} has no published version and no open draft")
+                yield RouteCoverage(pattern, MISSING, 0, connector_id=connector_id, reasons=(reason,))
+
+
+def seen_by(user, rows):
+    """`rows` as `user` may see them: a draft wrapper of a tenant the user may not read is just "draft"
+    (it still counts for the status). One query, when a row has a draft wrapper."""
+    rows = list(rows)
+    draft_ids = [row.wrapper for row in rows if row.wrapper_kind == DRAFT_WRAPPER]
+    if not draft_ids:
+        return rows
+    visible = set(drafts_visible_to(user).filter(pk__in=draft_ids).values_list("pk", flat=True))
+    return [
+        row._replace(wrapper=HIDDEN_DRAFT)
+        if row.wrapper_kind == DRAFT_WRAPPER and row.wrapper not in visible
+        else row
+        for row in rows
+    ]
+
+
+class CoverageReport:
+    """The coverage rows of `routes` as `user` sees them, as a sequence Django's Paginator (and so DRF's
+    pagination and the admin page) can page: `count()` is one query and a slice reads only its rows, in
+    the fixed number of queries of `route_coverage` and `seen_by`."""
+
+    def __init__(self, user, routes=None):
+        self.user = user
+        self.routes = EngineRoute.objects.all() if routes is None else routes
+
+    def count(self):
+        return self.routes.count()
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            if index.step not in (None, 1) or (index.start or 0) < 0 or (index.stop or 0) < 0:
+                raise ValueError("Coverage rows are read as forward slices.")
+            start = index.start or 0
+            limit = None if index.stop is None else max(index.stop - start, 0)
+            return seen_by(self.user, route_coverage(self.routes, offset=start, limit=limit))
+        rows = self[index : index + 1]
+        if not rows:
+            raise IndexError(index)
+        return rows[0]

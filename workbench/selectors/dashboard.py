@@ -21,13 +21,21 @@ from registries.models import (
 )
 from workbench.kit import access
 from workbench.models import WorkbenchDraft
-from workbench.selectors.coverage import ENTITLEMENT_STORE_MISSING, route_coverage
+from workbench.selectors.coverage import (
+    COVERAGE_PERMISSIONS,
+    declares_entitlements,
+    entitlement_reasons,
+    route_coverage,
+    seen_by,
+    spec_entitlements,
+)
 from workbench.selectors.drafts import drafts_visible_to
 
 ROUTES_SHOWN = 30
 PUBLISHES_SHOWN = 8
 FIREARMS_SHOWN = 10
 DEPENDENCIES_SHOWN = 10
+COVERAGE_PAGE = "admin:workbench_tsvexchange_coverage"  # every route with its reasons
 
 
 @dataclass(frozen=True)
@@ -88,14 +96,8 @@ def drafts_by_stage(user):
 
 
 def coverage_bars(user, limit=ROUTES_SHOWN):
-    """Coverage rows; a draft wrapper from a tenant the user is not in is shown as just "draft"."""
-    rows = list(route_coverage(limit=limit))
-    draft_ids = [row.wrapper for row in rows if row.wrapper.startswith("draft_")]
-    if not draft_ids:
-        return rows
-    visible = set(drafts_visible_to(user).filter(pk__in=draft_ids).values_list("pk", flat=True))
-    hidden = set(draft_ids) - visible
-    return [row._replace(wrapper="draft") if row.wrapper in hidden else row for row in rows]
+    """Coverage rows with their reasons; a draft wrapper the user may not read is shown as just "draft"."""
+    return seen_by(user, route_coverage(limit=limit))
 
 
 def recent_publishes(limit=PUBLISHES_SHOWN):
@@ -119,16 +121,17 @@ def firearms_with_active_grants(user, limit=FIREARMS_SHOWN):
 
 
 def connectors_missing_dependencies(limit=DEPENDENCIES_SHOWN):
-    """(connector, version, [what is missing]) for latest versions that declare billing entitlements."""
+    """(connector, [reasons]) for latest versions that declare billing entitlements (coverage's reasons:
+    no entitlement store exists, so each one is a missing dependency)."""
     found = []
     connectors = (
-        Connector.objects.filter(latest_spec__metadata__has_key="entitlements")
+        Connector.objects.filter(declares_entitlements("latest_spec__"))
         .select_related("latest_spec").order_by("connector_id")
     )
     for connector in connectors[: limit * 2]:
-        entitlements = connector.latest_spec.required_entitlements
-        if entitlements:
-            found.append((connector, [f"{ENTITLEMENT_STORE_MISSING} (declares {', '.join(entitlements)})"]))
+        reasons = entitlement_reasons(spec_entitlements(connector.latest_spec.metadata))
+        if reasons:
+            found.append((connector, [reason.message for reason in reasons]))
     return found[:limit]
 
 
@@ -145,6 +148,7 @@ def dashboard(user):
         "coverage": coverage_bars(user) if can("registries.view_engineroute") else None,
         "routes_total": EngineRoute.objects.count() if can("registries.view_engineroute") else 0,
         "routes_shown": ROUTES_SHOWN,
+        "coverage_page": reverse(COVERAGE_PAGE) if can(*COVERAGE_PERMISSIONS) else "",
         "publishes": recent_publishes() if can("registries.view_componentspec") else None,
         "firearms": firearms_with_active_grants(user) if can("policies.view_firearm") else None,
         "dependencies": connectors_missing_dependencies() if can("registries.view_connector") else None,

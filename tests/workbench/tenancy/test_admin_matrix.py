@@ -124,6 +124,10 @@ CUSTOM = {
         "connectors",
         lambda role: 200 if _has_all(role, _sheet_perms("connectors")) else 403,
     ),
+    "workbench_tsvexchange_coverage": (
+        False,
+        lambda role: 200 if _has_all(role, _sheet_perms("coverage")) else 403,
+    ),
     "workbench_tsvexchange_export": (
         False,
         lambda role: 200 if _has_all(role, _sheet_perms("policy-matrix")) else 403,
