@@ -1,7 +1,8 @@
 """Tool gateway invoke vs. a bare DRF view doing the same database work, both over HTTP in one run.
 
 Subjects go through the whole stack (middleware, token authentication, model permissions, the gateway:
-input schema, firearm/lock/budget checks, idempotency slot, handler transaction, receipt, usage event).
+input schema, idempotency slot, then for a new call the firearm/lock/budget checks, handler transaction,
+receipt, usage event; a replay is answered from its receipt before the policy checks).
 - `none` tool: POST tools/os.create_task/invoke/ (inserts one Task) vs. a bare APIView inserting one Task.
 - replayed `keyed` call: POST tools/leads.create/invoke/ for a phone already created (the stored result is
   replayed) vs. a bare APIView doing Lead get_or_create by phone (finds the row).

@@ -148,9 +148,10 @@ def test_invoking_needs_the_invoke_permission(seeded):
 
 def test_replay_over_http_has_a_bounded_query_count(seeded, api, django_assert_max_num_queries):
     invoke(api)
-    # auth token (2) + user perms (2) + the service's six (caller and tenant are preloaded); the permission
-    # class reads the model off the viewset's queryset without asking the access table
-    with django_assert_max_num_queries(10):
+    # auth token (2) + user perms (2) + the service's three (tenant, tool, the receipt holding the slot: a
+    # replay asks no policy question); the permission class reads the model off the viewset's queryset
+    # without asking the access table
+    with django_assert_max_num_queries(7):
         assert invoke(api, call_id="c-2").json()["replayed"] is True
 
 

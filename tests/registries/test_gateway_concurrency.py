@@ -135,3 +135,40 @@ def test_concurrent_calls_never_overrun_a_budget(on_postgres, settings, budget_f
     assert Task.objects.count() == ToolReceipt.objects.count() == 3
     assert UsageEvent.objects.count() == 3
     assert UsageEvent.objects.aggregate(total=Sum("cost"))["total"] == Decimal("0.75")
+
+
+@pytest.mark.parametrize("same", ["call_id", "key value"])
+def test_concurrent_identical_calls_against_a_budget_of_one_call_are_one_effect_and_replays(
+    on_postgres, settings, same
+):
+    """The budget holds exactly one call and eight identical calls arrive at once. The winner's charge
+    exhausts the budget while the others are still between looking at their slot and checking the
+    budget: each is answered from the winner's receipt (replay, or 409 while it runs), never 429."""
+    settings.WORKBENCH_TOOL_HANDLER_PACKAGES = PROBE_PACKAGES
+    if same == "call_id":
+        probe_tool(mode="safe-retry", cost=Decimal("1"))
+    else:
+        probe_tool(mode="keyed", key_field="key", cost=Decimal("1"))
+    tenant = TenantFactory()
+    BudgetPolicyFactory(budget_id="one-call", tenant=tenant, limit=Decimal("1"), period="day")
+    users = [invoker_with_perm() for _ in range(4)]
+    for user in users:
+        MembershipFactory(tenant=tenant, user=user)
+
+    def call(index):
+        # Same call_id of one caller, or one key value from four callers under their own call ids.
+        user, call_id = (users[0], "one") if same == "call_id" else (users[index % 4], f"c{index}")
+        return tool_invoke(
+            tool_name="probe.touch", call_id=call_id, input={"key": "k", "hold": 0.2}, user=user
+        )
+
+    results = run_in_threads(8, call)
+    kinds = Counter(outcome_kind(result) for result in results)
+    assert kinds["executed"] == 1, kinds
+    assert set(kinds) <= {"executed", "replayed", "409 call_in_progress"}, kinds
+    assert Task.objects.count() == ToolReceipt.objects.count() == UsageEvent.objects.count() == 1
+    # Every caller's retry now replays the one result, though the budget is spent.
+    receipt = ToolReceipt.objects.get()
+    retries = [call(index) for index in range(8)]
+    assert all(r.replayed and r.receipt == receipt for r in retries)
+    assert Task.objects.count() == UsageEvent.objects.count() == 1

@@ -314,18 +314,18 @@ def test_a_call_taken_over_cannot_commit_late(probes, caller):
 # -- the replay path's cost ---------------------------------------------------------------------------
 
 
-def test_a_replay_costs_six_queries(probes, caller, django_assert_num_queries):
+def test_a_replay_costs_three_queries(probes, caller, django_assert_num_queries):
     probe_tool(mode="safe-retry")
     invoke(caller)
-    # caller's tenant, tool, firearm binding, strategy locks, budgets, receipt holding the slot.
-    with django_assert_num_queries(6):
+    # caller's tenant, tool, receipt holding the slot: a replay asks no policy question.
+    with django_assert_num_queries(3):
         assert invoke(caller).replayed
 
 
-def test_a_keyed_replay_costs_six_queries(caller, django_assert_num_queries):
+def test_a_keyed_replay_costs_three_queries(caller, django_assert_num_queries):
     load_seed_registry()
     tool_invoke(tool_name="leads.create", call_id="a", input={"phone": "+15550150"}, user=caller)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(3):
         assert tool_invoke(
             tool_name="leads.create", call_id="b", input={"phone": "+15550150"}, user=caller
         ).replayed

@@ -79,17 +79,6 @@ def test_checks_run_in_the_documented_order(settings, caller):
     assert invoke(caller, input=bad_input).receipt.status == "succeeded"
 
 
-def test_policy_is_checked_before_a_replay(probes, caller):
-    probe_tool(mode="safe-retry")
-    first = invoke(caller)
-    lock = StrategyLockFactory(actions=["probe.touch"])
-    keeper = lock_keeper()
-    strategy_lock_engage(lock=lock, user=keeper, reason="incident")
-    assert refused(caller).code == "strategy_locked"
-    strategy_lock_release(lock=lock, user=keeper, reason="over")
-    assert invoke(caller).receipt == first.receipt
-
-
 def test_nothing_runs_when_a_check_refuses(probes, caller):
     probe_tool()
     FirearmBindingFactory(action_name="probe.touch")

@@ -1,11 +1,18 @@
-"""Who may run a call: idempotency slots on the receipt, agreed through the database, and the call's
-cost charged in the same transaction.
+"""Who may run a call: idempotency slots on the receipt, agreed through the database, the policy checks
+of a new call, and the call's cost charged in the same transaction as its receipt.
+
+The receipts holding the call's slots are read first. A replay (succeeded, same input; keyed: same key
+value) is answered from its receipt before any policy check: it has no new effect (seed 002), so an
+engaged strategy lock, an exhausted budget or a revoked grant does not refuse it. Only a new call is
+admitted (`policy.admit`), charged and claimed.
 
 A call claims slots by inserting its receipt (state `running`) in its own committed transaction.
 `call_slot` and `key_slot` are unique per tool, so of any number of processes claiming the same slot
 exactly one insert wins; the others see that receipt and get a 409 (still running), a replay
-(succeeded, same input) or a 422 (same call_id / Idempotency-Key, other input). Failed, timed-out and
-abandoned calls empty their slots so the call can be retried.
+(succeeded, same input) or a 422 (same call_id / Idempotency-Key, other input). A call refused by
+policy or by the charge looks at its slots once more: a concurrent call that took them meanwhile (its
+charge may be what exhausted the budget) answers it instead. Failed, timed-out and abandoned calls empty
+their slots so the call can be retried.
 
 Slots, all scoped to the call's tenant (tenant-less calls share one scope):
 - `none`: call_slot = caller + call_id, held by the first call only. Every call runs; reusing the
@@ -33,6 +40,8 @@ from django.utils import timezone
 from policies.services import usage_charge
 from registries.models import IdempotencyMode, ToolReceipt
 from workbench.kit.refusals import Refusal
+
+from .policy import admit
 
 # A running call whose deadline (start + timeout_ms + grace) has passed is taken to have died with its
 # process; its slot may then be taken over (its own commit is refused afterwards, see execution).
@@ -164,26 +173,36 @@ def _decide(tool, holders, *, slots, input_hash, call_id, now):
     return Claim(by_call or by_key, replayed=True)
 
 
-def claim_call(*, tool, slots, call_id, input, input_hash, user, tenant, idempotency_key):
-    """Replay an earlier result, refuse, or charge the call and insert its `running` receipt, committed.
+def _settle(tool, slots, *, input_hash, call_id, now):
+    """What the receipts holding the slots say about this call: a replay (Claim), the slots a new call
+    claims (NO_SLOTS for a `none` call that runs again), or None when a stale holder was cleared."""
+    if not slots.any:
+        return slots
+    holders = _holders(tool, slots)
+    if not holders:
+        return slots
+    return _decide(tool, holders, slots=slots, input_hash=input_hash, call_id=call_id, now=now)
 
-    Raises Refusal: 409 call_in_progress, 422 idempotency_mismatch, 429 budget_exhausted.
+
+def claim_call(*, tool, slots, call_id, input, input_hash, user, tenant, idempotency_key):
+    """Replay an earlier result, refuse, or admit a new call (policy), charge it and insert its `running`
+    receipt, committed. A replay is answered before any policy check.
+
+    Raises Refusal: 409 call_in_progress, 422 idempotency_mismatch, then for a new call 403
+    firearm_required, 423 strategy_locked, 429 budget_exhausted.
     """
+    admitted = False
     for _ in range(MAX_CLAIM_ATTEMPTS):
         now = timezone.now()
-        claimed = slots
-        if slots.any:
-            holders = _holders(tool, slots)
-            if holders:
-                decision = _decide(
-                    tool, holders, slots=slots, input_hash=input_hash, call_id=call_id, now=now
-                )
-                if decision is None:
-                    continue
-                if isinstance(decision, Claim):
-                    return decision
-                claimed = decision
+        claimed = _settle(tool, slots, input_hash=input_hash, call_id=call_id, now=now)
+        if claimed is None:
+            continue  # a stale holder was cleared: look again
+        if isinstance(claimed, Claim):
+            return claimed
         try:
+            if not admitted:
+                admit(tool, user=user, tenant=tenant)
+                admitted = True
             with transaction.atomic():
                 # Budget rows are locked before the slot insert, in every process: one lock order.
                 usage_charge(
@@ -216,6 +235,13 @@ def claim_call(*, tool, slots, call_id, input, input_hash, user, tenant, idempot
             if not claimed.any:
                 raise
             continue  # another process claimed the slot first: look again
+        except Refusal:
+            # Refused as a new call, but a concurrent call with the same slot may have claimed it since
+            # we looked (its charge can be what exhausted the budget): then that call answers this one
+            # (replay, 409 or 422), as if it had been seen first.
+            if claimed.any and _holders(tool, claimed):
+                continue
+            raise
         return Claim(receipt, replayed=False)
     raise Refusal(
         409, "call_in_progress", f"Another call to {tool.name} holds this call's slot; retry shortly."

@@ -1,18 +1,23 @@
 """`tool_invoke`: the one way a registered tool is called (API, admin "try this tool", tests, bench).
 
 Checks, in this order, each answered with its own problem code:
- 1. tool known (404 tool_not_found) and enabled (409 tool_disabled)
+ 1. a signed-in caller (401 not_authenticated); tool known (404 tool_not_found) and enabled
+    (409 tool_disabled)
  2. handler configured (501 not_configured)
  3. call_id and input valid against input_schema, formats included (400 validation_error, one entry
     per field); a keyed tool's key field present (400)
  4. the caller's tenant: the one named must be theirs (403 not_a_member); naming none is allowed only
     with at most one membership (400 tenant_required), so a tenant's budgets and grants always apply
- 5. firearm bound to the tool held by the caller (403 firearm_required)
- 6. no engaged strategy lock covering the tool, its connector or its firearm (423 strategy_locked)
- 7. no exhausted budget (429 budget_exhausted), read without locks so replays are refused too
- 8. idempotency: replay (200, replayed), still running (409 call_in_progress), reuse with another input
-    (422 idempotency_mismatch); otherwise, in one transaction, the budgets are locked and re-checked
-    (429), the cost recorded as a usage event and the `running` receipt inserted
+ 5. idempotency, from the receipts holding the call's slots (all scoped to the tenant of step 4): a
+    replay (200, replayed) returns the stored result before any policy check (seed 002: "receipt
+    exists for same call_id -> return existing result"; keyed: "prior receipt for same tool + key
+    value"), still running (409 call_in_progress), reuse with another input (422 idempotency_mismatch)
+ 6. a new call only: firearm bound to the tool held by the caller (403 firearm_required)
+ 7. no engaged strategy lock covering the tool, its connector or its firearm (423 strategy_locked)
+ 8. no exhausted budget (429 budget_exhausted), an early read without locks; then, in one
+    transaction, the budgets are locked and re-checked (429), the cost recorded as a usage event and
+    the `running` receipt inserted. A call refused at 6-8 whose slot a concurrent call took meanwhile
+    is answered from that call's receipt (step 5) instead.
  9. the handler within timeout_ms (504 timeout), then output validation (recorded, never blocking);
     the receipt is closed. The usage event stays whatever the outcome: an executed call costs.
 """
@@ -21,8 +26,6 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 
-from policies import selectors as policy
-from policies.services import BudgetExhausted
 from registries.models import ToolDefinition, ToolReceipt
 from registries.schemas import dialect_for, json_path
 from registries.schemas.safety import ValidationTooSlow, errors_within, safe_validator
@@ -160,34 +163,6 @@ def caller_tenant(user, tenant):
     return first_two[0].tenant if first_two else None
 
 
-def _check_policy(tool, user, tenant):
-    firearm = policy.firearm_bound_to(tool.name)
-    if firearm is not None and not policy.holds_firearm(firearm=firearm, user=user, tenant=tenant):
-        raise Refusal(
-            403,
-            "firearm_required",
-            f"{tool.name} needs the firearm {firearm.firearm_id}; ask for a grant.",
-            firearm=firearm.firearm_id,
-        )
-    connector_id = tool.connector.connector_id if tool.connector_id else ""
-    locks = policy.engaged_locks_covering(
-        action_name=tool.name, connector_id=connector_id, firearm_id=firearm.firearm_id if firearm else ""
-    )
-    if locks:
-        lock = locks[0]
-        raise Refusal(
-            423,
-            "strategy_locked",
-            f"{tool.name} is locked by strategy lock {lock.name!r}: {lock.reason}",
-            lock=lock.name,
-        )
-    exhausted = policy.exhausted_budget(
-        tenant=tenant, connector=tool.connector, cost=tool.cost, unit=tool.cost_unit
-    )
-    if exhausted is not None:
-        raise BudgetExhausted(exhausted, tool.cost)
-
-
 def tool_invoke(*, tool_name, call_id, input, user, idempotency_key=None, tenant=None):
     """Invoke a registered tool for `user` (and `tenant`); returns an InvokeOutcome or raises Refusal."""
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
@@ -211,8 +186,9 @@ def tool_invoke(*, tool_name, call_id, input, user, idempotency_key=None, tenant
     if errors:
         raise _invalid(errors)
     tenant = caller_tenant(user, tenant)
-    _check_policy(tool, user, tenant)
 
+    # The slots are the tenant's (and for call_id and Idempotency-Key the caller's): a replay answers
+    # only a receipt of this tenant, looked up before the policy checks, which only a new call passes.
     slots = slots_for(
         tool, user=user, tenant=tenant, call_id=call_id, input=input, idempotency_key=idempotency_key
     )
