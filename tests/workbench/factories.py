@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from workbench.models import Membership, Tenant
+from workbench.models.drafts import STAGE_PATH
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -135,7 +136,10 @@ def draft_spec(connector_id="github", version="1.2.0", *, tools=None, scopes=Non
 
 
 class WorkbenchDraftFactory(factory.django.DjangoModelFactory):
-    """A draft whose owner is an editor of its tenant and its author; every scope decided NONE unless told."""
+    """A draft whose owner is an editor of its tenant and its author; every scope decided NONE unless told.
+
+    Its content is complete, so it stands at `verification`, as after walking the path (definition ->
+    scoping -> policy -> verification), ready to be validated and published; `stage=` says otherwise."""
 
     class Meta:
         model = "workbench.WorkbenchDraft"
@@ -144,6 +148,7 @@ class WorkbenchDraftFactory(factory.django.DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
     owner = factory.SubFactory(UserFactory)
     connector_id = factory.Sequence(lambda n: f"connector-{n}")
+    stage = "verification"
     spec_snapshot = factory.LazyAttribute(lambda d: draft_spec(d.connector_id))
     policy_snapshot = factory.LazyAttribute(
         lambda d: {"firearms": {s["name"]: None for s in d.spec_snapshot["scopes"]}, "kpis": {}}
@@ -162,3 +167,26 @@ class WorkbenchDraftFactory(factory.django.DjangoModelFactory):
         """The owner wrote the draft (as draft_create records it) unless `authors=[...]` says who did."""
         if create:
             self.authors.add(*(self.owner,) if extracted is None else extracted)
+
+
+def walk_to(draft, user, stage="verification"):
+    """Move a draft through the draft service one stage at a time up to `stage`, as staff do (each move
+    a revision); returns the draft as saved."""
+    from workbench.services.drafts import draft_update
+
+    while STAGE_PATH.index(draft.stage) < STAGE_PATH.index(stage):
+        following = STAGE_PATH[STAGE_PATH.index(draft.stage) + 1]
+        draft = draft_update(
+            draft_id=draft.pk, user=user, base_revision=draft.revision, changes={"stage": following}
+        )
+    return draft
+
+
+def api_walk_to(client, item, stage="verification"):
+    """The same through the API: PATCH `stage` one step at a time with If-Match; returns the last answer."""
+    answer = client.get(item)
+    while STAGE_PATH.index(answer.json()["stage"]) < STAGE_PATH.index(stage):
+        following = STAGE_PATH[STAGE_PATH.index(answer.json()["stage"]) + 1]
+        answer = client.patch(item, {"stage": following}, format="json", HTTP_IF_MATCH=answer["ETag"])
+        assert answer.status_code == 200, answer.json()
+    return answer

@@ -176,11 +176,11 @@ def test_validate_history_diff_and_restore(client):
     history = client.get(url("history", draft.pk))
     assert [r.revision for r in history.context["records"]] == [2, 1, 1]
     diff = client.get(url("diff", draft.pk) + "?from=1&to=2")
-    assert [c["summary"] for c in diff.context["changes"]] == ["stage definition -> policy"]
+    assert [c["summary"] for c in diff.context["changes"]] == ["stage verification -> policy"]
     restored = client.post(url("restore", draft.pk), {"revision": 1, "base_revision": 2})
     assert restored.status_code == 302
     draft.refresh_from_db()
-    assert draft.revision == 3 and draft.stage == "definition"
+    assert draft.revision == 3 and draft.stage == "verification"
     stale = client.post(url("restore", draft.pk), {"revision": 1, "base_revision": 2}, follow=True)
     assert "Not restored" in stale.content.decode()
 

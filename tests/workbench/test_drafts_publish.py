@@ -116,14 +116,19 @@ def test_refusals_before_anything_is_written(settings):
     with pytest.raises(Refusal) as err:
         draft_publish(draft_id=draft.pk, user=publisher())
     assert err.value.status == 404
-    draft_update(draft_id=draft.pk, user=draft.owner, base_revision=1, changes={"stage": "verification"})
+    draft_update(draft_id=draft.pk, user=draft.owner, base_revision=1, changes={"stage": "policy"})
+    draft_validate(draft_id=draft.pk, user=draft.owner)
+    with pytest.raises(Refusal) as err:
+        draft_publish(draft_id=draft.pk, user=draft.owner)
+    assert (err.value.status, err.value.code, err.value.extra["stage"]) == (409, "wrong_stage", "policy")
+    draft_update(draft_id=draft.pk, user=draft.owner, base_revision=2, changes={"stage": "verification"})
     with pytest.raises(Refusal) as err:
         draft_publish(draft_id=draft.pk, user=draft.owner)
     assert err.value.code == "validation_required"
     draft_update(
         draft_id=draft.pk,
         user=draft.owner,
-        base_revision=2,
+        base_revision=3,
         changes={"policy_snapshot": {"firearms": {}, "kpis": {}}},
     )
     draft_validate(draft_id=draft.pk, user=draft.owner)

@@ -207,7 +207,7 @@ def test_auditors_read_every_draft_and_platform_staff_write_none():
         draft_update(draft_id=draft.pk, user=auditor, base_revision=1, changes={"stage": "policy"})
     assert (err.value.status, err.value.code) == (403, "permission_denied")
     draft.refresh_from_db()
-    assert (draft.revision, draft.stage) == (1, "definition")
+    assert (draft.revision, draft.stage) == (1, "verification")
 
 
 def test_restore_brings_back_old_content_as_a_new_revision():

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from policies.models import Firearm, FirearmBinding
 from registries.models import Connector
 from tests.workbench.environments_kit import dumpdata, load, run
-from tests.workbench.factories import draft_spec
+from tests.workbench.factories import api_walk_to, draft_spec, walk_to
 from workbench.services import environments
 from workbench.services.environments import loading
 
@@ -108,6 +108,7 @@ def test_promote_published_state_from_one_database_to_another(tmp_path):
         publisher = get_user_model().objects.get(username="workbench-seeds")
         tenant = Tenant.objects.get(slug="workbench")
         draft = draft_create(tenant=tenant, user=publisher, connector_id="slack")  # from live, next patch
+        walk_to(draft, publisher)
         draft_validate(draft_id=draft.pk, user=publisher)
         draft_publish(draft_id=draft.pk, user=publisher)
         with dev_dump.open("w") as stream:
@@ -179,6 +180,7 @@ def test_dev_demo_editor_can_draft_validate_and_publish_and_invoke_a_tool():
     )
     assert created.status_code == 201, created.content
     draft_id = created.json()["id"]
+    api_walk_to(client, f"/api/v1/drafts/{draft_id}/")
     validated = client.post(f"/api/v1/drafts/{draft_id}/validate/")
     assert validated.status_code == 200, validated.content
     published = client.post(f"/api/v1/drafts/{draft_id}/publish/")

@@ -128,8 +128,29 @@ class WorkbenchDraft(NaturalKeyModel):
     @property
     def publishable(self):
         return (
-            self.status == self.Status.DRAFT and self.validation_is_current and bool(self.validation_passed)
+            self.status == self.Status.DRAFT
+            and self.stage == self.Stage.VERIFICATION
+            and self.validation_is_current
+            and bool(self.validation_passed)
         )
+
+    @property
+    def stage_moves(self):
+        return stage_moves(self.stage)
+
+    @property
+    def stage_lacks(self):
+        """What the current stage (and the ones before it) still lacks: the errors of the stored validation
+        that belong to those stages. Each finding names its stage (services/drafts/validation.py); a
+        finding stored before findings had one counts as the last stage's."""
+        reached = stage_index(self.stage)
+        return [
+            item
+            for item in self.validation_findings or []
+            if isinstance(item, dict)
+            and item.get("severity") == "error"
+            and stage_index(item.get("stage"), default=len(STAGE_PATH) - 1) <= reached
+        ]
 
     def clean(self):
         super().clean()
@@ -139,3 +160,17 @@ class WorkbenchDraft(NaturalKeyModel):
             raise ValidationError({"policy_snapshot": "The policy snapshot must be a JSON object."})
         if not isinstance(self.validation_findings, list):
             raise ValidationError({"validation_findings": "Findings must be a list."})
+
+
+#: The stages in path order (CONTRACT B3: "definition, scoping, policy, verification").
+STAGE_PATH = tuple(WorkbenchDraft.Stage.values)
+
+
+def stage_index(stage, *, default=0):
+    return STAGE_PATH.index(stage) if stage in STAGE_PATH else default
+
+
+def stage_moves(current):
+    """The stages a draft at `current` may be saved at: any earlier stage, the current one, or the next
+    one. A draft moves one stage forward at a time, or back to any earlier stage."""
+    return list(STAGE_PATH[: stage_index(current) + 2])

@@ -297,6 +297,8 @@ def publish_risk_flags(draft):
             )
         if entry["area"] == "scopes" and entry["change"] == "removed" and entry["path"].count(".") == 1:
             flags.append(f"scope {entry['path'].split('.', 1)[1]} removed: callers granted it lose access")
-    if not draft.publishable:
+    if draft.stage != draft.Stage.VERIFICATION:
+        flags.append(f"the draft is at stage {draft.stage}: publish happens only from verification")
+    elif not draft.publishable:
         flags.append("validation of the current revision is missing or failed: publish will be refused")
     return flags

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from tests.workbench.exchange_kit import body
-from tests.workbench.factories import draft_spec, token_client
+from tests.workbench.factories import draft_spec, token_client, walk_to
 from workbench.exchange.policy_matrix import PolicyMatrixResource
 from workbench.kit.exchange.importing import run_import
 from workbench.services.drafts import PUBLISH_PERMISSION, draft_create, draft_publish, draft_validate
@@ -34,6 +34,7 @@ def publish(user, tenant, connector_id, version, firearms):
         spec_snapshot=draft_spec(connector_id, version, tools=[], scopes=scopes),
         policy_snapshot={"firearms": firearms, "kpis": {}},
     )
+    walk_to(draft, user)
     draft_validate(draft_id=draft.pk, user=user)
     return draft_publish(draft_id=draft.pk, user=user)
 

@@ -6,9 +6,10 @@ import pytest
 from registries.models import ComponentSpec, Scope
 from tests.admin_helpers import logged_in
 from tests.workbench.exchange_kit import bound
-from tests.workbench.factories import draft_spec
+from tests.workbench.factories import draft_spec, walk_to
 from workbench.exchange.policy_matrix import PolicyMatrixResource
 from workbench.kit.exchange.importing import run_import
+from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 from workbench.services.drafts import draft_create, draft_publish, draft_validate
 
@@ -49,8 +50,12 @@ def test_google_sheets_round_trip_ends_in_a_draft_ready_to_publish(client, live,
         live,
         tenant,
         "1.2.1",
-        "verification",
+        "policy",
     )
+    # As staff would: started from the live version at scoping, then the decisions at policy.
+    assert [(r.revision, r.stage) for r in draft.history.order_by("history_id")] == [
+        (1, "scoping"), (2, "policy"),
+    ]
     assert draft.policy_snapshot["firearms"] == {
         "admin_write": "firearm.external_write",
         "read_public": "firearm.data_export",
@@ -61,6 +66,10 @@ def test_google_sheets_round_trip_ends_in_a_draft_ready_to_publish(client, live,
     messages = [str(message) for message in response.wsgi_request._messages]
     assert f"Created draft {draft.pk} of github 1.2.1 in acme (1 firearm decision)." in messages
 
+    with pytest.raises(Refusal) as refused:
+        draft_publish(draft_id=draft.pk, user=live)
+    assert refused.value.code == "wrong_stage"
+    walk_to(draft, live)
     draft_validate(draft_id=draft.pk, user=live)
     draft_publish(draft_id=draft.pk, user=live)
 
@@ -79,7 +88,7 @@ def test_a_second_import_updates_the_same_draft(live, tenant):
 
     draft = WorkbenchDraft.objects.get(status="draft")
     assert report.notes == [f"updated draft {draft.pk} of github 1.2.1 in acme (1 firearm decision)"]
-    assert draft.revision == 2
+    assert (draft.revision, draft.stage) == (3, "policy")
     assert draft.policy_snapshot["firearms"] == {"admin_write": None, "read_public": "firearm.data_export"}
 
 
@@ -103,14 +112,14 @@ def test_changing_a_cell_back_to_live_reaches_the_open_draft(live, tenant, tmp_p
     if report is not None:
         assert report.rows[1].changes == [("firearm_id", "firearm.external_write", "NONE")]
     draft.refresh_from_db()
-    assert (draft.revision, draft.policy_snapshot["firearms"]["read_public"]) == (1, "firearm.external_write")
+    assert (draft.revision, draft.policy_snapshot["firearms"]["read_public"]) == (2, "firearm.external_write")
 
     _, output = import_matrix(how, live, tenant, back, tmp_path)
 
     assert f"updated draft {draft.pk} of github 1.2.1 in acme (1 firearm decision)" in output
     assert "0 new, 2 update, 1 unchanged, 0 error: written." in output
     draft.refresh_from_db()
-    assert draft.revision == 2
+    assert draft.revision == 3
     assert draft.policy_snapshot["firearms"] == {"admin_write": "firearm.external_write", "read_public": None}
     slack = WorkbenchDraft.objects.get(status="draft", connector_id="slack")
     assert slack.policy_snapshot["firearms"] == {"post_message": "firearm.data_export"}
@@ -131,7 +140,7 @@ def test_rows_the_open_draft_already_has_are_unchanged_not_written(live, tenant,
     if report is not None:
         assert [row.outcome for row in report.rows] == ["unchanged"] * 3
     draft.refresh_from_db()
-    assert draft.revision == 1
+    assert draft.revision == 2
 
 
 def test_a_scope_the_open_draft_has_not_decided_is_decided_by_the_import(live, tenant):
@@ -165,7 +174,7 @@ def test_rows_are_not_counted_written_when_the_draft_got_the_decisions_after_the
     assert report.notes == [f"draft {draft.pk} of github already has these decisions"]
     assert report.summary() == "0 new, 0 update, 3 unchanged, 0 error: written."
     draft.refresh_from_db()
-    assert draft.revision == 1
+    assert draft.revision == 2
 
 
 def test_one_draft_per_changed_connector_and_none_for_an_unchanged_file(live, tenant):

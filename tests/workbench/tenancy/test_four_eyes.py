@@ -5,7 +5,7 @@ environment loads publish the reviewed-as-code seeds and say so."""
 import pytest
 
 from tests.policies.factories import FirearmFactory
-from tests.workbench.factories import MembershipFactory, UserFactory, draft_spec
+from tests.workbench.factories import MembershipFactory, UserFactory, draft_spec, walk_to
 from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 from workbench.services.drafts import (
@@ -55,14 +55,14 @@ def test_authors_are_who_changed_spec_or_policy_and_none_of_them_publishes(revie
         draft_id=draft.pk, user=team["tweaker"], base_revision=1, changes={"policy_snapshot": POLICY}
     )
     # A stage move is a revision, not authorship; a save of the same content is not even a revision.
-    draft = draft_update(draft_id=draft.pk, user=team["mover"], base_revision=2, changes={"stage": "policy"})
+    draft = walk_to(draft, team["mover"])
     unchanged = draft_update(
         draft_id=draft.pk,
         user=team["mover"],
-        base_revision=3,
-        changes={"policy_snapshot": POLICY, "stage": "policy"},
+        base_revision=5,
+        changes={"policy_snapshot": POLICY, "stage": "verification"},
     )
-    assert unchanged.revision == 3 and draft.history.count() == 3
+    assert unchanged.revision == 5 and draft.history.count() == 5
     assert authors(draft) == ["tweaker", "writer"]
     draft = draft_validate(draft_id=draft.pk, user=team["writer"])
     for author in ("writer", "tweaker"):
@@ -82,6 +82,7 @@ def test_without_review_an_author_publishes(team):
         spec_snapshot=draft_spec("notes", "1.0.0"),
         policy_snapshot=POLICY,
     )
+    walk_to(draft, team["writer"])
     draft = draft_validate(draft_id=draft.pk, user=team["writer"])
     assert draft_publish(draft_id=draft.pk, user=team["writer"]).status == "published"
 

@@ -13,7 +13,16 @@ from django.core.management import call_command
 from policies.models import BudgetPolicy, Firearm, FirearmBinding, FirearmGrant, StrategyLock
 from registries.models import Connector, ToolReceipt
 from registries.services import connector_transfer
-from tests.workbench.factories import MembershipFactory, StaffFactory, TenantFactory, draft_spec, token_client
+from tests.workbench.drafts_admin_kit import walk_in_admin
+from tests.workbench.factories import (
+    MembershipFactory,
+    StaffFactory,
+    TenantFactory,
+    api_walk_to,
+    draft_spec,
+    token_client,
+    walk_to,
+)
 from workbench.exchange import IMPORTS
 from workbench.kit.access import SYSTEM
 from workbench.kit.exchange.importing import run_import
@@ -146,6 +155,7 @@ def test_another_tenants_connector_is_neither_drafted_nor_published(owner_b):
     draft = draft_update(
         draft_id=draft.pk, user=owner_b, base_revision=1, changes={"policy_snapshot": policy}
     )
+    walk_to(draft, owner_b)
     draft = draft_validate(draft_id=draft.pk, user=owner_b)
     connector_transfer(connector=github, tenant=platform, user=SYSTEM, reason="back")
     with pytest.raises(Refusal) as refused:
@@ -214,6 +224,7 @@ def test_the_demo_editor_creates_validates_publishes_and_invokes_in_its_tenant(d
     )
     assert draft.status_code == 201, draft.json()
     item = f"/api/v1/drafts/{draft.json()['id']}/"
+    draft = api_walk_to(api, item)
     validated = api.post(f"{item}validate/", HTTP_IF_MATCH=draft["ETag"])
     assert validated.json()["validation"]["passed"] is True, validated.json()
     published = api.post(f"{item}publish/", HTTP_IF_MATCH=draft["ETag"])
@@ -236,7 +247,8 @@ def test_the_demo_editor_creates_validates_publishes_and_invokes_in_its_tenant(d
     )
     assert created.status_code == 302, created.context and created.context["form"].errors
     second = WorkbenchDraft.objects.filter(connector_id="notes", status="draft").get()
-    client.post(f"/admin/workbench/workbenchdraft/{quote(second.pk)}/validate/", {"base_revision": 1})
+    walk_in_admin(client, second)
+    client.post(f"/admin/workbench/workbenchdraft/{quote(second.pk)}/validate/", {"base_revision": 4})
     second.refresh_from_db()
     assert second.validation_passed, second.validation_findings
     done = client.post(

@@ -16,7 +16,7 @@ from tests.policies import factories as pf
 from tests.registries import factories as rf
 from tests.workbench import factories as wf
 from workbench.models import Membership
-from workbench.services.drafts import draft_create, draft_validate
+from workbench.services.drafts import draft_validate
 
 APPS = ("workbench", "registries", "policies", "auth", "knox")
 OWNER, EDITOR, VIEWER = Membership.Role.OWNER, Membership.Role.EDITOR, Membership.Role.VIEWER
@@ -148,12 +148,17 @@ def build():
         "task": rf.TaskFactory(tenant=tenant_a),
     }
     membership = Membership.objects.get(tenant=tenant_a, user=viewer_a)
-    draft = draft_create(
+    # At verification and revision 1 (as the factory makes it): every operation of the matrix, publish
+    # included, then answers by role alone, whatever the stage path says.
+    draft = wf.WorkbenchDraftFactory(
         tenant=tenant_a,
-        user=owner_a,
+        owner=owner_a,
+        membership=Membership.Role.OWNER,
         connector_id="matrix-conn",
         spec_snapshot=draft_spec(),
-        policy_snapshot={"firearms": {"admin_write": "firearm.external_write", "read_public": None}},
+        policy_snapshot={
+            "firearms": {"admin_write": "firearm.external_write", "read_public": None}, "kpis": {}
+        },
     )
     draft = draft_validate(draft_id=draft.pk, user=owner_a)
     assert draft.validation_passed, draft.validation_findings

@@ -21,7 +21,14 @@ class ValidationResultSerializer(serializers.Serializer):
     validated_at = serializers.DateTimeField(allow_null=True)
     validated_by = serializers.CharField(allow_null=True)
     findings = serializers.ListField(
-        child=serializers.DictField(), help_text="{path, severity, code, message}"
+        child=serializers.DictField(),
+        help_text="{path, severity, code, message, stage}: stage is the one the finding belongs to "
+        "(definition, scoping, policy, verification).",
+    )
+    stage_lacks = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="What the draft's current stage (and the ones before it) still lacks: the errors among "
+        "the findings that belong to those stages.",
     )
 
 
@@ -72,6 +79,7 @@ class DraftSerializer(serializers.ModelSerializer):
             "validated_at": draft.validated_at,
             "validated_by": _username(draft.validated_by),
             "findings": draft.validation_findings,
+            "stage_lacks": draft.stage_lacks,
         }
 
 
@@ -87,7 +95,10 @@ class DraftCreateSerializer(serializers.Serializer):
     tenant = TenantField(required=False, help_text="Tenant slug; may be left out by members of one tenant.")
     connector_id = serializers.CharField(max_length=63)
     stage = serializers.ChoiceField(
-        choices=WorkbenchDraft.Stage.choices, default=WorkbenchDraft.Stage.DEFINITION
+        choices=WorkbenchDraft.Stage.choices,
+        default=WorkbenchDraft.Stage.DEFINITION,
+        help_text="A draft starts at definition or one stage on, at scoping; later stages are reached by "
+        "saves, one at a time (409 wrong_stage otherwise).",
     )
     spec_snapshot = serializers.JSONField(required=False, help_text="Left out: start from the live version.")
     policy_snapshot = serializers.JSONField(required=False)
@@ -105,7 +116,11 @@ class DraftUpdateSerializer(serializers.Serializer):
     """Fields a save may change; leave out what stays. Snapshots are replaced whole."""
 
     connector_id = serializers.CharField(max_length=63, required=False)
-    stage = serializers.ChoiceField(choices=WorkbenchDraft.Stage.choices, required=False)
+    stage = serializers.ChoiceField(
+        choices=WorkbenchDraft.Stage.choices,
+        required=False,
+        help_text="One stage forward at a time, or back to any earlier stage (409 wrong_stage otherwise).",
+    )
     status = serializers.ChoiceField(choices=WorkbenchDraft.Status.choices, required=False)
     spec_snapshot = serializers.JSONField(required=False)
     policy_snapshot = serializers.JSONField(required=False)

@@ -3,6 +3,8 @@
 Name/ID never change after creation; the version only moves up (semver); scopes and tools change
 only while the draft's status is `draft`; firearm decisions and KPIs may change; the validation
 result is written by validation alone; a published draft never changes (change is a new draft).
+Stages are a path (definition, scoping, policy, verification): a save moves a draft one stage forward
+at a time, or back to any earlier stage (409 `wrong_stage` otherwise); a restore is such a save too.
 """
 
 import copy
@@ -10,8 +12,9 @@ import copy
 from workbench.kit import semver
 from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
+from workbench.models.drafts import STAGE_PATH, stage_moves
 
-from .errors import not_editable
+from .errors import not_editable, wrong_stage
 
 EDITABLE_FIELDS = ("stage", "status", "spec_snapshot", "policy_snapshot", "connector_id")
 SPEC_DEFAULTS = {"description": "", "tools": [], "scopes": [], "packaging": {}, "portability": {}}
@@ -48,6 +51,23 @@ def normalized_policy(policy):
     return policy
 
 
+def check_stage_move(current, new):
+    """Refuse a move that skips a stage: forward one stage at a time, back to any earlier stage. A new
+    draft counts as saved at `definition`, so it starts there or one stage on (an MCP import, whose
+    tools are its definition, starts at `scoping`)."""
+    if new not in STAGE_PATH:
+        raise Refusal.fields({"stage": f"Stage must be one of {', '.join(STAGE_PATH)}."})
+    allowed = stage_moves(current)
+    if new not in allowed:
+        raise wrong_stage(
+            f"A draft moves one stage forward at a time, or back to any earlier stage: from {current} it "
+            f"may go to {', '.join(s for s in allowed if s != current)}, not {new} "
+            f"(the path is {' -> '.join(STAGE_PATH)}).",
+            stage=current,
+            allowed=allowed,
+        )
+
+
 def apply_changes(draft, changes, *, restoring=False):
     """Apply `changes` to the (locked) draft in memory, refusing what the card forbids."""
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
@@ -58,6 +78,8 @@ def apply_changes(draft, changes, *, restoring=False):
             f"Draft {draft.pk} is published as version {draft.published_version} and never changes; "
             "start a new draft with a higher version."
         )
+    if changes.get("stage", draft.stage) != draft.stage:
+        check_stage_move(draft.stage, changes["stage"])
     errors = {}
     if "connector_id" in changes and changes["connector_id"] != draft.connector_id:
         errors["connector_id"] = "The connector ID is fixed after creation."

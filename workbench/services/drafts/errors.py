@@ -1,6 +1,6 @@
 """Refusals the draft services share (everything else they refuse is a plain Refusal on the spot)."""
 
-from workbench.kit.refusals import Refusal
+from workbench.kit.refusals import Refusal, field_error
 
 
 def stale_revision(draft, base_revision):
@@ -22,3 +22,10 @@ def stale_revision(draft, base_revision):
 def not_editable(detail):
     """409: the draft's status does not allow the change (published, abandoned)."""
     return Refusal(409, "draft_not_editable", detail)
+
+
+def wrong_stage(detail, *, stage, field="stage", **extra):
+    """409: the draft is not at a stage that allows this (a skipped stage, a publish before verification)."""
+    return Refusal(
+        409, "wrong_stage", detail, errors=[field_error(field, "wrong_stage", detail)], stage=stage, **extra
+    )

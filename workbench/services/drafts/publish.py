@@ -21,6 +21,7 @@ from workbench.kit.refusals import Refusal, field_error, validation_errors
 from workbench.kit.rows import history_reason, mark_history
 from workbench.models import WorkbenchDraft
 
+from .errors import wrong_stage
 from .revisions import _save, check_connector_owner, check_revision, lock_draft_for_change
 from .validation import check_registry_state, declared_entitlements, passes
 
@@ -42,6 +43,13 @@ def _refuse_unless_publishable(draft, user, review_waived):
     if draft.status != WorkbenchDraft.Status.DRAFT:
         raise Refusal(
             409, "draft_not_open", f"Draft {draft.pk} is {draft.status}; reopen it before publishing."
+        )
+    if draft.stage != WorkbenchDraft.Stage.VERIFICATION:
+        raise wrong_stage(
+            f"Draft {draft.pk} is at stage {draft.stage}: publish happens only from verification. Move it "
+            "forward one stage at a time (definition -> scoping -> policy -> verification), validate, "
+            "then publish.",
+            stage=draft.stage,
         )
     if draft.validated_revision != draft.revision or draft.validation_passed is None:
         raise Refusal(
@@ -349,7 +357,8 @@ def draft_publish(*, draft_id, user, expected_revision=None, review_waived=""):
     version taken, a concurrent publish), 409 (validation missing, failed or outdated, content the
     registries refuse, a value out of the database's range). Bindings of scopes the previous latest
     version had and this one drops are removed. A live connector is published only by its owning
-    tenant (403 not_connector_owner, checked under the connector's row lock). `review_waived` (why) is
+    tenant (403 not_connector_owner, checked under the connector's row lock). Publish happens only
+    from the `verification` stage (409 wrong_stage). `review_waived` (why) is
     for environment loads only: the seeds are reviewed as code; history says so."""
     if not user.has_perm(PUBLISH_PERMISSION):
         raise Refusal(403, "permission_denied", "You do not have the permission to publish drafts.")

@@ -22,7 +22,7 @@ from workbench.selectors.drafts import (
     tenants_of,
 )
 
-from .card import apply_changes, normalized_policy, normalized_spec
+from .card import apply_changes, check_stage_move, normalized_policy, normalized_spec
 from .errors import stale_revision
 
 
@@ -90,12 +90,15 @@ def draft_create(
     """Start a draft for `connector_id` in `tenant`, owned by `user`.
 
     Without a spec snapshot, a connector that is already live starts from its latest published
-    version (next patch version, today's firearm and KPI bindings); a new one starts empty.
+    version (next patch version, today's firearm and KPI bindings); a new one starts empty. A draft
+    starts at `definition`, or one stage on at `scoping` (409 wrong_stage beyond): later stages are
+    reached by saves, one at a time.
     """
     if not tenants_of(user, writable=True).filter(pk=tenant.pk).exists():
         message = "You can create drafts only in tenants where you are an owner or editor."
         raise Refusal(403, "not_a_writer", message, errors=[field_error("tenant", "not_a_writer", message)])
     check_connector_owner(connector_id=connector_id, tenant_id=tenant.pk)
+    check_stage_move(WorkbenchDraft.Stage.DEFINITION, stage)
     if spec_snapshot is None:
         live_spec, live_policy = live_connector_snapshot(connector_id)
         if live_spec is not None:

@@ -1,5 +1,12 @@
 """Validation (the card's "sandbox result"): checks a draft's whole content against the MCP contract
-and the live registries, and stores pass/fail with findings tied to the revision it checked."""
+and the live registries, and stores pass/fail with findings tied to the revision it checked.
+
+Each finding names the stage it belongs to, so the card and the API report what the draft's current
+stage still lacks (`WorkbenchDraft.stage_lacks`): `definition` is the connector itself (id, name,
+version, tools, packaging, portability, skills), `scoping` its scopes and the tools they grant,
+`policy` the firearm and KPI decisions, `verification` what only the live registries can say (version
+above the latest published, engaged locks, ownership, skill versions free). The verdict is about the
+whole draft, whatever its stage: publish needs it to pass, at `verification`."""
 
 from collections import Counter
 
@@ -28,6 +35,22 @@ from .errors import not_editable
 from .revisions import check_revision, lock_draft_for_change, record_validation
 
 ENTITLEMENT_STORE_MISSING = "missing dependency: entitlement store"
+
+VERIFICATION_CODES = frozenset(
+    {"version_not_above_published", "lock_conflict", "not_connector_owner", "skill_version_taken"}
+)
+SCOPING_CODES = frozenset({"no_scopes", "unknown_tool", "tool_without_scope"})
+
+
+def finding_stage(item):
+    """The stage a finding belongs to (see the module's docstring)."""
+    if item["code"] in VERIFICATION_CODES:
+        return WorkbenchDraft.Stage.VERIFICATION.value
+    if item["path"].startswith("policy_snapshot"):
+        return WorkbenchDraft.Stage.POLICY.value
+    if item["code"] in SCOPING_CODES or item["path"].startswith("spec_snapshot.scopes"):
+        return WorkbenchDraft.Stage.SCOPING.value
+    return WorkbenchDraft.Stage.DEFINITION.value
 
 
 def _as_list(value):
@@ -295,7 +318,15 @@ def _owned(connector_id, tenant_id, found):
 
 
 def check_draft_content(*, connector_id, spec, policy, tenant_id=None):
-    """All findings for draft content, errors first. A fixed number of queries, whatever the size."""
+    """All findings for draft content, errors first, each with its stage. A fixed number of queries,
+    whatever the size."""
+    found = _content_findings(connector_id=connector_id, spec=spec, policy=policy, tenant_id=tenant_id)
+    for item in found:
+        item["stage"] = finding_stage(item)
+    return sorted(found, key=lambda item: item["severity"] != "error")
+
+
+def _content_findings(*, connector_id, spec, policy, tenant_id):
     found = []
     found.extend(schema_findings(contract_validator(), spec, "spec_snapshot"))
     found.extend(schema_findings(policy_validator(), policy, "policy_snapshot"))
@@ -311,7 +342,7 @@ def check_draft_content(*, connector_id, spec, policy, tenant_id=None):
     found.extend(
         check_registry_state(connector_id=connector_id, spec=spec, policy=policy, tenant_id=tenant_id)
     )
-    return sorted(found, key=lambda item: item["severity"] != "error")
+    return found
 
 
 def passes(findings):

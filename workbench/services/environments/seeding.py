@@ -2,7 +2,8 @@
 
 The tool registry goes through the registry import (validate every tool, then write). Example
 connectors go through the real publish path: a draft is created by the seed publisher in the
-workbench tenant, validated and published, exactly as staff would; nothing is inserted behind it.
+workbench tenant at `definition`, moved through scoping and policy to verification one save at a
+time, validated and published, exactly as staff would; nothing is inserted behind it.
 A connector version that is already published is compared with its seed and left alone when equal;
 a difference means the seed changed without a version bump, which is refused.
 """
@@ -15,18 +16,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from registries.models import ComponentSpec
-from registries.services.tool_registry import (
-    RegistryImportError,
-    parse_registry,
-    registry_plan,
-    tool_registry_import,
-)
+from registries.services.tool_registry import RegistryImportError, tool_registry_import
 from workbench.kit import semver
 from workbench.kit.access import SYSTEM
 from workbench.kit.refusals import Refusal
-from workbench.models import Tenant
+from workbench.models import Tenant, WorkbenchDraft
+from workbench.models.drafts import STAGE_PATH
 from workbench.selectors.drafts import latest_published_connector_spec, live_connector_snapshot
-from workbench.services.drafts import draft_create, draft_publish, draft_validate
+from workbench.services.drafts import draft_create, draft_publish, draft_update, draft_validate
 from workbench.services.drafts.card import normalized_policy, normalized_spec
 
 SEED_TENANT = settings.WORKBENCH_PLATFORM_TENANT
@@ -37,11 +34,9 @@ def load_tool_registry(path, *, report, reason):
     """Import tools.registry.json unless the registry already equals it."""
     from registries.models import ToolRegistryImport
 
+    content = Path(path).read_bytes()
     try:
-        document = parse_registry(Path(path).read_bytes())
-        plan = registry_plan(document)
-        if not plan.ok:
-            raise RegistryImportError(plan)
+        plan = tool_registry_import(content=content, user=SYSTEM, dry_run=True)
     except RegistryImportError as exc:
         raise ValidationError(exc.plan.errors) from None
     latest = ToolRegistryImport.objects.order_by("-pk").values_list("version", flat=True).first()
@@ -57,7 +52,7 @@ def load_tool_registry(path, *, report, reason):
         report.count("registries.tooldefinition", "deleted")
     if not changed:
         return
-    tool_registry_import(document=document, user=SYSTEM, source=f"{Path(path).name} ({reason})")
+    tool_registry_import(content=content, user=SYSTEM, source=f"{Path(path).name} ({reason})")
     for name in plan.created:
         report.add_change("registries.tooldefinition", (name,), "created")
     for name in plan.updated:
@@ -120,9 +115,17 @@ def publish_seed_connector(path, *, report, reason):
             connector_id=connector_id,
             spec_snapshot=spec,
             policy_snapshot=policy,
-            stage=seed.get("stage", "verification"),
+            stage=WorkbenchDraft.Stage.DEFINITION,
             reason=reason,
         )
+        for stage in STAGE_PATH[1:]:
+            draft = draft_update(
+                draft_id=draft.pk,
+                user=publisher,
+                base_revision=draft.revision,
+                changes={"stage": stage},
+                reason=f"{reason}: {stage}",
+            )
         draft = draft_validate(draft_id=draft.pk, user=publisher)
         if not draft.validation_passed:
             raise ValidationError(
