@@ -43,6 +43,19 @@ def tool_validator():
     return Draft202012Validator({"$defs": contract["$defs"], "$ref": "#/$defs/tool"})
 
 
+@cache
+def section_validator(key):
+    """A validator for one property of the spec (`portability`, `skills`, ...), as the contract says it."""
+    contract = load_schema("mcp_contract")
+    return Draft202012Validator({"$defs": contract["$defs"], **contract["properties"][key]})
+
+
+def section_findings(key, value, path):
+    """Everything wrong with one property of the spec against the contract (the card checks its
+    portability and skills fields with this, the same rule validation applies to the whole spec)."""
+    return schema_findings(section_validator(key), value, path)
+
+
 def strings(value):
     """The string items of a list (anything else in a list the contract describes is already a finding)."""
     return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []

@@ -121,6 +121,9 @@ def test_import_decide_validate_publish_and_see_the_connector_live(page, server)
     page.wait_for_selector("#validation-verdict")
     assert page.inner_text("#validation-verdict") == "failed"
     assert page.locator("#findings").inner_text().count("has no firearm decision") == 3
+    # An import starts at scoping: its tools are its definition; the decisions belong to the next stage.
+    assert page.inner_text("#stage-path [aria-current=step]").startswith("2. scoping")
+    assert page.inner_text("#stage-lacks").startswith("Stage scoping lacks nothing")
     shot(page, "3_validation_lists_missing_decisions")
 
     decisions = {
@@ -131,12 +134,35 @@ def test_import_decide_validate_publish_and_see_the_connector_live(page, server)
     for index in range(3):
         name = page.input_value(f"#id_scopes-{index}-name")
         page.select_option(f"#id_scopes-{index}-firearm", decisions[name])
+    # The stage select offers the moves the path allows: back, stay, or one forward.
+    offered = page.eval_on_selector_all("#id_stage option", "options => options.map(o => o.value)")
+    assert offered == ["definition", "scoping", "policy"]
+    page.select_option("#id_stage", "policy")
     page.fill("#id_reason", "firearm decisions")
     page.click("#save-validate-button")
     page.wait_for_selector("#validation-verdict")
     assert page.inner_text("#validation-verdict") == "passed"
     shot(page, "4_validated", full_page=True)
     page.locator("#scopes").screenshot(path=str(ARTIFACTS / "drafts_4b_scopes.png"))
+
+    # Publish happens only from verification: at policy the confirmation warns and the publish is refused.
+    page.click("#publish-button")
+    page.wait_for_selector("#confirm-publish")
+    assert "publish happens only from verification" in page.content()
+    page.click("#confirm-publish")
+    page.wait_for_selector(".messagelist")
+    assert "not published" in page.inner_text(".messagelist")
+    assert not Connector.objects.filter(connector_id="github").exists()
+
+    page.goto(f"{base}/admin/workbench/workbenchdraft/")
+    page.click("#result_list a[href*='/change/']")
+    page.wait_for_selector("#draft-card")
+    page.select_option("#id_stage", "verification")
+    page.fill("#id_reason", "ready")
+    page.click("#save-validate-button")
+    page.wait_for_selector("#validation-verdict")
+    assert page.inner_text("#validation-verdict") == "passed"
+    assert page.inner_text("#stage-path [aria-current=step]").startswith("4. verification")
 
     page.click("#publish-button")
     page.wait_for_selector("#confirm-publish")

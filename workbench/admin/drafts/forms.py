@@ -1,45 +1,30 @@
 """Forms of the draft card: the card fields, one row per scope (tools, firearm decision, KPIs), the
-tools as a JSON document checked against the MCP contract, and the MCP import page."""
-
-import json
+tools, portability and skills as JSON documents checked against the MCP contract, the declared
+entitlements one per line, and the MCP import page."""
 
 from django import forms
 from django.contrib.admin.widgets import FilteredSelectMultiple
 
 from policies.models import Firearm, KpiDefinition
-from workbench.contract import named, strings, tool_findings
+from workbench.contract import named, strings
 from workbench.kit import identifiers as ids
 from workbench.kit import uploads
-from workbench.kit.forms import load_json_text
 from workbench.models import WorkbenchDraft
+from workbench.models.drafts import stage_index, stage_moves
+
+from .fields import EntitlementsField, SpecSectionJsonField, ToolsJsonField
 
 NONE_DECISION = "__none__"
 PACKAGING_FIELDS = ("registry_type", "identifier", "version", "bin", "transport")
 
 
-class ToolsJsonField(forms.CharField):
-    """The tools array as JSON; every tool is checked as an MCP Tool, one error per problem with its path."""
-
-    widget = forms.Textarea(
-        attrs={"rows": 18, "cols": 100, "class": "vLargeTextField tools-json", "spellcheck": "false"}
-    )
-
-    def to_python(self, value):
-        text = super().to_python(value)
-        tools = load_json_text(text or "[]")
-        if not isinstance(tools, list):
-            raise forms.ValidationError("The tools must be a JSON array of MCP Tool objects.")
-        problems = [
-            f"{item['path']}: {item['message']}"
-            for index, tool in enumerate(tools)
-            for item in tool_findings(tool, f"tools[{index}]")
-        ]
-        if problems:
-            raise forms.ValidationError(problems)
-        return tools
-
-    def prepare_value(self, value):
-        return value if isinstance(value, str) else json.dumps(value or [], indent=2)
+def stage_choices(current):
+    """The moves a draft at `current` may make, labelled: back to any earlier stage, stay, or the next."""
+    here = stage_index(current)
+    labels = {-1: "back", 0: "current", 1: "next"}
+    return [
+        (stage, f"{stage} ({labels[max(-1, stage_index(stage) - here)]})") for stage in stage_moves(current)
+    ]
 
 
 class CardForm(forms.Form):
@@ -80,18 +65,59 @@ class CardForm(forms.Form):
         ],
     )
     tools = ToolsJsonField(required=False, help_text="The tools/list tools as JSON (MCP Tool objects).")
+    portability = SpecSectionJsonField(
+        section="portability",
+        empty={},
+        required=False,
+        help_text="A JSON object (declared entitlements have their own field).",
+    )
+    entitlements = EntitlementsField(
+        label="Declared entitlements",
+        required=False,
+        help_text="Billing entitlements the connector needs, one per line. No entitlement store exists: "
+        "validation and coverage report each as a missing dependency.",
+    )
+    skills = SpecSectionJsonField(
+        section="skills",
+        empty=[],
+        required=False,
+        help_text='Skills (walkthroughs) as a JSON array of {"spec_id": "<connector_id>.<name>", "name", '
+        '"description", "markdown"}; published as curriculum specs at the connector\'s version.',
+    )
     reason = forms.CharField(required=False, max_length=100, help_text="Why (kept in the history).")
 
-    def __init__(self, *args, scopes_editable=True, **kwargs):
+    def __init__(self, *args, scopes_editable=True, stage=None, **kwargs):
         super().__init__(*args, **kwargs)
         if not scopes_editable:
             self.fields["tools"].disabled = True
+        if stage is not None:
+            # The select offers the moves the path allows; any posted stage is still accepted here, so a
+            # move the path forbids is refused by the draft service (409 wrong_stage), as in the API.
+            self.fields["stage"].widget.choices = stage_choices(stage)
+
+    #: The card's fieldsets (title, id, field names); tools and the reason are laid out on their own.
+    FIELDSETS = (
+        ("Card", "card", ("version", "description", "stage", "status")),
+        ("Packaging", "packaging", ("registry_type", "identifier", "package_version", "bin", "transport")),
+        ("Portability, entitlements and skills", "portability", ("portability", "entitlements", "skills")),
+    )
+
+    @property
+    def fieldsets(self):
+        return [(title, slug, [self[name] for name in names]) for title, slug, names in self.FIELDSETS]
+
+    def clean_portability(self):
+        portability = self.cleaned_data.get("portability") or {}
+        if "entitlements" in portability:
+            raise forms.ValidationError("Declared entitlements have their own field; list them there.")
+        return portability
 
     @classmethod
     def initial_for(cls, draft):
         spec = draft.spec_snapshot if isinstance(draft.spec_snapshot, dict) else {}
         # Drafts stored before packaging had to be an object may hold anything there: show it empty.
         packaging = spec.get("packaging") if isinstance(spec.get("packaging"), dict) else {}
+        portability = spec.get("portability") if isinstance(spec.get("portability"), dict) else {}
         return {
             "base_revision": draft.revision,
             "version": spec.get("version", ""),
@@ -104,7 +130,20 @@ class CardForm(forms.Form):
             "bin": packaging.get("bin", ""),
             "transport": packaging.get("transport", ""),
             "tools": spec.get("tools") or [],
+            "portability": {key: value for key, value in portability.items() if key != "entitlements"},
+            "entitlements": _entitlement_lines(portability.get("entitlements")),
+            "skills": spec.get("skills") if isinstance(spec.get("skills"), list) else [],
         }
+
+    def portability_value(self, stored):
+        """The portability object the card describes: its JSON plus the declared entitlements (the key is
+        written when there are some, or when the stored portability already had it)."""
+        stored = stored if isinstance(stored, dict) else {}
+        portability = dict(self.cleaned_data.get("portability") or {})
+        entitlements = self.cleaned_data.get("entitlements") or []
+        if entitlements or "entitlements" in stored:
+            portability["entitlements"] = entitlements
+        return portability
 
     def packaging(self, stored):
         """The stored packaging with the card's fields applied (a stored non-object is replaced)."""
@@ -123,6 +162,11 @@ class CardForm(forms.Form):
             else:
                 packaging.pop(key, None)
         return packaging
+
+
+def _entitlement_lines(value):
+    values = value if isinstance(value, list) else [value] if value else []
+    return [str(item) for item in values]
 
 
 def firearm_choices():

@@ -12,13 +12,12 @@ from workbench.contract import is_destructive, is_read_only, named, strings
 from workbench.kit.admin import page_context
 from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
+from workbench.models.drafts import STAGE_PATH
 from workbench.selectors.draft_diff import diff_states
 from workbench.selectors.drafts import REVISION_NUMBER, draft_history, draft_revision_numbers, draft_side
 from workbench.services.drafts import draft_restore, draft_update, draft_validate
 
 from .forms import CardForm, scope_formset, scopes_and_policy
-
-STAGES = [value for value, _ in WorkbenchDraft.Stage.choices]
 
 
 def _posted_revision(request, name="base_revision"):
@@ -65,10 +64,10 @@ def _save_card(request, draft, card, scopes):
     spec["version"] = card.cleaned_data["version"]
     spec["description"] = card.cleaned_data["description"]
     spec["packaging"] = card.packaging(spec.get("packaging"))
-    if not isinstance(spec.get("portability", {}), dict):
-        # The card cannot edit portability; a non-object stored before the service refused them would
-        # block every save, so it is reset (the revision's diff shows it).
-        spec["portability"] = {}
+    # A non-object stored before the service refused them is replaced (the revision's diff shows it).
+    spec["portability"] = card.portability_value(spec.get("portability"))
+    if card.cleaned_data["skills"] or "skills" in spec:
+        spec["skills"] = card.cleaned_data["skills"]
     if not card.fields["tools"].disabled:
         spec["tools"] = card.cleaned_data["tools"]
     scope_list, policy = scopes_and_policy(scopes, spec.get("scopes"))
@@ -96,7 +95,7 @@ def card_view(model_admin, request, object_id):
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied
-        card = CardForm(request.POST, scopes_editable=editable)
+        card = CardForm(request.POST, scopes_editable=editable, stage=draft.stage)
         scopes = scope_formset(draft, data=request.POST, tool_names=_posted_tool_names(card, draft))
         if card.is_valid() and scopes.is_valid():
             try:
@@ -112,7 +111,7 @@ def card_view(model_admin, request, object_id):
                     _validate_and_report(request, saved, saved.revision)
                 return HttpResponseRedirect(_card_url(saved.pk))
     else:
-        card = CardForm(initial=CardForm.initial_for(draft), scopes_editable=editable)
+        card = CardForm(initial=CardForm.initial_for(draft), scopes_editable=editable, stage=draft.stage)
         scopes = scope_formset(draft)
     if not can_change:
         for field in card.fields.values():
@@ -130,11 +129,10 @@ def card_view(model_admin, request, object_id):
             stale=stale,
             can_change=can_change,
             scopes_editable=editable,
-            stages=[
-                {"name": s, "done": STAGES.index(s) < STAGES.index(draft.stage), "current": s == draft.stage}
-                for s in STAGES
-            ],
+            stages=_stage_path(draft),
+            stage_moves=[stage for stage in draft.stage_moves if stage != draft.stage],
             findings=draft.validation_findings or [],
+            stage_lacks=draft.stage_lacks,
             tools=_tool_rows(draft),
             can_publish=model_admin.has_publish_permission(request),
             media=model_admin.media + card.media + scopes.media,
@@ -142,7 +140,27 @@ def card_view(model_admin, request, object_id):
     )
 
 
-CARD_FIELDS = {"spec_snapshot.version": "version", "status": "status", "stage": "stage"}
+CARD_FIELDS = {
+    "spec_snapshot.version": "version",
+    "status": "status",
+    "stage": "stage",
+    "spec_snapshot.portability": "portability",
+    "spec_snapshot.skills": "skills",
+}
+
+
+def _stage_path(draft):
+    """The path with the current stage marked, and each other stage a save may move to (back or next)."""
+    here = STAGE_PATH.index(draft.stage)
+    return [
+        {
+            "name": stage,
+            "done": index < here,
+            "current": index == here,
+            "move": "back" if index < here else "next" if index == here + 1 else "",
+        }
+        for index, stage in enumerate(STAGE_PATH)
+    ]
 
 
 def _card_errors(card, refusal):
@@ -180,13 +198,15 @@ def _validate_and_report(request, draft, expected_revision=None):
         messages.error(request, refusal.message)
         return
     errors = sum(1 for item in draft.validation_findings if item["severity"] == "error")
+    lacks = len(draft.stage_lacks)
+    at_stage = f"stage {draft.stage} still lacks {lacks}" if lacks else f"stage {draft.stage} lacks nothing"
     if draft.validation_passed:
         messages.success(
             request,
             f"Revision {draft.revision} passed validation ({len(draft.validation_findings)} warnings).",
         )
     else:
-        messages.error(request, f"Revision {draft.revision} failed validation: {errors} errors.")
+        messages.error(request, f"Revision {draft.revision} failed validation: {errors} errors; {at_stage}.")
 
 
 def validate_view(model_admin, request, object_id):
