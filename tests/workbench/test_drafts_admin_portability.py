@@ -99,6 +99,7 @@ def test_clearing_entitlements_and_skills_writes_empty_lists(card):
     [
         ("portability", "[1, 2]", "Portability must be a JSON object."),
         ("portability", "{not json", "The value"),
+        ("portability", '{"note": "a\\u0000b"}', "$.note: Text must not contain NUL"),
         ("portability", '{"entitlements": ["x"]}', "Declared entitlements have their own field"),
         ("entitlements", "billing.seats\nbilling.seats", "non-unique"),
         ("skills", '{"spec_id": "github.x"}', "Skills must be a JSON array."),
