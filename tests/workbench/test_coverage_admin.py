@@ -52,7 +52,7 @@ def test_every_route_with_its_status_coverage_wrapper_and_reasons(client):
         "missing dependency: entitlement store (declares billing.seats)",
         "/search/* github published 1.2.0 DONE 100% (2/2 scopes decided) -",
         # The video draft is another tenant's: it counts, but is not named.
-        "/video/* video-gen draft draft PARTIAL 66% (2/3 scopes decided) "
+        "/video/* video-gen draft PARTIAL 66% (2/3 scopes decided) "
         "only an open draft wraps the route: nothing is published 1 of 3 scopes have no firearm decision",
         "/voice/* - - MISSING 0% (0/0 scopes decided) no connector wraps the route",
     ]
