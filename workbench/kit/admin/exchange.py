@@ -134,28 +134,42 @@ class TenantConfirmImportForm(ConfirmImportForm):
 
 
 class TsvImportAdmin(ImportMixin):
-    """`tsv_import`: the import resource class (e.g. FirearmResource)."""
+    """`tsv_import`: the import resource class (e.g. FirearmResource); or `tsv_imports`, several, which
+    the import form offers to choose from (those the user may run)."""
 
     tsv_import = None
+    tsv_imports = ()
     import_template_name = "admin/workbench/exchange/import.html"
     import_export_change_list_template = CHANGE_LIST_TEMPLATE
     from_encoding = "utf-8-sig"
     tmp_storage_class = SignedUploadStorage
 
     @property
+    def _import_classes(self):
+        return tuple(self.tsv_imports) or (self.tsv_import,)
+
+    @property
     def _needs_tenant(self):
-        return getattr(self.tsv_import, "needs_tenant", False)
+        return any(getattr(resource_class, "needs_tenant", False) for resource_class in self._import_classes)
 
     def get_import_formats(self):
         return [TsvFormat]
 
+    @staticmethod
+    def _may_import(user, resource_class):
+        return user.has_perms(resource_class.import_permissions) and access.may_write(
+            user, resource_class().writes_model()
+        )
+
     def get_import_resource_classes(self, request):
-        return [self.tsv_import]
+        # Only the imports this user may run are offered (and a forged choice is no valid choice).
+        return [
+            resource_class for resource_class in self._import_classes
+            if self._may_import(request.user, resource_class)
+        ] or [self._import_classes[0]]
 
     def has_import_permission(self, request):
-        return request.user.has_perms(self.tsv_import.import_permissions) and access.may_write(
-            request.user, self.tsv_import().writes_model()
-        )
+        return any(self._may_import(request.user, resource_class) for resource_class in self._import_classes)
 
     def get_import_form_class(self, request):
         return TenantImportForm if self._needs_tenant else CappedImportForm
@@ -195,8 +209,11 @@ class TsvImportAdmin(ImportMixin):
         return {}
 
     def get_context_data(self, **kwargs):
-        return {"tsv_import_columns": self.tsv_import().columns(),
-                "tsv_required_columns": self.tsv_import.required_columns}
+        classes = self._import_classes
+        sheets = [(sheet.get_display_name(), sheet.required_columns) for sheet in classes]
+        return {"tsv_import_columns": classes[0]().columns(),
+                "tsv_required_columns": classes[0].required_columns,
+                "tsv_import_sheets": sheets if len(classes) > 1 else []}
 
     def _blank_import_form(self, request):
         kwargs = {**self.get_import_form_kwargs(request), "data": None, "files": None}

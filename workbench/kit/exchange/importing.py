@@ -223,6 +223,11 @@ class TsvImportResource(resources.ModelResource):
         self.notes = []
         self._lines_by_key = {}
 
+    @classmethod
+    def get_display_name(cls):
+        # What the admin's import form offers when a page takes several sheets.
+        return f"{cls.kind}.tsv" if cls.kind else super().get_display_name()
+
     # -- columns --------------------------------------------------------------------------------
 
     def writes_model(self):

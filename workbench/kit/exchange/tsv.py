@@ -237,6 +237,25 @@ class FirearmCell(widgets.Widget):
         return NONE if value is None else str(value)
 
 
+class KpiCell(widgets.Widget):
+    """A KPI a scope moves: a KPI id, or NONE for "this scope moves no KPI" (None)."""
+
+    def clean(self, value, row=None, **kwargs):
+        from workbench.kit.identifiers import validate_kpi_id
+
+        text = str(value or "").strip()
+        if text.upper() == NONE:
+            return None
+        if not text:
+            raise ValueError("Empty: write a KPI id, or NONE for a scope that moves no KPI.")
+        if not validate_kpi_id.regex.match(text):
+            raise ValueError(f"{text!r} is not a KPI id (kpi.<name>) or NONE.")
+        return text
+
+    def render(self, value, obj=None, **kwargs):
+        return NONE if value is None else str(value)
+
+
 class PercentCell(widgets.Widget):
     """A whole percentage with its sign: 75%."""
 

@@ -15,9 +15,10 @@ from workbench.selectors.drafts import tenants_of
 
 class Command(RefusalCommand):
     help = (
-        "Import a TSV file (KIND: firearms, firearm-grants, kpi-corridors, policy-matrix). Every row is "
-        "checked first and reported by line and column; the rows are written all together or not at all. "
-        "A policy-matrix import writes drafts (one per changed connector) owned by --user in --tenant."
+        "Import a TSV file (KIND: firearms, firearm-grants, kpi-corridors, policy-matrix, firearm-bindings, "
+        "kpi-tool-bindings). Every row is checked first and reported by line and column; the rows are "
+        "written all together or not at all. A policy-matrix, firearm-bindings or kpi-tool-bindings import "
+        "never changes live rows: it writes drafts (one per changed connector) owned by --user in --tenant."
     )
 
     def add_arguments(self, parser):
@@ -28,7 +29,8 @@ class Command(RefusalCommand):
             help="Who imports: recorded on history rows, as granted_by of grants, as owner of drafts.",
         )
         parser.add_argument(
-            "--tenant", help="Tenant of the drafts (policy-matrix; default: the user's only writable tenant)."
+            "--tenant",
+            help="Tenant of the drafts (imports into drafts; default: the user's only writable tenant).",
         )
         parser.add_argument("--dry-run", action="store_true", help="Preview only: write nothing.")
 
