@@ -1,9 +1,13 @@
 """The coverage rules of workbench/selectors/coverage.py, one case per rule, with the reasons beside each
 row; the report as pages and as each user may see it."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 
 from registries.models import EngineRoute, RoutingConfig
+from tests.workbench.environments_kit import load
 from tests.workbench.exchange_kit import connector_row, publish_version
 from tests.workbench.factories import (
     MembershipFactory,
@@ -255,3 +259,22 @@ def test_a_draft_is_named_only_to_who_may_read_it():
 
     assert drafted.wrapper.startswith("draft_") and hidden.wrapper == "draft"
     assert hidden._replace(wrapper=drafted.wrapper) == drafted  # it counts all the same
+
+
+def test_the_seeded_payments_route_is_partial_for_its_billing_entitlement():
+    """The real seeds: stripe declares billing.stripe_connect and decides every scope, yet its route is
+    PARTIAL in the file and the command names what is missing beside it."""
+    load("dev")
+    err = io.StringIO()
+    out = io.StringIO()
+    call_command("export_tsv", "coverage", stdout=out, stderr=err)
+
+    [payments] = [row for row in route_coverage() if row.engine_route == "/payments/*"]
+
+    assert (payments.status, payments.percent, payments.connector_id) == ("PARTIAL", 100, "stripe")
+    assert [reason.entitlement for reason in payments.reasons] == ["billing.stripe_connect"]
+    assert "/payments/*\tPARTIAL\t100%" in out.getvalue().splitlines()
+    assert (
+        "/payments/*: missing dependency: entitlement store (declares billing.stripe_connect)"
+        in err.getvalue()
+    )
