@@ -160,7 +160,8 @@ CASES = [
         view_perms=PolicyMatrixResource.export_permissions,
     ),
     # Tool registry and gateway (registries/admin/tools/)
-    AdminCase(ToolDefinition, rf.ToolDefinitionFactory, history=True, identity=("name",)),
+    # Tools change only by importing tools.registry.json: the admin shows them read-only.
+    AdminCase(ToolDefinition, rf.ToolDefinitionFactory, addable=False, changeable=False, history=True),
     AdminCase(ToolPermission, rf.ToolPermissionFactory, history=True, identity=("name",)),
     AdminCase(ToolReceipt, lambda: rf.ToolReceiptFactory(user=wf.UserFactory(), tenant=wf.TenantFactory()),
               addable=False, changeable=False),

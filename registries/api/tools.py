@@ -1,18 +1,16 @@
-"""Tool registry endpoints: `tools/` (by name, registry-file shape), `tools/<name>/invoke/` (the gateway)
-and `receipts/` (read-only; a caller's own calls and their tenants' calls). Tool bodies are judged by
-the registry schema file, like an import."""
+"""Tool registry endpoints: `tools/` (by name, registry-file shape, read-only: tools change only by
+importing tools.registry.json), `tools/<name>/invoke/` (the gateway) and `receipts/` (read-only; a
+caller's own calls and their tenants' calls)."""
 
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from registries.models import Connector, IdempotencyMode, ToolDefinition, ToolPermission, ToolReceipt
-from registries.schemas import tool_errors
+from registries.models import IdempotencyMode, ToolDefinition, ToolReceipt
 from registries.services.gateway import resolve_handler, tool_invoke
 from workbench.kit.api.schema import ProblemAutoSchema
-from workbench.kit.api.serializers import RowSaveSerializer
 from workbench.kit.api.viewsets import LOOKUP_ANY_SEGMENT, AccessMixin
 from workbench.tenancy.models import Tenant
 
@@ -41,18 +39,14 @@ class CoverageSerializer(serializers.Serializer):
     )
 
 
-class ToolDefinitionSerializer(RowSaveSerializer):
-    """A registry entry (as in tools.registry.json) plus enabled, cost and connector."""
+class ToolDefinitionSerializer(serializers.ModelSerializer):
+    """A registry entry (as in tools.registry.json) plus enabled, cost and connector. Read-only: tools
+    change only by importing tools.registry.json."""
 
-    idempotency = IdempotencySerializer(source="*")
-    permissions = serializers.ListField(child=serializers.CharField(), allow_empty=True)
-    receipt_fields = serializers.ListField(child=serializers.CharField(), allow_empty=True, required=False)
-    connector = serializers.SlugRelatedField(
-        slug_field="connector_id",
-        queryset=Connector.objects.all(),
-        allow_null=True,
-        required=False,
-    )
+    idempotency = IdempotencySerializer(source="*", read_only=True)
+    permissions = serializers.ListField(child=serializers.CharField(), read_only=True)
+    receipt_fields = serializers.ListField(child=serializers.CharField(), read_only=True)
+    connector = serializers.SlugRelatedField(slug_field="connector_id", read_only=True, allow_null=True)
     coverage = serializers.SerializerMethodField()
 
     class Meta:
@@ -74,40 +68,12 @@ class ToolDefinitionSerializer(RowSaveSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = fields
 
     @extend_schema_field(CoverageSerializer)
     def get_coverage(self, tool):
         handler = resolve_handler(tool.name)
         return {"status": handler.status, "handler": handler.path}
-
-    def validate(self, attrs):
-        tool = self.instance
-        if tool is not None and "name" in attrs and attrs["name"] != tool.name:
-            raise serializers.ValidationError(
-                {"name": "A tool's name never changes; register a new tool instead."}
-            )
-        # The merged tool, judged by the registry schema exactly as an import would judge it.
-        candidate = (
-            ToolDefinition(
-                **{
-                    field.attname: getattr(tool, field.attname)
-                    for field in ToolDefinition._meta.concrete_fields
-                }
-            )
-            if tool is not None
-            else ToolDefinition()
-        )
-        for name, value in attrs.items():
-            if name != "connector":
-                setattr(candidate, name, value)
-        vocabulary = set(ToolPermission.objects.values_list("name", flat=True))
-        errors = {}
-        for finding in tool_errors(candidate.registry_entry(), permissions=vocabulary):
-            errors.setdefault(finding.path.removeprefix("$."), []).append(finding.message)
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
 
 
 class InvokeSerializer(serializers.Serializer):
@@ -218,16 +184,11 @@ class ToolDefinitionFilter(filters.FilterSet):
         return queryset.filter(pk__in=[tool.pk for tool in queryset if value in tool.permissions])
 
 
-class ToolDefinitionViewSet(
-    AccessMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """The tool registry by tool name. Create and update need the add/change permission and pass the same
-    validation as an import; invoking needs `registries.invoke_tooldefinition`."""
+class ToolDefinitionViewSet(AccessMixin, viewsets.ReadOnlyModelViewSet):
+    """The tool registry by tool name, read-only: tools.registry.json is the single source of truth (seed
+    002) and tools change only by importing it (`manage.py import_tool_registry`, or the admin's import).
+    POST, PUT, PATCH and DELETE of a tool definition answer 405 `method_not_allowed`. Invoking a tool
+    (`tools/<name>/invoke/`) needs `registries.invoke_tooldefinition`."""
 
     lookup_field = "name"
     lookup_value_regex = LOOKUP_ANY_SEGMENT

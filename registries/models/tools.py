@@ -14,7 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from registries.schemas import tool_errors
 from workbench.kit import identifiers as ids
-from workbench.kit.models import NaturalKeyModel, free_text
+from workbench.kit.models import REASON_LIMIT, NaturalKeyModel, free_text
 
 PERMISSION_NAME = r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$"
 validate_permission_name = RegexValidator(
@@ -243,8 +243,28 @@ class ToolDefinition(NaturalKeyModel):
             top = f"$.{_entry_key(finding.path)}"
             where = "" if finding.path == top else f"at {finding.path}: "
             errors.setdefault(field, []).append(f"{where}{finding.message}")
+        outside_import = self._changed_outside_import()
+        if outside_import:
+            errors.setdefault("__all__", []).append(outside_import)
         if errors:
             raise ValidationError(errors)
+
+    def _changed_outside_import(self):
+        """tools.registry.json is the single source of truth (seed 002): what the file carries (the
+        registry entry and its place in the file) changes only through the registry import, which marks
+        the rows it writes. Any other validated write (an environment fixture, a dump from another
+        database) may set only what the file does not carry: enabled, cost, connector. Returns why not."""
+        if getattr(self, "written_by_registry_import", False):
+            return ""
+        how = "only by importing tools.registry.json (import_tool_registry, or the admin's import)"
+        stored = None if self._state.adding else ToolDefinition.objects.filter(pk=self.pk).first()
+        if stored is None:
+            return f"Tool {self.name!r} is not in the tool registry: tools are added {how}."
+        entry, stored_entry = self.registry_entry(), stored.registry_entry()
+        changed = sorted(key for key in entry if entry[key] != stored_entry[key])
+        if self.position != stored.position:
+            changed.append("position")
+        return f"Tool {self.name!r}: {', '.join(changed)} change {how}." if changed else ""
 
     def save(self, *args, **kwargs):
         if self._state.adding and not self.position:
@@ -345,6 +365,11 @@ class ToolReceipt(models.Model):
         return f"{self.tool_name} {self.call_id} ({self.status})"
 
 
+#: The file's text kept with its import is bounded by the upload cap (WORKBENCH_UPLOAD_MAX_BYTES, checked when
+#: the file is read); this is that cap's default, for validation of the column on its own.
+REGISTRY_FILE_LIMIT = 8 * 1024 * 1024
+
+
 class ToolRegistryImport(models.Model):
     """One import of tools.registry.json: the file's `version`, who imported it and what changed.
 
@@ -361,6 +386,25 @@ class ToolRegistryImport(models.Model):
     updated = models.JSONField(default=list, blank=True)
     removed = models.JSONField(default=list, blank=True)
     unchanged = models.JSONField(default=list, blank=True)
+    content = free_text(
+        REGISTRY_FILE_LIMIT,
+        blank=True,
+        editable=False,
+        help_text="The file as imported: what the export gives back, byte for byte.",
+    )
+    keyed_tools = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The keyed tools' list in force after this import (tool -> key field); empty on imports "
+        "from before it was kept, when seed 002's list holds.",
+    )
+    key_change_reason = free_text(
+        REASON_LIMIT,
+        blank=True,
+        editable=False,
+        help_text="Why this import changed the keyed tools' list (--allow-key-change); empty otherwise.",
+    )
 
     class Meta:
         verbose_name = "tool registry import"

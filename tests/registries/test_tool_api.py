@@ -1,8 +1,9 @@
-"""`tools/` (registry-file shape, same validation as an import) and `receipts/` (read-only, filterable)."""
+"""`tools/` (registry-file shape, read-only: 405 to every write) and `receipts/` (read-only, filterable)."""
 
 import pytest
 
 from registries.models import ToolDefinition
+from registries.services.tool_registry import tool_registry_export_text
 from tests.registries.factories import ToolReceiptFactory, ensure_seed_permissions
 from tests.registries.gateway_kit import load_seed_registry, seed_document
 from tests.workbench.factories import (
@@ -66,58 +67,43 @@ def test_filters(editor):
     assert set(names("?permission=read:db")) == {"leads.get", "os.list_tasks"}
 
 
-def test_create_and_update_use_the_import_validation(editor):
-    response = editor.post("/api/v1/tools/", new_tool(), format="json")
-    assert response.status_code == 201, response.content
-    assert ToolDefinition.objects.get(name="notes.create").idempotency_key_field == "text"
-
-    bad = new_tool(
-        name="notes.bad",
-        idempotency={"mode": "keyed", "key_field": "title"},
-        permissions=["write:db", "launch:rockets"],
-        input_schema={"type": "object", "properties": {"text": {"type": "strin"}}},
-    )
-    body = editor.post("/api/v1/tools/", bad, format="json").json()
-    assert body["code"] == "validation_error"
-    assert {e["field"] for e in body["errors"]} == {
-        "idempotency.key_field",
-        "permissions[1]",
-        "input_schema.properties.text.type",
-    }
-
-    response = editor.patch("/api/v1/tools/notes.create/", {"timeout_ms": 0}, format="json")
-    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "timeout_ms"
-    response = editor.patch("/api/v1/tools/notes.create/", {"enabled": False, "cost": "0.10"}, format="json")
-    assert response.status_code == 200 and response.json()["enabled"] is False
+WRITES = [
+    ("post", "/api/v1/tools/"),
+    ("put", "/api/v1/tools/leads.create/"),
+    ("patch", "/api/v1/tools/leads.create/"),
+    ("delete", "/api/v1/tools/leads.create/"),
+]
 
 
-def test_a_tool_name_never_changes_and_tools_are_not_deleted_here(editor):
-    editor.post("/api/v1/tools/", new_tool(), format="json")
-    response = editor.patch("/api/v1/tools/notes.create/", {"name": "notes.renamed"}, format="json")
-    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "name"
-    assert editor.delete("/api/v1/tools/notes.create/").status_code == 405
+@pytest.mark.parametrize(("method", "path"), WRITES)
+@pytest.mark.parametrize("who", ["platform staff", "superuser", "reader"])
+def test_tool_definitions_are_read_only_whoever_asks(method, path, who):
+    """tools.registry.json is the single source of truth: the API never writes a tool (405)."""
+    load_seed_registry()
+    user = {
+        "platform staff": lambda: platform_staff([*TOOL_PERMS, "registries.delete_tooldefinition"]),
+        "superuser": SuperuserFactory,
+        "reader": lambda: UserFactory(perms=["registries.view_tooldefinition"]),
+    }[who]()
+    before = tool_registry_export_text()
+    response = getattr(token_client(user), method)(path, new_tool(name="leads.create"), format="json")
+    assert (response.status_code, response.json()["code"]) == (405, "method_not_allowed")
+    assert tool_registry_export_text() == before
+    assert ToolDefinition.history.count() == len(seed_document()["tools"])  # the import's rows only
 
 
-def test_writing_needs_the_model_permissions():
+def test_reading_needs_the_view_permission():
     ensure_seed_permissions()
-    reader = token_client(UserFactory(perms=["registries.view_tooldefinition"]))
-    assert reader.post("/api/v1/tools/", new_tool(), format="json").status_code == 403
     assert token_client(UserFactory()).get("/api/v1/tools/").status_code == 403
 
 
-def test_only_platform_staff_write_the_registry(editor):
-    editor.post("/api/v1/tools/", new_tool(), format="json")
-    # The model permissions without being platform staff (a tenant's owner): 403 before the body is read.
-    tenant_owner = MembershipFactory(user=UserFactory(perms=TOOL_PERMS), role="owner").user
-    client = token_client(tenant_owner)
-    assert client.get("/api/v1/tools/notes.create/").status_code == 200
-    for response in (
-        client.post("/api/v1/tools/", new_tool(name="notes.other"), format="json"),
-        client.post("/api/v1/tools/", {}, format="json"),
-        client.patch("/api/v1/tools/notes.create/", {"enabled": False}, format="json"),
-    ):
-        assert (response.status_code, response.json()["code"]) == (403, "platform_scope")
-    assert list(ToolDefinition.objects.values_list("name", "enabled")) == [("notes.create", True)]
+def test_openapi_offers_only_reads_of_tools_and_says_why(admin_client):
+    schema = admin_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    for path in ("/api/v1/tools/", "/api/v1/tools/{name}/"):
+        operations = schema["paths"][path]
+        assert set(operations) - {"parameters"} == {"get"}, path
+        description = operations["get"]["description"]
+        assert "405" in description and "change only by importing it" in " ".join(description.split())
 
 
 def test_receipts_are_read_only_and_filterable():

@@ -14,10 +14,8 @@ from registries.admin.tools.domain import (
     TaskAdmin,
 )
 from registries.admin.tools.forms import (
-    LineListField,
     PrettyJSONField,
     RegistryUploadForm,
-    ToolDefinitionForm,
     TryToolForm,
     example_input,
     pretty,
@@ -32,7 +30,6 @@ __all__ = [
     "CoverageFilter",
     "DomainRowAdmin",
     "LeadAdmin",
-    "LineListField",
     "MediaAssetAdmin",
     "MemoryAdmin",
     "PatternScoreAdmin",
@@ -40,7 +37,6 @@ __all__ = [
     "RegistryUploadForm",
     "TaskAdmin",
     "ToolDefinitionAdmin",
-    "ToolDefinitionForm",
     "ToolPagesMixin",
     "ToolPermissionAdmin",
     "ToolReceiptAdmin",

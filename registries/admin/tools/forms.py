@@ -1,13 +1,15 @@
-"""The tool registry admin's forms: schemas as pretty JSON, line lists, the registry upload and "try
-this tool"."""
+"""The tool registry admin's forms: schemas as pretty JSON, the registry upload and "try this
+tool"."""
 
+import base64
+import binascii
 import json
 
 from django import forms
 
-from registries.models import ToolDefinition, ToolPermission
 from workbench.kit import uploads
 from workbench.kit.forms import SafeJSONField
+from workbench.kit.models import REASON_LIMIT
 from workbench.tenancy.models import Tenant
 
 
@@ -26,77 +28,43 @@ class PrettyJSONField(SafeJSONField):
         return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
 
 
-class LineListField(forms.CharField):
-    """One item per line in the form, a JSON list in the model."""
-
-    widget = forms.Textarea(attrs={"rows": 3, "cols": 60, "placeholder": "result.lead_id"})
-
-    def prepare_value(self, value):
-        return "\n".join(str(item) for item in value) if isinstance(value, list) else value
-
-    def to_python(self, value):
-        if isinstance(value, list):
-            return value
-        return [line.strip() for line in (value or "").splitlines() if line.strip()]
-
-
-class ToolDefinitionForm(forms.ModelForm):
-    input_schema = PrettyJSONField(
-        help_text="JSON Schema of the input object (2020-12 unless it names $schema)."
-    )
-    output_schema = PrettyJSONField(required=False, help_text="JSON Schema of the result; {} checks nothing.")
-    permissions = forms.MultipleChoiceField(
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="From the permission vocabulary (add words under Tool permissions).",
-    )
-    receipt_fields = LineListField(required=False, help_text="One result path per line, e.g. result.lead_id.")
-
-    class Meta:
-        model = ToolDefinition
-        fields = [
-            "name",
-            "description",
-            "enabled",
-            "input_schema",
-            "output_schema",
-            "permissions",
-            "idempotency_mode",
-            "idempotency_key_field",
-            "timeout_ms",
-            "receipt_fields",
-            "cost",
-            "cost_unit",
-            "connector",
-        ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        names = list(ToolPermission.objects.values_list("name", flat=True))
-        # The tool's own permissions first, in its order (the file's), so saving keeps that order.
-        own = [name for name in (self.instance.permissions or []) if name in names]
-        self.fields["permissions"].choices = [
-            (name, name) for name in [*own, *(n for n in names if n not in own)]
-        ]
-
-    def clean_output_schema(self):
-        value = self.cleaned_data.get("output_schema")
-        return {} if value is None else value
-
-
 class RegistryUploadForm(forms.Form):
+    """The registry upload, then its confirmation. The confirmation carries the file as base64, so what is
+    imported is the uploaded file byte for byte (a form field would turn its line ends into CRLF), and the
+    export gives those bytes back."""
+
     file = forms.FileField(label="tools.registry.json", required=False)
     content = forms.CharField(widget=forms.HiddenInput, required=False)
     source = forms.CharField(widget=forms.HiddenInput, required=False)
+    allow_key_change = forms.BooleanField(
+        required=False,
+        label="Change the keyed tools' list",
+        help_text="Deliberately let this file make a keyed tool of the list non-keyed, key it by another "
+        "field or drop it; the file's keyed tools become the list. Needs a reason.",
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Why the keyed tools' list changes: kept with the import and in the tools' history.",
+    )
 
     def clean_file(self):
         return uploads.check_upload(self.cleaned_data.get("file"))
 
     def clean_content(self):
         content = self.cleaned_data.get("content", "")
-        if len(content.encode()) > uploads.max_bytes():
+        if len(content) > uploads.max_bytes() * 4 // 3 + 4:
             raise forms.ValidationError(f"The file is larger than {uploads.max_bytes()} bytes.")
-        return content
+        try:
+            return base64.b64decode(content, validate=True)
+        except (binascii.Error, ValueError):
+            raise forms.ValidationError("The confirmed file was altered; upload it again.") from None
+
+    @staticmethod
+    def carry(content):
+        """The hidden value that brings `content` (bytes) back on confirmation."""
+        return base64.b64encode(content).decode("ascii")
 
 
 class TryToolForm(forms.Form):

@@ -17,11 +17,9 @@ from registries.services.gateway import resolve_handler, tool_invoke
 from registries.services.tool_registry import (
     RegistryImportError,
     coverage_markdown,
-    parse_registry,
-    registry_plan,
-    render_registry,
     tool_coverage,
     tool_registry_export,
+    tool_registry_export_text,
     tool_registry_import,
 )
 from workbench.kit import access
@@ -71,34 +69,52 @@ class ToolPagesMixin:
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def import_view(self, request):
-        """Upload -> preview (what would be created, updated, removed; or every error) -> confirm."""
+        """Upload -> preview (what would be created, updated, removed, which keyed tools would change; or
+        every problem) -> confirm. Preview and confirm are the registry import service (a dry run, then
+        the write), so the admin refuses exactly what `import_tool_registry` refuses."""
         if not self.can_import(request):
             raise PermissionDenied
         form = RegistryUploadForm(request.POST or None, request.FILES or None)
         context = self._context(request, "Import tools.registry.json", form=form)
         if request.method != "POST" or not form.is_valid():
             return TemplateResponse(request, f"{TEMPLATES}/import.html", context)
-        upload = form.cleaned_data["file"]
-        content = upload.read() if upload else form.cleaned_data["content"].encode()
-        source = upload.name if upload else form.cleaned_data["source"]
+        data = form.cleaned_data
+        upload = data["file"]
+        content = upload.read() if upload else data["content"]
+        source = upload.name if upload else data["source"]
         if not content:
             form.add_error("file", "Choose a tools.registry.json file.")
             return TemplateResponse(request, f"{TEMPLATES}/import.html", context)
+        options = {
+            "content": content,
+            "user": request.user,
+            "source": source,
+            "allow_key_change": data["allow_key_change"],
+            "reason": data["reason"],
+        }
         try:
-            document = parse_registry(content)
             if "confirm" in request.POST:
-                plan = tool_registry_import(document=document, user=request.user, source=source)
+                plan = tool_registry_import(**options)
                 self.message_user(request, f"Imported {source}: {plan.summary()}.", messages.SUCCESS)
                 return redirect(reverse("admin:registries_tooldefinition_changelist"))
-            plan = registry_plan(document)
+            plan = tool_registry_import(**options, dry_run=True)
         except RegistryImportError as error:
             plan = error.plan
+        except Refusal as refusal:  # a key change without a reason: said on the form, like any field
+            for entry in refusal.errors:
+                form.add_error(entry["field"] if entry["field"] in form.fields else None, entry["message"])
+            return TemplateResponse(request, f"{TEMPLATES}/import.html", context)
         context.update(
             plan=plan,
             source=source,
-            # Only a clean plan is offered for confirmation, and a clean plan was valid UTF-8.
+            # Only a clean plan is offered for confirmation, with the choice it was previewed with.
             confirm_form=RegistryUploadForm(
-                initial={"content": content.decode("utf-8-sig"), "source": source}
+                initial={
+                    "content": RegistryUploadForm.carry(content),
+                    "source": source,
+                    "allow_key_change": data["allow_key_change"],
+                    "reason": data["reason"],
+                }
             )
             if plan.ok
             else None,
@@ -106,9 +122,10 @@ class ToolPagesMixin:
         return TemplateResponse(request, f"{TEMPLATES}/import.html", context)
 
     def export_view(self, request):
+        """tools.registry.json exactly as the last import took it (the command's bytes)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        response = HttpResponse(render_registry(tool_registry_export()), content_type="application/json")
+        response = HttpResponse(tool_registry_export_text(), content_type="application/json; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="tools.registry.json"'
         return response
 

@@ -1,13 +1,14 @@
-"""Admin for the tool registry's definitions: tools (schemas shown as pretty JSON, coverage per tool,
-with the extra pages of registries.admin.tools.pages) and the permission vocabulary."""
+"""Admin for the tool registry's definitions: tools (read-only: schemas shown as pretty JSON, coverage per
+tool, with the extra pages of registries.admin.tools.pages) and the permission vocabulary (edited here by
+platform staff: it is not part of tools.registry.json)."""
 
 from django.contrib import admin, messages
 
-from registries.admin.tools.forms import ToolDefinitionForm, pretty
+from registries.admin.tools.forms import pretty
 from registries.admin.tools.pages import TEMPLATES, ToolPagesMixin, coverage_text
 from registries.models import ToolDefinition, ToolPermission
 from registries.services.gateway import resolve_handler
-from workbench.kit.admin import HistoryAdmin, RowAdmin, pre
+from workbench.kit.admin import HistoryAdmin, ReadOnlyAdmin, RowAdmin, pre
 from workbench.kit.refusals import Refusal
 from workbench.kit.rows import row_delete
 
@@ -31,8 +32,10 @@ class CoverageFilter(admin.SimpleListFilter):
 
 
 @admin.register(ToolDefinition)
-class ToolDefinitionAdmin(ToolPagesMixin, HistoryAdmin, RowAdmin):
-    form = ToolDefinitionForm
+class ToolDefinitionAdmin(ToolPagesMixin, HistoryAdmin, ReadOnlyAdmin):
+    """Tools are read here, never edited: tools.registry.json is the single source of truth (seed 002),
+    and tools change only by importing it (the Import page, or `import_tool_registry`)."""
+
     change_list_template = f"{TEMPLATES}/change_list.html"
     change_form_template = f"{TEMPLATES}/change_form.html"
     list_display = [
@@ -48,27 +51,25 @@ class ToolDefinitionAdmin(ToolPagesMixin, HistoryAdmin, RowAdmin):
     list_filter = ["enabled", "idempotency_mode", CoverageFilter]
     list_select_related = ["connector"]
     search_fields = ["name", "description"]
-    identity_fields = ("name",)
-    autocomplete_fields = ["connector"]
-    readonly_fields = ["coverage", "registry_entry_json"]
     fieldsets = [
         (None, {"fields": ["name", "description", "enabled", "coverage"]}),
-        ("Schemas", {"fields": ["input_schema", "output_schema"]}),
+        ("Schemas", {"fields": ["input_schema_json", "output_schema_json"]}),
         (
             "Behaviour",
             {
                 "fields": [
-                    "permissions",
+                    "permission_list",
                     "idempotency_mode",
                     "idempotency_key_field",
                     "timeout_ms",
-                    "receipt_fields",
+                    "receipt_fields_list",
                 ]
             },
         ),
         ("Cost and budgets", {"fields": ["cost", "cost_unit", "connector"]}),
         ("As in tools.registry.json", {"classes": ["collapse"], "fields": ["registry_entry_json"]}),
     ]
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
 
     @admin.display(description="idempotency", ordering="idempotency_mode")
     def mode(self, obj):
@@ -85,6 +86,18 @@ class ToolDefinitionAdmin(ToolPagesMixin, HistoryAdmin, RowAdmin):
     @admin.display(description="permissions")
     def permission_list(self, obj):
         return ", ".join(obj.permissions) or "-"
+
+    @admin.display(description="input schema")
+    def input_schema_json(self, obj):
+        return pre(pretty(obj.input_schema))
+
+    @admin.display(description="output schema")
+    def output_schema_json(self, obj):
+        return pre(pretty(obj.output_schema))
+
+    @admin.display(description="receipt fields")
+    def receipt_fields_list(self, obj):
+        return ", ".join(obj.receipt_fields) or "-"
 
     @admin.display(description="registry entry")
     def registry_entry_json(self, obj):

@@ -192,13 +192,13 @@ def test_hostile_json_in_an_admin_textarea_is_a_form_error(client, text, message
     logged_in(client, SuperuserFactory())
     load_seed_registry()
     tool = ToolDefinition.objects.get(name="leads.create")
-    url = reverse("admin:registries_tooldefinition_change", args=[tool.pk])
-    data = rendered_form_data(client.get(url))
-    data["output_schema"] = text
+    # Tools are read-only in the admin (the registry file is their source): "Try this tool" takes JSON.
+    url = reverse("admin:registries_tooldefinition_try", args=[tool.pk])
+    data = {"call_id": "hostile-1", "input": text}
     before = fingerprint()
     response = client.post(url, data)
     assert response.status_code == 200
-    errors = response.context["adminform"].form.errors["output_schema"]
+    errors = response.context["form"].errors["input"]
     assert any(error.startswith(message) for error in errors), errors
     assert fingerprint() == before
 

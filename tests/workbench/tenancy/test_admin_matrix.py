@@ -56,8 +56,9 @@ ROWS = {
 }
 
 #: What an admin never offers, whoever asks: grants are revoked, not edited or deleted; published specs
-#: and drafts are never deleted (deprecated, abandoned).
+#: and drafts are never deleted (deprecated, abandoned); tools change only by importing tools.registry.json.
 NEVER = {
+    "registries.tooldefinition": {"add", "change", "delete"},
     "policies.firearmgrant": {"change", "delete"},
     "registries.componentspec": {"delete"},
     "registries.skill": {"delete"},
@@ -248,7 +249,7 @@ def expected_page(role, label, page):
     if page == "changelist":
         return 200 if _view_perm(role, label) else 403
     if page == "add":
-        allowed = role.has(perm(label, "add")) and writes_somewhere(role, label)
+        allowed = role.has(perm(label, "add")) and writes_somewhere(role, label) and "add" not in never
         if label == "workbench.workbenchdraft":
             allowed = role.has(perm(label, "add"))
         return 200 if allowed and label not in ("workbench.tsvexchange",) else 403
