@@ -243,6 +243,10 @@ def test_admin_refuses_a_keyed_change_and_takes_it_deliberately_with_a_reason(cl
     assert (row.history_user, row.idempotency_mode) == (user, "safe-retry")
     assert row.history_change_reason.startswith("key change: Assets are re-registered freely")
     assert "media.register_asset" not in keyed_tools_list()
+    record = ToolRegistryImport.objects.first()
+    record_url = reverse("admin:registries_toolregistryimport_change", args=[record.pk])
+    page = client.get(record_url).content.decode()
+    assert "Assets are re-registered freely" in page and "leads.create by phone" in page
 
 
 # -- one handler per tool name --------------------------------------------------------------------------

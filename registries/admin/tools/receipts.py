@@ -71,8 +71,25 @@ class ToolReceiptAdmin(ReadOnlyAdmin):
 class ToolRegistryImportAdmin(ReadOnlyAdmin):
     list_display = ["imported_at", "version", "source", "imported_by", "counts"]
     list_select_related = ["imported_by"]
-    fields = ["imported_at", "version", "source", "imported_by", "created", "updated", "removed", "unchanged"]
+    fields = [
+        "imported_at",
+        "version",
+        "source",
+        "imported_by",
+        "created",
+        "updated",
+        "removed",
+        "unchanged",
+        "keyed_tools_list",
+        "key_change_reason",
+    ]
     readonly_fields = fields
+
+    @admin.display(description="keyed tools' list after this import")
+    def keyed_tools_list(self, obj):
+        if obj.keyed_tools is None:
+            return "not recorded (seed 002's list)"
+        return ", ".join(f"{name} by {key}" for name, key in obj.keyed_tools.items()) or "none"
 
     @admin.display(description="created / updated / removed / unchanged")
     def counts(self, obj):
