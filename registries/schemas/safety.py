@@ -3,7 +3,7 @@ bounded.
 
 - `pattern` and `patternProperties` run on RE2 (google-re2: linear time, no backtracking), and so does the
   `regex` format. A pattern RE2 cannot take (backreferences, lookaround) is refused where the schema
-  enters (registry import, tool edits, draft validation), naming the path; `^(a+)+$` is fine and fast.
+  enters (registry import, draft validation), naming the path; `^(a+)+$` is fine and fast.
 - `$ref` chains that loop back without consuming the instance (`{"$ref": "#"}`, two definitions referring
   to each other through `allOf`) are refused where they enter: jsonschema would recurse until the stack
   runs out. Recursion through `properties` or `items` (trees) is fine.
