@@ -1,8 +1,9 @@
 """The tool registry's JSON Schema (`tools.registry.schema.json`, next to this module) and the checks on it.
 
-One schema file judges a whole registry file on import and one tool in the model's full_clean. On top of the file's structural rules come the checks a schema cannot express: the tool's
-own schemas are valid for their `$schema` dialect, a keyed tool's key field is an input property, and
-permissions come from the vocabulary. Nothing here touches the database: callers pass the vocabulary in.
+One schema file judges a whole registry file on import and one tool in the model's full_clean. On top of
+the file's structural rules come the checks a schema cannot express: the tool's own schemas are valid for
+their `$schema` dialect, a keyed tool's key field is an input property, and permissions come from the
+vocabulary. Nothing here touches the database: callers pass the vocabulary in.
 """
 
 import json
