@@ -3,7 +3,9 @@
 Every row belongs to the tenant of the call that wrote it (or to none, for tenant-less callers), and
 handlers read only their caller's tenant. Natural keys are unique per tenant in the database as well:
 the gateway's keyed idempotency (also per tenant) is what prevents duplicates, and the constraint is
-the backstop that would show a gateway bug as an error, not a copy.
+the backstop that would show a gateway bug as an error, not a copy. Without a tenant the keyed slot is
+the caller's own, so there the constraint is also what refuses (409) a second tenant-less caller's row
+for a key another one wrote.
 """
 
 from django.db import models

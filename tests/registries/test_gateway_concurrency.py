@@ -33,7 +33,10 @@ def outcome_kind(result):
 
 def test_sixteen_concurrent_creates_of_one_phone_make_one_lead(on_postgres):
     load_seed_registry()
-    users = [invoker_with_perm() for _ in range(4)]
+    # Four callers of one tenant: the key value is the tenant's, whoever of it asks (without a tenant
+    # each caller would have a keyed slot of their own).
+    tenant = TenantFactory()
+    users = [MembershipFactory(tenant=tenant, user=invoker_with_perm()).user for _ in range(4)]
     phone = "+15550199"
 
     def create(index):

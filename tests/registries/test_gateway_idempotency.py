@@ -125,15 +125,19 @@ def test_a_read_tool_in_safe_retry_replays_its_first_answer(caller):
 
 def test_keyed_replays_the_prior_result_for_the_same_key_never_a_duplicate_row(caller):
     load_seed_registry()
+    tenant = MembershipFactory(user=caller).tenant
     first = tool_invoke(
         tool_name="leads.create", call_id="a", input={"phone": "+15550120", "name": "Ann"}, user=caller
     )
-    # Another call id, another caller, other fields: same tool + key value -> the prior result (seed 002).
+    # Another call id, another caller of the tenant, other fields: same tool + key value -> the prior
+    # result (seed 002).
+    colleague = invoker_with_perm()
+    MembershipFactory(tenant=tenant, user=colleague)
     again = tool_invoke(
         tool_name="leads.create",
         call_id="b",
         input={"phone": "+15550120", "name": "Annie"},
-        user=invoker_with_perm(),
+        user=colleague,
     )
     assert again.replayed and again.receipt == first.receipt and again.result["name"] == "Ann"
     assert Lead.objects.count() == 1 and ToolReceipt.objects.count() == 1
@@ -207,12 +211,31 @@ def test_keyed_slots_belong_to_the_tenant(probes):
     other_tenant = invoke(gil, call_id="a", input={"key": "k", "title": "globex's"})
     assert other_tenant.replayed is False and other_tenant.receipt.tenant == globex
     assert sorted(Task.objects.values_list("title", flat=True)) == ["acme's", "globex's"]
-    # Tenant-less callers share the tenant-less scope.
+    # Without a tenant, a keyed slot is the caller's own (test_gateway_replay: a replay skips the policy).
     loner, other_loner = invoker_with_perm(), invoker_with_perm()
     alone = invoke(loner, call_id="x", input={"key": "k", "title": "nobody's"})
     assert alone.replayed is False and alone.receipt.tenant is None
-    assert invoke(other_loner, call_id="y", input={"key": "k"}).receipt == alone.receipt
-    assert Task.objects.count() == 3
+    assert invoke(loner, call_id="x2", input={"key": "k"}).receipt == alone.receipt
+    other = invoke(other_loner, call_id="y", input={"key": "k", "title": "another's"})
+    assert other.replayed is False and other.receipt.tenant is None
+    assert Task.objects.count() == 4
+
+
+def test_a_tenantless_key_value_another_tenantless_caller_wrote_is_a_409_not_their_result():
+    """Tenant-less domain rows are one set (unique without a tenant), but the keyed slot is the caller's:
+    a second caller's lead for the same phone is a new call, refused by the row's constraint, never a
+    replay of the first caller's result."""
+    load_seed_registry()
+    ann, bob = invoker_with_perm(), invoker_with_perm()
+    first = tool_invoke(tool_name="leads.create", call_id="a", input={"phone": "+15550170"}, user=ann)
+    with pytest.raises(Refusal) as error:
+        tool_invoke(tool_name="leads.create", call_id="a", input={"phone": "+15550170"}, user=bob)
+    assert (error.value.status, error.value.code) == (409, "already_exists")
+    bobs = ToolReceipt.objects.get(user=bob)
+    assert error.value.extra == {"receipt": str(bobs.uid)} and bobs.status == "failed"
+    assert Lead.objects.count() == 1
+    again = tool_invoke(tool_name="leads.create", call_id="a2", input={"phone": "+15550170"}, user=ann)
+    assert again.replayed and again.receipt == first.receipt
 
 
 def test_a_call_id_names_one_call_per_tenant(probes):

@@ -256,6 +256,68 @@ def test_over_http_a_token_of_another_tenant_gets_no_stored_result(probes):
     assert "acme's" not in guess.content.decode() + naming.content.decode()
 
 
+# -- without a tenant, only the caller's own receipts replay ---------------------------------------------
+
+
+# Each policy: set up before a tenant-less first call (which passes it), then made to refuse a new call.
+def _bound_since(tool):
+    return lambda: FirearmBindingFactory(action_name=tool.name)  # no tenant, so no grant can count
+
+
+def _tenantless_lock(tool):
+    return lambda: engage_lock(tool)
+
+
+def _tenantless_budget(tool):
+    ToolDefinition.objects.filter(pk=tool.pk).update(cost=Decimal("1"))
+    BudgetPolicyFactory(tenant=None, limit=Decimal("1"), period="day")  # the first call spends it
+    return lambda: None
+
+
+TENANTLESS_POLICIES = {
+    "firearm bound since": (_bound_since, 403, "firearm_required"),
+    "engaged strategy lock": (_tenantless_lock, 423, "strategy_locked"),
+    "exhausted budget": (_tenantless_budget, 429, "budget_exhausted"),
+}
+
+
+@pytest.mark.parametrize("policy", TENANTLESS_POLICIES)
+@pytest.mark.parametrize("same", SAME_CALL)
+def test_a_tenantless_caller_never_replays_another_tenantless_callers_result(probes, policy, same):
+    """Callers of no tenant have no tenant to share a key value with: another one's call_id,
+    Idempotency-Key or key value is a new call of their own, checked and refused, while the first caller
+    still gets their own result back."""
+    tool_fields, first_call, replay_call, _ = SAME_CALL[same]
+    tool = probe_tool(**tool_fields)
+    setup, status, code = TENANTLESS_POLICIES[policy]
+    refuse = setup(tool)
+    ann, stranger = invoker_with_perm(), invoker_with_perm()
+    first = invoke(ann, **first_call)
+    assert first.receipt.tenant is None and first.receipt.status == "succeeded"
+    refuse()
+    before = counts()
+
+    problem = refused(stranger, **replay_call)
+    assert (problem.status, problem.code) == (status, code)
+    assert counts() == before
+    own = invoke(ann, **replay_call)
+    assert own.replayed and own.receipt == first.receipt and not own.foreign
+    assert counts() == before
+
+
+def test_a_tenantless_keyed_call_of_another_caller_runs_as_their_own(probes):
+    """Without a policy in the way, the second caller's call runs (its own receipt and effect), and each
+    caller's later calls replay their own receipt."""
+    probe_tool(mode="keyed", key_field="key")
+    ann, bob = invoker_with_perm(), invoker_with_perm()
+    anns = invoke(ann, call_id="a", input={"key": "k", "title": "ann's"})
+    bobs = invoke(bob, call_id="b", input={"key": "k", "title": "bob's"})
+    assert bobs.replayed is False and bobs.receipt != anns.receipt and bobs.result["title"] == "bob's"
+    assert invoke(ann, call_id="a2", input={"key": "k"}).receipt == anns.receipt
+    assert invoke(bob, call_id="b2", input={"key": "k"}).receipt == bobs.receipt
+    assert counts() == (2, 2, 2)
+
+
 # -- a concurrent call that claimed the slot answers a refused one ----------------------------------------
 
 

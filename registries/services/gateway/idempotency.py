@@ -14,13 +14,13 @@ policy or by the charge looks at its slots once more: a concurrent call that too
 charge may be what exhausted the budget) answers it instead. Failed, timed-out and abandoned calls empty
 their slots so the call can be retried.
 
-Slots, all scoped to the call's tenant (tenant-less calls share one scope):
+Slots, all scoped to the call's tenant (a tenant-less call: to its caller, see `slots_for`):
 - `none`: call_slot = caller + call_id, held by the first call only. Every call runs; reusing the
   call_id with another input is a 422, with the same input the call runs again (seed 002: always
   execute).
 - `safe-retry`: call_slot = caller + call_id; key_slot = caller + Idempotency-Key (when sent).
 - `keyed`: call_slot = caller + call_id; key_slot = the key field's value (one per tool and tenant,
-  any caller of that tenant).
+  any caller of that tenant; without a tenant, one per tool and caller).
 
 The same transaction that inserts the receipt charges the tool's cost (`usage_charge`: budget rows
 locked, usage re-read, a usage event recorded), so a budget holds across processes: the next claim
@@ -82,9 +82,14 @@ def slots_for(tool, *, user, tenant, call_id, input, idempotency_key):
         )
     if tool.idempotency_mode == IdempotencyMode.KEYED:
         value = input[tool.idempotency_key_field]
+        # The tenant's callers share a key value (a natural key per tenant). A tenant-less call has no
+        # tenant to share with: its slot is its caller's, since a replay skips the policy checks and one
+        # tenant-less caller (platform staff, a user of no tenant) must never get another's result
+        # without the grant or despite a lock. A list never digests like a tenant's primary key.
+        sharers = scope if tenant is not None else ["caller", caller]
         return Slots(
             call_slot=call_slot,
-            key_slot=f"f:{digest(scope, tool.idempotency_key_field, value)}",
+            key_slot=f"f:{digest(sharers, tool.idempotency_key_field, value)}",
             key_value=value,
         )
     # none: the slot only remembers which input the call_id named; later calls run without it.

@@ -8,10 +8,11 @@ Checks, in this order, each answered with its own problem code:
     per field); a keyed tool's key field present (400)
  4. the caller's tenant: the one named must be theirs (403 not_a_member); naming none is allowed only
     with at most one membership (400 tenant_required), so a tenant's budgets and grants always apply
- 5. idempotency, from the receipts holding the call's slots (all scoped to the tenant of step 4): a
-    replay (200, replayed) returns the stored result before any policy check (seed 002: "receipt
-    exists for same call_id -> return existing result"; keyed: "prior receipt for same tool + key
-    value"), still running (409 call_in_progress), reuse with another input (422 idempotency_mismatch)
+ 5. idempotency, from the receipts holding the call's slots (all scoped to the tenant of step 4;
+    for a call made for no tenant, to the caller): a replay (200, replayed) returns the stored result
+    before any policy check (seed 002: "receipt exists for same call_id -> return existing result";
+    keyed: "prior receipt for same tool + key value"), still running (409 call_in_progress), reuse
+    with another input (422 idempotency_mismatch)
  6. a new call only: firearm bound to the tool held by the caller (403 firearm_required)
  7. no engaged strategy lock covering the tool, its connector or its firearm (423 strategy_locked)
  8. no exhausted budget (429 budget_exhausted), an early read without locks; then, in one
@@ -187,8 +188,9 @@ def tool_invoke(*, tool_name, call_id, input, user, idempotency_key=None, tenant
         raise _invalid(errors)
     tenant = caller_tenant(user, tenant)
 
-    # The slots are the tenant's (and for call_id and Idempotency-Key the caller's): a replay answers
-    # only a receipt of this tenant, looked up before the policy checks, which only a new call passes.
+    # The slots are the tenant's (and for call_id and Idempotency-Key the caller's; without a tenant,
+    # all the caller's): a replay answers only a receipt of this tenant (or caller), looked up before
+    # the policy checks, which only a new call passes.
     slots = slots_for(
         tool, user=user, tenant=tenant, call_id=call_id, input=input, idempotency_key=idempotency_key
     )
