@@ -202,3 +202,32 @@ def golden_registry():
 def bound(connector_id, scope):
     binding = FirearmBinding.objects.filter(action_name=f"{connector_id}:{scope}")
     return binding.values_list("firearm__firearm_id", flat=True).first()
+
+
+#: the billing entitlement acme's draft declares: no one outside acme may read it anywhere
+ACME_SECRET = "billing.acme_secret"
+
+
+def acme_draft_route():
+    """The route /zoom/* wrapped only by an open draft of tenant acme that declares ACME_SECRET and decides
+    2 of 3 scopes (PARTIAL 66%). Returns (the draft, a member of acme, the owner of another tenant), both
+    users holding the coverage permissions."""
+    from workbench.selectors.coverage import COVERAGE_PERMISSIONS
+
+    acme = TenantFactory(slug="acme")
+    draft = WorkbenchDraftFactory(
+        connector_id="zoom",
+        tenant=acme,
+        spec_snapshot=draft_spec(
+            "zoom",
+            "0.1.0",
+            tools=[draft_tool("meet")],
+            scopes=[{"name": name, "tools": []} for name in ("meet", "record", "share")],
+            portability={"entitlements": [ACME_SECRET]},
+        ),
+        policy_snapshot={"firearms": {"meet": None, "record": "firearm.data_export"}, "kpis": {}},
+    )
+    EngineRoute.objects.create(pattern="/zoom/*", connector=connector_row("zoom", "Zoom", owner=acme))
+    insider = tenant_owner(acme, "acme-owner", COVERAGE_PERMISSIONS, is_staff=True)
+    outsider = tenant_owner(TenantFactory(slug="other"), "other-owner", COVERAGE_PERMISSIONS, is_staff=True)
+    return draft, insider, outsider

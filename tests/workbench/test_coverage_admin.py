@@ -10,7 +10,13 @@ from django.test.utils import CaptureQueriesContext
 
 from registries.models import EngineRoute
 from tests.admin_helpers import logged_in, staff
-from tests.workbench.exchange_kit import connector_row, golden_registry, publish_version
+from tests.workbench.exchange_kit import (
+    ACME_SECRET,
+    acme_draft_route,
+    connector_row,
+    golden_registry,
+    publish_version,
+)
 from tests.workbench.factories import (
     MembershipFactory,
     SuperuserFactory,
@@ -51,12 +57,28 @@ def test_every_route_with_its_status_coverage_wrapper_and_reasons(client):
         "/payments/* stripe published 1.0.0 PARTIAL 100% (3/3 scopes decided) "
         "missing dependency: entitlement store (declares billing.seats)",
         "/search/* github published 1.2.0 DONE 100% (2/2 scopes decided) -",
-        # The video draft is another tenant's: it counts, but is not named.
-        "/video/* video-gen draft PARTIAL 66% (2/3 scopes decided) "
-        "only an open draft wraps the route: nothing is published 1 of 3 scopes have no firearm decision",
+        # The video draft is another tenant's: it counts, but neither its id nor its counts are shown.
+        "/video/* video-gen draft PARTIAL 66% only an open draft wraps the route: nothing is published",
         "/voice/* - - MISSING 0% (0/0 scopes decided) no connector wraps the route",
     ]
     assert 'href="/admin/workbench/tsvexchange/download/coverage/"' in response.content.decode()
+
+
+def test_another_tenants_draft_shows_neither_its_id_nor_its_counts_nor_its_entitlements(client):
+    draft, insider, outsider = acme_draft_route()
+
+    mine = logged_in(client, insider).get(PAGE)
+    assert rows(mine) == [
+        f"/zoom/* zoom draft {draft.pk} PARTIAL 66% (2/3 scopes decided) "
+        "only an open draft wraps the route: nothing is published 1 of 3 scopes have no firearm decision "
+        f"missing dependency: entitlement store (declares {ACME_SECRET})"
+    ]
+    theirs = logged_in(client, outsider).get(PAGE)
+    assert rows(theirs) == [
+        "/zoom/* zoom draft PARTIAL 66% only an open draft wraps the route: nothing is published "
+        "missing dependency: entitlement store"
+    ]
+    assert ACME_SECRET not in theirs.content.decode() and draft.pk not in theirs.content.decode()
 
 
 def test_linked_from_the_dashboard_and_the_exchange_page_for_those_who_may_read_it(client):

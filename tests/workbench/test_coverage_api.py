@@ -9,7 +9,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from registries.models import EngineRoute
-from tests.workbench.exchange_kit import connector_row, expected, golden_registry, publish_version
+from tests.workbench.exchange_kit import (
+    ACME_SECRET,
+    acme_draft_route,
+    body,
+    connector_row,
+    expected,
+    golden_registry,
+    publish_version,
+)
 from tests.workbench.factories import (
     MembershipFactory,
     TenantFactory,
@@ -75,6 +83,45 @@ def test_a_draft_wrapper_is_named_only_to_its_tenants_members():
     assert theirs["wrapper"] == {"kind": "draft", "version": None, "draft_id": None}
     assert theirs["status"] == mine["status"] == "PARTIAL"
     assert draft.pk not in str(theirs)
+
+
+def test_another_tenants_draft_shows_only_what_coverage_tsv_shows():
+    # PRODUCT.md section 4: members of other tenants never see a draft, so not what it declares either.
+    draft, insider, outsider = acme_draft_route()
+
+    [mine] = token_client(insider).get(URL).json()["results"]
+    theirs = token_client(outsider).get(URL)
+
+    assert (mine["decided_scopes"], mine["scopes"]) == (2, 3)
+    assert [reason["entitlement"] for reason in mine["reasons"]] == [None, None, ACME_SECRET]
+    assert draft.pk not in theirs.content.decode() and ACME_SECRET not in theirs.content.decode()
+    assert theirs.json()["results"] == [
+        {
+            "engine_route": "/zoom/*",
+            "status": "PARTIAL",
+            "policy_coverage": 66,
+            "decided_scopes": None,
+            "scopes": None,
+            "connector": "zoom",
+            "wrapper": {"kind": "draft", "version": None, "draft_id": None},
+            "reasons": [
+                {
+                    "code": "draft_only",
+                    "message": "only an open draft wraps the route: nothing is published",
+                    "entitlement": None,
+                },
+                {
+                    "code": "missing_dependency",
+                    "message": "missing dependency: entitlement store",
+                    "entitlement": None,
+                },
+            ],
+        }
+    ]
+    # The file has its three columns for every reader (PRODUCT.md section 6): the same bytes for both.
+    files = [body(token_client(user).get("/api/v1/exports/coverage.tsv")) for user in (insider, outsider)]
+    header = b"engine_route\tmcp_wrapper_status\tpolicy_coverage\n"
+    assert files[0] == files[1] == header + b"/zoom/*\tPARTIAL\t66%\n"
 
 
 def test_the_list_is_paginated_and_filterable():

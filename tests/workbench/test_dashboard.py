@@ -9,7 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from registries.models import EngineRoute
 from tests.admin_helpers import logged_in, staff
 from tests.policies.factories import FirearmFactory, FirearmGrantFactory
-from tests.workbench.exchange_kit import connector_row, golden_registry, publish_version
+from tests.workbench.exchange_kit import (
+    ACME_SECRET,
+    acme_draft_route,
+    connector_row,
+    golden_registry,
+    publish_version,
+)
 from tests.workbench.factories import (
     MembershipFactory,
     SuperuserFactory,
@@ -17,6 +23,7 @@ from tests.workbench.factories import (
     UserFactory,
     WorkbenchDraftFactory,
 )
+from workbench.selectors.coverage import COVERAGE_PERMISSIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -144,6 +151,35 @@ def test_a_draft_of_another_tenant_counts_but_is_not_named(client):
     theirs.owner.is_staff = theirs.owner.is_superuser = True
     theirs.owner.save()
     assert theirs.pk in squash(section(dashboard_html(client), "coverage"))
+
+
+def test_another_tenants_draft_shows_neither_its_counts_nor_its_entitlements(client):
+    draft, insider, outsider = acme_draft_route()
+
+    mine = squash(section(dashboard_html(logged_in(client, insider)), "coverage"))
+    assert f"/zoom/* zoom {draft.pk} PARTIAL 66% (2/3)" in mine and ACME_SECRET in mine
+
+    html = logged_in(client, outsider).get("/admin/").content.decode()
+    theirs = squash(section(dashboard_html(client), "coverage"))
+    assert (
+        "/zoom/* zoom draft PARTIAL 66% only an open draft wraps the route: nothing is published "
+        "missing dependency: entitlement store Coverage report" in theirs
+    )
+    assert ACME_SECRET not in html and draft.pk not in html
+
+
+def test_coverage_needs_the_permissions_of_the_coverage_report(client):
+    # The API's coverage list and the admin's coverage page need every coverage permission; so does the
+    # dashboard's coverage, reasons included: viewing engine routes alone shows just their count.
+    stripe = publish_version("stripe", "1.0.0", ["charge"], entitlements=["billing.seats"])
+    EngineRoute.objects.create(pattern="/payments/*", connector=stripe)
+    for held in COVERAGE_PERMISSIONS:
+        html = dashboard_html(logged_in(client, staff([held])))
+        assert section(html, "coverage") is None and "billing.seats" not in html, held
+
+    html = dashboard_html(logged_in(client, staff(COVERAGE_PERMISSIONS)))
+    assert "/payments/* stripe 1.0.0 PARTIAL" in squash(section(html, "coverage"))
+    assert "declares billing.seats" in section(html, "coverage")
 
 
 def test_grants_are_counted_for_the_users_tenants_or_every_tenant_for_an_auditor(client):

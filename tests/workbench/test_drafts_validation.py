@@ -197,6 +197,16 @@ def test_a_declared_billing_entitlement_is_a_missing_dependency(where):
     assert item["message"].startswith("missing dependency: entitlement store")
 
 
+@pytest.mark.parametrize("entitlements", [["pro_plan", "pro_plan"], [""]])
+@pytest.mark.parametrize("where", ["portability", "metadata"])
+def test_declared_entitlements_are_distinct_names_wherever_declared(where, entitlements):
+    # Both places declare the same thing (contract.declared_entitlements reads them alike), so the
+    # contract holds them to the same rule.
+    spec = draft_spec("github", **{where: {"entitlements": entitlements}})
+    paths = {item["path"] for item in findings_for(spec=spec) if item["code"] == "contract"}
+    assert paths and all(path.startswith(f"spec_snapshot.{where}.entitlements") for path in paths), paths
+
+
 def big_draft(connector_id, tools=120, scopes=40):
     spec = draft_spec(
         connector_id,

@@ -248,17 +248,42 @@ def test_the_report_pages_by_slices_in_a_fixed_number_of_queries(django_assert_n
         report[12]
 
 
-def test_a_draft_is_named_only_to_who_may_read_it():
+DRAFT_ONLY = ("draft_only", "only an open draft wraps the route: nothing is published", "")
+
+
+@pytest.mark.parametrize(
+    "entitlements, generic_reasons",
+    [
+        ([], [DRAFT_ONLY]),
+        (
+            ["billing.acme_secret", "billing.acme_other"],
+            [DRAFT_ONLY, ("missing_dependency", "missing dependency: entitlement store", "")],
+        ),
+    ],
+)
+def test_another_tenants_draft_counts_but_shows_nothing_of_its_own(entitlements, generic_reasons):
+    # PRODUCT.md section 4: members of other tenants never see a draft. What stays is what coverage.tsv
+    # gives every reader (status, percent: PRODUCT.md section 6 fixes those columns).
     tenant = TenantFactory()
-    _mixed_routes(2, tenant)
+    draft = _draft(
+        "zoom", ["a", "b", "c"], {"a": None, "b": "firearm.x"}, tenant=tenant,
+        portability={"entitlements": entitlements},
+    )
+    EngineRoute.objects.create(pattern="/zoom/*", connector=connector_row("zoom", owner=tenant))
     member, outsider = UserFactory(), UserFactory()
     MembershipFactory(tenant=tenant, user=member)
+    MembershipFactory(tenant=TenantFactory(), user=outsider, role="owner")
 
-    [_, drafted] = seen_by(member, route_coverage())
-    [_, hidden] = seen_by(outsider, route_coverage())
+    [mine] = seen_by(member, route_coverage())
+    [hidden] = seen_by(outsider, route_coverage())
 
-    assert drafted.wrapper.startswith("draft_") and hidden.wrapper == "draft"
-    assert hidden._replace(wrapper=drafted.wrapper) == drafted  # it counts all the same
+    assert (mine.wrapper, mine.decided, mine.scopes) == (draft.pk, 2, 3)
+    assert [reason.entitlement for reason in mine.missing_dependencies] == entitlements
+    assert (hidden.status, hidden.percent) == (mine.status, mine.percent) == ("PARTIAL", 66)
+    assert (hidden.connector_id, hidden.wrapper_kind, hidden.wrapper) == ("zoom", "draft", "draft")
+    assert (hidden.decided, hidden.scopes) == (None, None)
+    assert [tuple(reason) for reason in hidden.reasons] == generic_reasons
+    assert draft.pk not in repr(hidden) and "acme" not in repr(hidden)
 
 
 def test_the_seeded_payments_route_is_partial_for_its_billing_entitlement():

@@ -2,8 +2,8 @@
 `mcp_wrapper_status`, policy coverage, wrapper and the reasons it is not DONE (such as "missing
 dependency: entitlement store" for a declared billing entitlement). The rows are coverage.tsv's, from
 the same selector (workbench/selectors/coverage.py); the list is paginated like every other list, and
-needs the permissions the coverage export needs. A draft wrapper is named only to those who may read
-the draft."""
+needs the permissions the coverage export needs. A draft wrapper is shown only to those who may read
+the draft: to others it has no id, no scope counts and generic reasons (no entitlement names)."""
 
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -50,8 +50,12 @@ class RouteCoverageSerializer(serializers.Serializer):
     policy_coverage = serializers.IntegerField(
         min_value=0, max_value=100, help_text="Whole percent of the wrapper's scopes with a firearm decision."
     )
-    decided_scopes = serializers.IntegerField(min_value=0)
-    scopes = serializers.IntegerField(min_value=0)
+    decided_scopes = serializers.IntegerField(
+        min_value=0, allow_null=True, help_text="Null for a draft wrapper you may not read."
+    )
+    scopes = serializers.IntegerField(
+        min_value=0, allow_null=True, help_text="Null for a draft wrapper you may not read."
+    )
     connector = serializers.CharField(allow_null=True, help_text="Connector id the route names, if any.")
     wrapper = CoverageWrapperSerializer(allow_null=True, help_text="What wraps the route; null: nothing.")
     reasons = CoverageReasonSerializer(many=True, help_text="Why the route is not DONE; empty when DONE.")

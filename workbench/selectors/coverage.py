@@ -38,10 +38,14 @@ place that would change when a store exists.
 
 Every row carries its `reasons`: why it is not DONE (empty for DONE). The TSV keeps its three columns;
 the reasons are beside it: the dashboard, the admin coverage page, `GET /api/v1/coverage/` and, for
-missing dependencies, `export_tsv coverage` on stderr.
+missing dependencies, `export_tsv coverage` on stderr (the operator's command, outside any tenant, like
+the environment loads: it names every one).
 
 Open drafts of every tenant count for the status and percentage (a route is being wrapped, whoever
-does it); a draft is named only to those who may read it (`seen_by`), to others it is just "draft".
+does it). A draft is shown only to those who may read it (`seen_by`; PRODUCT.md section 4: members of
+other tenants never see it): to others the row keeps what coverage.tsv gives every reader (status and
+percentage, the columns PRODUCT.md section 6 fixes) and says "draft" with generic reasons: the draft's
+id, its scope counts and the entitlements it declares stay with its tenant.
 """
 
 from itertools import islice
@@ -125,8 +129,8 @@ class RouteCoverage(NamedTuple):
     engine_route: str
     status: str
     percent: int
-    decided: int = 0
-    scopes: int = 0
+    decided: int | None = 0  # None: a draft the reader may not read (its counts are its tenant's)
+    scopes: int | None = 0
     connector_id: str = ""
     wrapper: str = ""  # "1.2.0" (published version), the draft id, or "draft" (a draft not shown)
     reasons: tuple = ()
@@ -231,6 +235,11 @@ def declared_entitlements_of_specs(spec_pks):
     return {pk: spec_entitlements(metadata) for pk, metadata in specs}
 
 
+DRAFT_ONLY_REASON = Reason(DRAFT_ONLY, "only an open draft wraps the route: nothing is published")
+#: a hidden draft's missing dependency: the entitlement it declares is its tenant's business
+HIDDEN_ENTITLEMENT_REASON = Reason(MISSING_DEPENDENCY, ENTITLEMENT_STORE_MISSING)
+
+
 def _scope_reasons(decided, total, wrapper):
     if not total:
         return (Reason(NO_SCOPES, f"the {wrapper} has no scopes"),)
@@ -256,7 +265,7 @@ def _drafted(pattern, connector_id, draft):
     decided = sum(1 for name in names if name in firearms)
     entitlements = declared_entitlements(spec) if isinstance(spec, dict) else []
     reasons = (
-        (Reason(DRAFT_ONLY, "only an open draft wraps the route: nothing is published"),)
+        (DRAFT_ONLY_REASON,)
         + _scope_reasons(decided, len(names), "draft")
         + entitlement_reasons(dict.fromkeys(entitlements))
     )
@@ -298,18 +307,25 @@ def route_coverage(routes=None, *, offset=0, limit=None):
                 yield RouteCoverage(pattern, MISSING, 0, connector_id=connector_id, reasons=(reason,))
 
 
+def hidden_draft(row):
+    """A draft-wrapped row for someone who may not read the draft (PRODUCT.md section 4): the status and
+    percentage stay, as coverage.tsv gives them to every reader (PRODUCT.md section 6 fixes its columns);
+    the draft's id, its scope counts (None) and the entitlements it declares go. The reasons are the
+    generic ones: a draft only, and a missing entitlement store without naming what it would serve."""
+    reasons = (DRAFT_ONLY_REASON,) + ((HIDDEN_ENTITLEMENT_REASON,) if row.missing_dependencies else ())
+    return row._replace(wrapper=HIDDEN_DRAFT, decided=None, scopes=None, reasons=reasons)
+
+
 def seen_by(user, rows):
-    """`rows` as `user` may see them: a draft wrapper of a tenant the user may not read is just "draft"
-    (it still counts for the status). One query, when a row has a draft wrapper."""
+    """`rows` as `user` may see them: a draft wrapper of a tenant the user may not read is reduced by
+    `hidden_draft` (it still counts for the status). One query, when a row has a draft wrapper."""
     rows = list(rows)
     draft_ids = [row.wrapper for row in rows if row.wrapper_kind == DRAFT_WRAPPER]
     if not draft_ids:
         return rows
     visible = set(drafts_visible_to(user).filter(pk__in=draft_ids).values_list("pk", flat=True))
     return [
-        row._replace(wrapper=HIDDEN_DRAFT)
-        if row.wrapper_kind == DRAFT_WRAPPER and row.wrapper not in visible
-        else row
+        hidden_draft(row) if row.wrapper_kind == DRAFT_WRAPPER and row.wrapper not in visible else row
         for row in rows
     ]
 

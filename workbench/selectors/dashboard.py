@@ -96,7 +96,8 @@ def drafts_by_stage(user):
 
 
 def coverage_bars(user, limit=ROUTES_SHOWN):
-    """Coverage rows with their reasons; a draft wrapper the user may not read is shown as just "draft"."""
+    """Coverage rows with their reasons; a draft wrapper the user may not read is just "draft", with
+    generic reasons and no scope counts (`seen_by`)."""
     return seen_by(user, route_coverage(limit=limit))
 
 
@@ -145,8 +146,10 @@ def dashboard(user):
     return {
         "counts": registry_counts(can, user),
         "drafts": drafts_by_stage(user) if can("workbench.view_workbenchdraft") else None,
-        "coverage": coverage_bars(user) if can("registries.view_engineroute") else None,
-        "routes_total": EngineRoute.objects.count() if can("registries.view_engineroute") else 0,
+        # Coverage is read from routes, scopes and firearm bindings: the same permissions as the API's
+        # coverage list, the admin's coverage page and coverage.tsv, not just view_engineroute.
+        "coverage": coverage_bars(user) if can(*COVERAGE_PERMISSIONS) else None,
+        "routes_total": EngineRoute.objects.count() if can(*COVERAGE_PERMISSIONS) else 0,
         "routes_shown": ROUTES_SHOWN,
         "coverage_page": reverse(COVERAGE_PAGE) if can(*COVERAGE_PERMISSIONS) else "",
         "publishes": recent_publishes() if can("registries.view_componentspec") else None,
