@@ -82,21 +82,56 @@ class WriteOnceModel(NaturalKeyModel):
 
     objects = WriteOnceManager()
 
+    # Set only for the duration of save_correction / delete_correction: the one way past write-once.
+    _correction_reason = ""
+
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
-        self._refuse_frozen_changes()
+        if not self._correction_reason:
+            self._refuse_frozen_changes()
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
+        if self._correction_reason:
+            return super().delete(*args, **kwargs)
         raise WriteOnceError(
             f"A {self._meta.verbose_name} cannot be deleted; {self.DELETE_HINT}.", code="immutable"
         )
 
+    def save_correction(self, *, reason, update_fields, clean_exclude=()):
+        """Change frozen fields of a stored row on purpose: a recorded correction (the environment
+        loader's seed corrections), never an edit. The row is validated (full_clean, but for
+        `clean_exclude`; the database enforces unique keys and constraints) and saved. The caller is a
+        service that runs it in its transaction and records `reason` where people read history;
+        ordinary saves stay refused."""
+
+        def write():
+            self.full_clean(exclude=list(clean_exclude), validate_unique=False, validate_constraints=False)
+            self.save(update_fields=update_fields)
+
+        self._run_correction(reason, write)
+
+    def delete_correction(self, *, reason):
+        """Delete a stored row on purpose, as a recorded correction (see save_correction)."""
+        self._run_correction(reason, self.delete)
+
+    def _run_correction(self, reason, write):
+        if self._state.adding or self.pk is None:
+            raise ValueError("Only a stored row is corrected; a new row is an ordinary save.")
+        if not str(reason or "").strip():
+            raise ValueError("A correction names its reason.")
+        self._correction_reason = str(reason)
+        try:
+            write()
+        finally:
+            del self._correction_reason
+
     def clean(self):
         super().clean()
-        self._refuse_frozen_changes()
+        if not self._correction_reason:
+            self._refuse_frozen_changes()
 
     def frozen_changes(self):
         """Names of frozen fields whose value differs from the stored row."""

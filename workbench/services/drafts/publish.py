@@ -224,7 +224,7 @@ def _delete_with_history(bindings, user, reason):
         binding.delete()
 
 
-def _write_firearm_bindings(draft, user, now, dropped=frozenset()):
+def _write_firearm_bindings(draft, user, now, dropped=frozenset(), reason=None):
     actions = _scope_actions(draft)
     decisions = (draft.policy_snapshot or {}).get("firearms") or {}
     wanted = {action: decisions.get(name) for action, name in actions.items()}
@@ -233,7 +233,8 @@ def _write_firearm_bindings(draft, user, now, dropped=frozenset()):
         binding.action_name: binding
         for binding in FirearmBinding.objects.filter(action_name__in=set(actions) | set(dropped))
     }
-    reason = f"published {draft.connector_id} {draft.spec_snapshot['version']} from {draft.pk}"
+    # A seed correction (workbench/services/environments/corrections.py) names its own reason.
+    reason = reason or f"published {draft.connector_id} {draft.spec_snapshot['version']} from {draft.pk}"
     to_create, to_update, to_delete = [], [], []
     for action, firearm_id in wanted.items():
         binding = existing.get(action)
@@ -275,7 +276,7 @@ def _write_firearm_bindings(draft, user, now, dropped=frozenset()):
     )
 
 
-def _write_kpi_bindings(draft, user, now, dropped=frozenset()):
+def _write_kpi_bindings(draft, user, now, dropped=frozenset(), reason=None):
     actions = _scope_actions(draft)
     kpis_by_scope = (draft.policy_snapshot or {}).get("kpis") or {}
     wanted = {
@@ -289,7 +290,7 @@ def _write_kpi_bindings(draft, user, now, dropped=frozenset()):
         ).select_related("kpi")
     }
     reason = history_reason(
-        f"published {draft.connector_id} {draft.spec_snapshot['version']} from {draft.pk}"
+        reason or f"published {draft.connector_id} {draft.spec_snapshot['version']} from {draft.pk}"
     )
     to_create = [
         KpiToolBinding(action_name=action, kpi=kpis[kpi_id], note=reason, created_at=now)

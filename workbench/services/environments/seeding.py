@@ -5,7 +5,8 @@ connectors go through the real publish path: a draft is created by the seed publ
 workbench tenant at `definition`, moved through scoping and policy to verification one save at a
 time, validated and published, exactly as staff would; nothing is inserted behind it.
 A connector version that is already published is compared with its seed and left alone when equal;
-a difference means the seed changed without a version bump, which is refused.
+a difference means the seed changed without a version bump, which is refused, unless it is exactly
+one of the listed seed corrections (corrections.py), which is then applied and recorded.
 """
 
 import json
@@ -25,6 +26,8 @@ from workbench.models.drafts import STAGE_PATH
 from workbench.selectors.drafts import latest_published_connector_spec, live_connector_snapshot
 from workbench.services.drafts import draft_create, draft_publish, draft_update, draft_validate
 from workbench.services.drafts.card import normalized_policy, normalized_spec
+
+from .corrections import seed_connector_correct, seed_correction_for
 
 SEED_TENANT = settings.WORKBENCH_PLATFORM_TENANT
 SEED_PUBLISHER = "workbench-seeds"
@@ -74,6 +77,29 @@ def _read_connector_seed(path):
     return seed
 
 
+def _corrected(connector_id, version, published, spec, policy, *, report):
+    """Apply the listed seed correction from exactly this published content to exactly this seed, if
+    there is one (corrections.py says which and why); False when the difference is not one of them."""
+    correction = seed_correction_for(
+        connector_id=connector_id, version=version, published_spec=published.schema, spec=spec, policy=policy
+    )
+    if correction is None:
+        return False
+    try:
+        seed_connector_correct(
+            correction=correction,
+            spec=spec,
+            policy=policy,
+            user=get_user_model().objects.get(username=SEED_PUBLISHER),
+            tenant_id=Tenant.objects.get(slug=SEED_TENANT).pk,
+        )
+    except Refusal as refusal:
+        raise ValidationError(refusal.message) from None
+    report.count("registries.connector", "updated")
+    report.add_change("registries.connector", (connector_id, version), "corrected")
+    return True
+
+
 def publish_seed_connector(path, *, report, reason):
     """Publish one example connector through draft -> validate -> publish, unless already live."""
     seed = _read_connector_seed(path)
@@ -84,6 +110,8 @@ def publish_seed_connector(path, *, report, reason):
     published = ComponentSpec.objects.filter(spec_id=connector_id, version=version).first()
     if published is not None:
         if published.schema != spec:
+            if _corrected(connector_id, version, published, spec, policy, report=report):
+                return
             raise ValidationError(
                 {
                     "spec_snapshot": f"{connector_id} {version} is published with other content; "
