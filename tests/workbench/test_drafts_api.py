@@ -169,6 +169,25 @@ def test_restore_is_a_new_revision_and_needs_if_match():
     assert (restored.status_code, restored["ETag"], restored.json()["stage"]) == (200, '"3"', "verification")
 
 
+def test_a_revision_two_stages_on_is_restored_and_the_stage_stays():
+    draft = WorkbenchDraftFactory()  # revision 1 at verification
+    client = token_client(member(tenant=draft.tenant))
+    item = f"{URL}{draft.pk}/"
+    spec = {**draft.spec_snapshot, "version": "1.4.0"}
+    client.patch(item, {"stage": "scoping", "spec_snapshot": spec}, format="json", HTTP_IF_MATCH='"1"')
+
+    restored = client.post(
+        f"{item}restore/", {"revision": 1}, format="json", HTTP_IF_MATCH='"2"', HTTP_X_CHANGE_REASON="undo"
+    )
+
+    assert restored.status_code == 200, restored.json()
+    body = restored.json()
+    assert (restored["ETag"], body["stage"], body["spec_snapshot"]["version"]) == ('"3"', "scoping", "1.2.0")
+    latest = client.get(f"{item}history/").json()["results"][0]
+    assert (latest["revision"], latest["stage"]) == (3, "scoping")
+    assert latest["reason"] == "undo (stage stays scoping, verification is 2 stages on)"
+
+
 def tools_list(count=3):
     return {
         "tools": [

@@ -12,10 +12,16 @@ from workbench.contract import is_destructive, is_read_only, named, strings
 from workbench.kit.admin import page_context
 from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
-from workbench.models.drafts import STAGE_PATH
+from workbench.models.drafts import STAGE_PATH, stage_index
 from workbench.selectors.draft_diff import diff_states
-from workbench.selectors.drafts import REVISION_NUMBER, draft_history, draft_revision_numbers, draft_side
-from workbench.services.drafts import draft_restore, draft_update, draft_validate
+from workbench.selectors.drafts import (
+    REVISION_NUMBER,
+    draft_history,
+    draft_revision_numbers,
+    draft_revision_record,
+    draft_side,
+)
+from workbench.services.drafts import draft_restore, draft_update, draft_validate, restore_stage
 
 from .forms import CardForm, scope_formset, scopes_and_policy
 
@@ -150,8 +156,10 @@ CARD_FIELDS = {
 
 
 def _stage_path(draft):
-    """The path with the current stage marked, and each other stage a save may move to (back or next)."""
-    here = STAGE_PATH.index(draft.stage)
+    """The path with the current stage marked, and each other stage a save may move to (back or next).
+    A stage outside the path (the database refuses one, a draft in memory may still carry one) shows as
+    the path's start rather than a 500."""
+    here = stage_index(draft.stage)
     return [
         {
             "name": stage,
@@ -221,6 +229,9 @@ def history_view(model_admin, request, object_id):
     """Every save with who, when and why; compare any two revisions (or live) and restore one."""
     draft = get_draft(model_admin, request, object_id)
     records = list(draft_history(draft))
+    for record in records:
+        # What a restore of this revision would do to the stage, shown beside its button.
+        record.restore_note = restore_stage(draft.stage, record.stage)[1]
     return TemplateResponse(
         request,
         "admin/workbench/workbenchdraft/history.html",
@@ -281,7 +292,18 @@ def restore_view(model_admin, request, object_id):
     except Refusal as refusal:
         messages.error(request, f"Not restored: {refusal.message}")
         return HttpResponseRedirect(draft_admin_url("history", draft.pk))
-    messages.success(
-        request, f"Revision {request.POST['revision']} restored as revision {restored.revision}."
+    done = (
+        f"Revision {revision} restored as revision {restored.revision}"
+        if restored.revision != base_revision
+        else f"Restoring revision {revision} changed nothing"
     )
+    wanted = draft_revision_record(restored, revision).stage
+    if restored.stage == wanted:
+        messages.success(request, f"{done}, at stage {restored.stage}.")
+    else:
+        messages.success(
+            request,
+            f"{done}; the stage stays {restored.stage}: revision {revision} was at {wanted}, and a draft "
+            "moves one stage forward at a time.",
+        )
     return HttpResponseRedirect(_card_url(draft.pk))

@@ -1,6 +1,7 @@
 """Draft services: create, save (compare-and-set on the revision), restore, validate, publish, import.
 Every refusal is a `workbench.kit.refusals.Refusal`."""
 
+from .card import restore_stage
 from .mcp_import import draft_import_mcp, parse_tools_list, propose_scopes
 from .publish import PUBLISH_PERMISSION, draft_publish, draft_published
 from .revisions import draft_create, draft_restore, draft_update
@@ -18,4 +19,5 @@ __all__ = [
     "draft_validate",
     "parse_tools_list",
     "propose_scopes",
+    "restore_stage",
 ]

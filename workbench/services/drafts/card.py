@@ -4,7 +4,8 @@ Name/ID never change after creation; the version only moves up (semver); scopes 
 only while the draft's status is `draft`; firearm decisions and KPIs may change; the validation
 result is written by validation alone; a published draft never changes (change is a new draft).
 Stages are a path (definition, scoping, policy, verification): a save moves a draft one stage forward
-at a time, or back to any earlier stage (409 `wrong_stage` otherwise); a restore is such a save too.
+at a time, or back to any earlier stage (409 `wrong_stage` otherwise). A restore always brings the
+content back and takes the revision's stage only where such a save could go (`restore_stage`).
 """
 
 import copy
@@ -12,7 +13,7 @@ import copy
 from workbench.kit import semver
 from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
-from workbench.models.drafts import STAGE_PATH, stage_moves
+from workbench.models.drafts import STAGE_PATH, stage_index, stage_moves
 
 from .errors import not_editable, wrong_stage
 
@@ -66,6 +67,20 @@ def check_stage_move(current, new):
             stage=current,
             allowed=allowed,
         )
+
+
+def restore_stage(current, revision_stage):
+    """(stage, note) of a restore from `current` of a revision saved at `revision_stage`. Any revision can
+    be restored (PRODUCT section 4), so the stage rule never refuses one: the draft takes the revision's
+    stage when a save could move there (back, or one forward), otherwise it stays where it is (the
+    stages in between are walked by saves, as always). The note says what happened, for the history."""
+    if revision_stage == current:
+        return current, ""
+    if revision_stage in stage_moves(current):
+        direction = "back" if stage_index(revision_stage) < stage_index(current) else "on"
+        return revision_stage, f"stage {direction} to {revision_stage}"
+    ahead = stage_index(revision_stage) - stage_index(current)
+    return current, f"stage stays {current}, {revision_stage} is {ahead} stages on"
 
 
 def apply_changes(draft, changes, *, restoring=False):

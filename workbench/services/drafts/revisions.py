@@ -11,7 +11,7 @@ from django.utils import timezone
 from registries.models import Connector
 from workbench.kit import semver
 from workbench.kit.refusals import Refusal, field_error
-from workbench.kit.rows import mark_history
+from workbench.kit.rows import HISTORY_REASON_LENGTH, history_reason, mark_history
 from workbench.models import Tenant, WorkbenchDraft
 from workbench.selectors.drafts import (
     draft_revision_record,
@@ -22,7 +22,7 @@ from workbench.selectors.drafts import (
     tenants_of,
 )
 
-from .card import apply_changes, check_stage_move, normalized_policy, normalized_spec
+from .card import apply_changes, check_stage_move, normalized_policy, normalized_spec, restore_stage
 from .errors import stale_revision
 
 
@@ -172,8 +172,11 @@ def draft_update(*, draft_id, user, base_revision, changes, reason=""):
 def draft_restore(*, draft_id, user, revision, base_revision=None, reason=""):
     """Bring back the content of an earlier revision, as a new revision (history is never rewritten).
 
-    The version may go back with it (the upward rule guards edits, not restores); validation still
-    requires a version above the latest published one.
+    Any revision can be restored: its spec and policy always come back (the status stays). The draft
+    takes the revision's stage when a save could move there (back, or one forward), otherwise it stays
+    at its stage (`restore_stage`); the new revision's reason says which. The version may go back with
+    it (the upward rule guards edits, not restores); validation still requires a version above the
+    latest published one.
     """
     with transaction.atomic():
         draft = lock_draft_for_change(draft_id=draft_id, user=user)
@@ -184,15 +187,28 @@ def draft_restore(*, draft_id, user, revision, base_revision=None, reason=""):
             raise Refusal(
                 404, "revision_not_found", message, errors=[field_error("revision", "not_found", message)]
             )
+        stage, stage_note = restore_stage(draft.stage, record.stage)
         changes = {
-            "stage": record.stage,
+            "stage": stage,
             "spec_snapshot": record.spec_snapshot,
             "policy_snapshot": record.policy_snapshot,
         }
         before = _content(draft)
         apply_changes(draft, changes, restoring=True)
-        _next_revision(draft, before, user=user, reason=reason or f"restored revision {revision}")
+        reason = _with_note(reason or f"restored revision {revision}", stage_note)
+        _next_revision(draft, before, user=user, reason=reason)
     return draft
+
+
+def _with_note(reason, note):
+    """`reason (note)`, the reason cut so that the note still fits the history column."""
+    reason = history_reason(reason)
+    if not note:
+        return reason
+    room = HISTORY_REASON_LENGTH - len(note) - 3
+    if len(reason) > room:
+        reason = reason[: room - 1] + "…"
+    return f"{reason} ({note})"
 
 
 def record_validation(*, draft, user, passed, findings, checked_revision):
