@@ -153,6 +153,10 @@ class DraftImportResource(TsvImportResource):
         if result.has_errors() or result.has_validation_errors():
             return
         dry_run = kwargs.get("dry_run", False)
+        # The drafts and notes are kept only once every connector's draft is written: when a later one
+        # is refused (a 412 race, a 403), everything is rolled back, so "created draft ..." of the
+        # earlier ones would report drafts that do not exist.
+        drafts, notes = [], []
         for connector_id in sorted(set(self.firearms) | set(self.kpis) | set(self._open_drafts)):
             count = self.changed_count(connector_id)
             if not count:
@@ -169,8 +173,10 @@ class DraftImportResource(TsvImportResource):
                 # The draft got these decisions after the rows were compared with it: nothing was
                 # written, so the rows are not changes.
                 count_unchanged(result, connector_id)
-            self.drafts.append((draft, what))
-            self.notes.append(self.note(draft, what, count, dry_run=dry_run))
+            drafts.append((draft, what))
+            notes.append(self.note(draft, what, count, dry_run=dry_run))
+        self.drafts.extend(drafts)
+        self.notes.extend(notes)
 
     def note(self, draft, what, count, *, dry_run):
         """'created draft draft_1a2b of github 1.2.1 in acme (1 firearm decision)'"""

@@ -4,6 +4,7 @@ the confirm writes the drafts, never a live binding."""
 
 import pytest
 
+from policies.models import KpiDefinition
 from tests.admin_helpers import logged_in
 from tests.workbench.factories import MembershipFactory, UserFactory
 from workbench.models import Membership, WorkbenchDraft
@@ -68,4 +69,46 @@ def test_a_bad_row_is_shown_in_the_preview_and_cannot_be_confirmed(client, live,
     report = preview.context["result"].report
     assert [(row.line, row.outcome) for row in report.rows] == [(2, "update"), (3, "error")]
     assert "is a registry tool, not a connector scope" in preview.content.decode()
+    assert not WorkbenchDraft.objects.filter(status="draft").exists()
+
+
+def help_text(response):
+    html = response.content.decode()
+    start = html.index("A tab-separated UTF-8 file")
+    return " ".join(html[start:html.index("</p>", start)].split())
+
+
+def test_the_form_names_each_sheets_columns_and_a_preview_those_of_the_chosen_sheet(client, live, tenant):
+    logged_in(client, live)
+
+    page = client.get(IMPORT_PAGE)
+    assert page.context["fields_list"] == [
+        ("policy-matrix.tsv", ["connector_id", "scope", "firearm_id", "strategy_lock"]),
+        ("firearm-bindings.tsv", ["action_name", "firearm_id"]),
+        ("kpi-tool-bindings.tsv", ["action_name", "kpi_id"]),
+    ]
+    assert "(required: policy-matrix.tsv: connector_id, scope, firearm_id; firearm-bindings.tsv:" in (
+        help_text(page)
+    )
+
+    text = sheet(KPI_HEADER, ["github:x", "kpi.lead_time"])  # a bad row: the preview shows it
+    preview = preview_in_admin(client, "kpi-tool-bindings", text, tenant)
+    assert preview.context["fields_list"] == [("kpi-tool-bindings.tsv", ["action_name", "kpi_id"])]
+    assert "columns; required: action_name, kpi_id." in help_text(preview)
+
+
+def test_a_failed_confirm_shows_the_columns_of_the_sheet_the_user_chose(client, live, tenant):
+    logged_in(client, live)
+    preview = preview_in_admin(
+        client, "kpi-tool-bindings", sheet(KPI_HEADER, ["github:read_public", "kpi.lead_time"]), tenant
+    )
+    KpiDefinition.objects.filter(kpi_id="kpi.lead_time").delete()  # gone between preview and confirm
+
+    response = confirm_in_admin(client, preview)
+
+    assert response.status_code == 200
+    assert "Nothing was imported" in response.content.decode()
+    assert response.context["fields_list"] == [("kpi-tool-bindings.tsv", ["action_name", "kpi_id"])]
+    assert "<code>action_name, kpi_id</code>" in response.content.decode()
+    assert "columns; required: action_name, kpi_id." in help_text(response)
     assert not WorkbenchDraft.objects.filter(status="draft").exists()

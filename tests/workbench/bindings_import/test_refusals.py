@@ -156,3 +156,29 @@ def test_an_importer_without_the_permissions_is_refused_before_the_file_is_read(
 
     assert (refused.value.status, refused.value.code) == (403, "permission_denied")
     assert missing in refused.value.detail
+
+
+@pytest.mark.parametrize("kind", ["firearm-bindings", "kpi-tool-bindings"])
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_later_connector_refused_leaves_no_note_of_the_drafts_rolled_back(live, tenant, kind, dry_run):
+    # github's draft is written first; slack's open draft lacks the scope, so its write is refused and
+    # github's draft is rolled back with it: the report must not say it was created.
+    draft_create(
+        tenant=tenant, user=live, connector_id="slack",
+        spec_snapshot=draft_spec("slack", "2.1.0", tools=[], scopes=[{"name": "only_this", "tools": []}]),
+    )
+    value = {"firearm-bindings": "firearm.data_export", "kpi-tool-bindings": "kpi.lead_time"}[kind]
+    rows = [["github:read_public", value], ["slack:post_message", value]]
+    resource = IMPORTS[kind](user=live, tenant=tenant)
+
+    report = run_import(resource, sheet(header(kind), *rows), dry_run=dry_run)
+
+    assert not report.ok
+    slack = WorkbenchDraft.objects.get(status="draft")
+    assert report.file_errors == [
+        f"Your open draft {slack.pk} of slack has no scope post_message; add the scope to the draft or "
+        "abandon it, then import again."
+    ]
+    # Notes about the file itself stay (a KPI the file drops); none names a draft.
+    assert [note for note in report.notes if "draft" in note] == [] and resource.drafts == []
+    assert WorkbenchDraft.objects.filter(status="draft", connector_id="github").count() == 0

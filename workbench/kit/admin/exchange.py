@@ -208,12 +208,33 @@ class TsvImportAdmin(ImportMixin):
     def get_import_data_kwargs(self, **kwargs):
         return {}
 
-    def get_context_data(self, **kwargs):
-        classes = self._import_classes
-        sheets = [(sheet.get_display_name(), sheet.required_columns) for sheet in classes]
-        return {"tsv_import_columns": classes[0]().columns(),
-                "tsv_required_columns": classes[0].required_columns,
-                "tsv_import_sheets": sheets if len(classes) > 1 else []}
+    def get_context_data(self, sheet=None, **kwargs):
+        """The columns the upload form describes: of `sheet`, the import class the user chose (known when
+        a confirm fails and the form is shown again), else of every sheet the page takes, each labelled
+        with its file name. `fields_list` is import-export's own list (it fills it on the upload form, not
+        on the page a failed confirm shows)."""
+        classes = (sheet,) if sheet is not None else self._import_classes
+        sheets = [
+            {"name": each.get_display_name(), "columns": each().columns(), "required": each.required_columns}
+            for each in classes
+        ]
+        return {
+            "tsv_import_sheets": sheets,
+            "fields_list": [(each["name"], each["columns"]) for each in sheets],
+        }
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None)
+        form = (context or {}).get("form")
+        if form is not None and form.is_bound and not form.errors:
+            # A preview: the form's help describes the sheet the user chose, not every sheet.
+            context.update(self.get_context_data(sheet=self.choose_import_resource_class(form, request)))
+        return response
+
+    def _chosen_sheet(self, report):
+        """The import class whose run gave `report` (the sheet the user chose)."""
+        return next((each for each in self._import_classes if each.kind == report.kind), None)
 
     def _blank_import_form(self, request):
         kwargs = {**self.get_import_form_kwargs(request), "data": None, "files": None}
@@ -240,8 +261,8 @@ class TsvImportAdmin(ImportMixin):
             # The data changed between preview and confirm: nothing was written; show why.
             messages.error(request, f"Nothing was imported: {report.summary()}")
             context = page_context(
-                self, request, "Import", **self.get_context_data(), result=result,
-                form=self._blank_import_form(request),
+                self, request, "Import", **self.get_context_data(sheet=self._chosen_sheet(report)),
+                result=result, form=self._blank_import_form(request),
             )
             return TemplateResponse(request, [self.import_template_name], context)
         if not self._needs_tenant:
