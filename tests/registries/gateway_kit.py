@@ -1,4 +1,5 @@
-"""What the gateway tests share: the seed registry loaded, probe tools, callers, and threads."""
+"""What the gateway and tool registry tests share: the seed registry loaded or written to a file, probe
+tools, callers, and threads."""
 
 import json
 import threading
@@ -18,6 +19,13 @@ PROBE_PACKAGES = ["registries.handlers", "tests.registries.handlers"]
 
 def seed_document():
     return json.loads(SEED_REGISTRY.read_text(encoding="utf-8"))
+
+
+def write_registry(tmp_path, document, name="tools.registry.json"):
+    """`document` written as a registry file under `tmp_path`."""
+    path = tmp_path / name
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
 
 
 def load_seed_registry():

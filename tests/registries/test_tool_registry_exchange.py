@@ -14,7 +14,7 @@ from registries.services.tool_registry import (
     tool_registry_import,
 )
 from tests.registries.factories import ToolDefinitionFactory, ensure_seed_permissions
-from tests.registries.gateway_kit import SEED_REGISTRY, load_seed_registry, seed_document
+from tests.registries.gateway_kit import SEED_REGISTRY, load_seed_registry, seed_document, write_registry
 from workbench.kit.access import SYSTEM
 
 pytestmark = pytest.mark.django_db
@@ -32,11 +32,6 @@ SEED_KEYED = {
 def vocabulary():
     ensure_seed_permissions()
 
-
-def write(tmp_path, document, name="tools.registry.json"):
-    path = tmp_path / name
-    path.write_text(json.dumps(document), encoding="utf-8")
-    return path
 
 
 def test_seed_registry_imports_with_the_seed_tools():
@@ -68,7 +63,7 @@ def test_export_keeps_the_file_order_and_version(tmp_path):
     document = seed_document()
     document["version"] = "2.3.4"
     document["tools"].reverse()
-    call_command("import_tool_registry", str(write(tmp_path, document)))
+    call_command("import_tool_registry", str(write_registry(tmp_path, document)))
     assert tool_registry_export() == document
     assert ToolRegistryImport.objects.first().version == "2.3.4"
 
@@ -77,7 +72,7 @@ def test_one_invalid_schema_means_nothing_is_imported(tmp_path):
     document = seed_document()
     document["tools"][3]["input_schema"]["properties"]["key"]["type"] = "strin"
     with pytest.raises(CommandError) as error:
-        call_command("import_tool_registry", str(write(tmp_path, document)))
+        call_command("import_tool_registry", str(write_registry(tmp_path, document)))
     message = str(error.value)
     assert "nothing was written" in message and "[invalid_registry]" in message
     assert error.value.returncode == 3

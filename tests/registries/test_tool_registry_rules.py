@@ -19,7 +19,7 @@ from registries.services.tool_registry import (
 )
 from tests.admin_helpers import logged_in
 from tests.registries.factories import ensure_seed_permissions
-from tests.registries.gateway_kit import SEED_REGISTRY, load_seed_registry, seed_document
+from tests.registries.gateway_kit import SEED_REGISTRY, load_seed_registry, seed_document, write_registry
 from tests.workbench.factories import MembershipFactory, SuperuserFactory, UserFactory, platform_staff
 from workbench.kit.access import SYSTEM
 from workbench.kit.refusals import Refusal
@@ -33,11 +33,6 @@ ALL_TOOL_PERMS = [f"registries.{action}_tooldefinition" for action in ("view", "
 def vocabulary():
     ensure_seed_permissions()
 
-
-def write(tmp_path, document, name="tools.registry.json"):
-    path = tmp_path / name
-    path.write_text(json.dumps(document), encoding="utf-8")
-    return path
 
 
 def position(document, name):
@@ -90,7 +85,7 @@ def test_a_file_changing_a_keyed_tool_is_refused_whole_naming_the_tool(tmp_path,
     document["tools"][-1]["description"] = "A change that would be fine on its own."
     CHANGES[change](document, tool)
     with pytest.raises(CommandError) as error:
-        call_command("import_tool_registry", str(write(tmp_path, document)))
+        call_command("import_tool_registry", str(write_registry(tmp_path, document)))
     message = str(error.value)
     assert error.value.returncode == 3 and "[invalid_registry]" in message
     assert f"tool '{tool}'" in message and f"keyed by '{SEED_KEYED_TOOLS[tool]}'" in message
@@ -132,7 +127,7 @@ def test_a_deliberate_key_change_needs_a_reason(tmp_path):
     re_key(document, "leads.create")
     before = registry_state()
     with pytest.raises(CommandError, match=r"reason_required"):
-        call_command("import_tool_registry", str(write(tmp_path, document)), "--allow-key-change")
+        call_command("import_tool_registry", str(write_registry(tmp_path, document)), "--allow-key-change")
     with pytest.raises(Refusal) as refused:
         tool_registry_import(document=document, user=SYSTEM, allow_key_change=True, reason="x" * 2001)
     assert refused.value.errors[0]["field"] == "reason"
@@ -145,7 +140,7 @@ def test_a_deliberate_key_change_leaves_history_with_the_reason_and_who(tmp_path
     document = seed_document()
     re_key(document, "leads.create")
     drop(document, "personal.boundary_set")
-    path = write(tmp_path, document)
+    path = write_registry(tmp_path, document)
     call_command(
         "import_tool_registry", str(path), "--allow-key-change", "--reason", "Leads are deduplicated by "
         "their other key now (ticket 42)", "--user", operator.username,
@@ -191,8 +186,8 @@ def test_only_platform_staff_import_or_change_the_keyed_list(tmp_path):
     assert (refused.value.status, refused.value.code) == (403, "platform_scope")
     with pytest.raises(CommandError, match="platform_scope"):
         call_command(
-            "import_tool_registry", str(write(tmp_path, document)), "--allow-key-change", "--reason", "r",
-            "--user", tenant_owner.username,
+            "import_tool_registry", str(write_registry(tmp_path, document)),
+            "--allow-key-change", "--reason", "r", "--user", tenant_owner.username,
         )
     assert registry_state() == before
 
@@ -271,7 +266,7 @@ def test_two_names_for_one_handler_are_refused_naming_both(tmp_path, client):
     assert "'daily_summary' of module 'reports'" in problem
     assert [entry["code"] for entry in error.value.errors] == ["handler_collision"]
     with pytest.raises(CommandError, match="reports.daily.summary"):
-        call_command("import_tool_registry", str(write(tmp_path, document)))
+        call_command("import_tool_registry", str(write_registry(tmp_path, document)))
     logged_in(client, SuperuserFactory())
     page = client.post(admin_url("import"), {"file": upload(document)})
     assert page.context["confirm_form"] is None and "reports.daily_summary" in page.content.decode()
@@ -329,7 +324,7 @@ def test_after_a_refused_import_the_export_is_still_the_last_import(tmp_path):
         document = seed_document()
         breaking(document)
         with pytest.raises(CommandError):
-            call_command("import_tool_registry", str(write(tmp_path, document)))
+            call_command("import_tool_registry", str(write_registry(tmp_path, document)))
         out = tmp_path / "out.json"
         call_command("export_tool_registry", "--output", str(out))
         assert out.read_bytes() == first.read_bytes()
