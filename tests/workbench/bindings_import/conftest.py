@@ -5,9 +5,10 @@ import pytest
 
 from tests.policies.factories import FirearmFactory, KpiDefinitionFactory
 from tests.workbench.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.workbench.policy_matrix.kit import publish
 from workbench.models import Membership
 
-from .kit import IMPORT_PERMS, publish
+from .kit import IMPORT_PERMS
 
 
 @pytest.fixture

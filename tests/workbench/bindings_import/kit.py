@@ -8,10 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from policies.models import FirearmBinding, KpiToolBinding
-from tests.workbench.factories import draft_spec, walk_to
 from workbench.exchange import IMPORTS
 from workbench.kit.exchange.importing import run_import
-from workbench.services.drafts import PUBLISH_PERMISSION, draft_create, draft_publish, draft_validate
+from workbench.services.drafts import PUBLISH_PERMISSION
 
 IMPORT_PERMS = [
     "registries.view_scope",
@@ -26,21 +25,6 @@ FIREARM_HEADER = ["action_name", "firearm_id"]
 KPI_HEADER = ["action_name", "kpi_id"]
 #: the admin's TSV exchange page offers its imports in this order (the form's `resource` choice)
 ADMIN_CHOICE = {"policy-matrix": "0", "firearm-bindings": "1", "kpi-tool-bindings": "2"}
-
-
-def publish(user, tenant, connector_id, version, firearms, kpis=None):
-    """A connector published the way staff do it: draft, walk the stages, validate, publish."""
-    scopes = [{"name": name, "description": "", "tools": []} for name in firearms]
-    draft = draft_create(
-        tenant=tenant,
-        user=user,
-        connector_id=connector_id,
-        spec_snapshot=draft_spec(connector_id, version, tools=[], scopes=scopes),
-        policy_snapshot={"firearms": firearms, "kpis": kpis or {}},
-    )
-    walk_to(draft, user)
-    draft_validate(draft_id=draft.pk, user=user)
-    return draft_publish(draft_id=draft.pk, user=user)
 
 
 def sheet(header, *rows, crlf=True):

@@ -7,11 +7,12 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tests.policies.factories import FirearmFactory, KpiDefinitionFactory
+from tests.workbench.policy_matrix.kit import publish
 from workbench.exchange import IMPORTS
 from workbench.kit.exchange.importing import run_import
 from workbench.models import WorkbenchDraft
 
-from .kit import FIREARM_HEADER, KPI_HEADER, publish, sheet
+from .kit import FIREARM_HEADER, KPI_HEADER, sheet
 
 pytestmark = pytest.mark.django_db
 

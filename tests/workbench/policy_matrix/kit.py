@@ -24,15 +24,16 @@ SHEETS_PERMS = [
 HEADER = "connector_id\tscope\tfirearm_id\tstrategy_lock\n"
 
 
-def publish(user, tenant, connector_id, version, firearms):
-    """A connector published the way staff do it: draft, validate, publish."""
+def publish(user, tenant, connector_id, version, firearms, kpis=None):
+    """A connector published the way staff do it: draft, walk the stages, validate, publish. `firearms`
+    maps each scope to its firearm (None for NONE), `kpis` scopes to the KPIs they move."""
     scopes = [{"name": name, "description": "", "tools": []} for name in firearms]
     draft = draft_create(
         tenant=tenant,
         user=user,
         connector_id=connector_id,
         spec_snapshot=draft_spec(connector_id, version, tools=[], scopes=scopes),
-        policy_snapshot={"firearms": firearms, "kpis": {}},
+        policy_snapshot={"firearms": firearms, "kpis": kpis or {}},
     )
     walk_to(draft, user)
     draft_validate(draft_id=draft.pk, user=user)
