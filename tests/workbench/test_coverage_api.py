@@ -110,11 +110,6 @@ def test_another_tenants_draft_shows_only_what_coverage_tsv_shows():
                     "message": "only an open draft wraps the route: nothing is published",
                     "entitlement": None,
                 },
-                {
-                    "code": "missing_dependency",
-                    "message": "missing dependency: entitlement store",
-                    "entitlement": None,
-                },
             ],
         }
     ]

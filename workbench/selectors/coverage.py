@@ -236,8 +236,6 @@ def declared_entitlements_of_specs(spec_pks):
 
 
 DRAFT_ONLY_REASON = Reason(DRAFT_ONLY, "only an open draft wraps the route: nothing is published")
-#: a hidden draft's missing dependency: the entitlement it declares is its tenant's business
-HIDDEN_ENTITLEMENT_REASON = Reason(MISSING_DEPENDENCY, ENTITLEMENT_STORE_MISSING)
 
 
 def _scope_reasons(decided, total, wrapper):
@@ -310,10 +308,9 @@ def route_coverage(routes=None, *, offset=0, limit=None):
 def hidden_draft(row):
     """A draft-wrapped row for someone who may not read the draft (PRODUCT.md section 4): the status and
     percentage stay, as coverage.tsv gives them to every reader (PRODUCT.md section 6 fixes its columns);
-    the draft's id, its scope counts (None) and the entitlements it declares go. The reasons are the
-    generic ones: a draft only, and a missing entitlement store without naming what it would serve."""
-    reasons = (DRAFT_ONLY_REASON,) + ((HIDDEN_ENTITLEMENT_REASON,) if row.missing_dependencies else ())
-    return row._replace(wrapper=HIDDEN_DRAFT, decided=None, scopes=None, reasons=reasons)
+    the draft's id, its scope counts (None) and whether it declares entitlements go (a draft-wrapped
+    route is PARTIAL either way, so even "it declares one" would be news). The one reason: a draft only."""
+    return row._replace(wrapper=HIDDEN_DRAFT, decided=None, scopes=None, reasons=(DRAFT_ONLY_REASON,))
 
 
 def seen_by(user, rows):
