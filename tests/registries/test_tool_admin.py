@@ -161,3 +161,28 @@ def test_a_permission_in_use_is_not_deletable_in_the_admin(client, superuser):
     assert response.status_code == 403
     listing = client.get(reverse("admin:registries_toolpermission_changelist")).content.decode()
     assert "leads.create" in listing
+
+
+def test_a_file_larger_than_the_form_cap_confirms_byte_for_byte(client, superuser, settings):
+    """The confirmation carries the previewed file compressed and signed: a 3 MB registry file (mostly
+    whitespace, as a pretty-printer leaves it) fits the 2 MB form body cap, and the export gives its
+    bytes back."""
+    settings.WORKBENCH_API_MAX_BODY_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+    content = json.dumps(seed_document(), indent=2).encode() + b" " * (3 * 1024 * 1024) + b"\n"
+    preview = client.post(url("import"), {"file": SimpleUploadedFile("tools.registry.json", content)})
+    assert preview.context["plan"].ok
+    confirm = rendered_confirm(preview)
+    assert len(confirm["content"]) < 100_000
+    assert client.post(url("import"), confirm).status_code == 302
+    assert tool_registry_export_text().encode() == content
+
+
+def test_an_altered_confirmation_is_refused_and_writes_nothing(client, superuser):
+    preview = client.post(url("import"), {"file": upload(seed_document())})
+    confirm = rendered_confirm(preview)
+    carried = confirm["content"]
+    confirm["content"] = carried[:-3] + ("BBB" if carried.endswith("AAA") else "AAA")
+    refused = client.post(url("import"), confirm)
+    assert refused.status_code == 200
+    assert "could not be read back: upload it again" in refused.content.decode()
+    assert ToolDefinition.objects.count() == 0

@@ -1,13 +1,12 @@
 """The tool registry admin's forms: schemas as pretty JSON, the registry upload and "try this
 tool"."""
 
-import base64
-import binascii
 import json
 
 from django import forms
 
 from workbench.kit import uploads
+from workbench.kit.admin.exchange import UploadLost, carried_upload, carry_upload
 from workbench.kit.forms import SafeJSONField
 from workbench.kit.models import REASON_LIMIT
 from workbench.tenancy.models import Tenant
@@ -29,9 +28,9 @@ class PrettyJSONField(SafeJSONField):
 
 
 class RegistryUploadForm(forms.Form):
-    """The registry upload, then its confirmation. The confirmation carries the file as base64, so what is
-    imported is the uploaded file byte for byte (a form field would turn its line ends into CRLF), and the
-    export gives those bytes back."""
+    """The registry upload, then its confirmation. The confirmation carries the file compressed and signed
+    (the kit's `carry_upload`, as the TSV imports do), so what is imported is the previewed file byte for
+    byte (a plain form field would turn its line ends into CRLF), and the export gives those bytes back."""
 
     file = forms.FileField(label="tools.registry.json", required=False)
     content = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -53,18 +52,18 @@ class RegistryUploadForm(forms.Form):
         return uploads.check_upload(self.cleaned_data.get("file"))
 
     def clean_content(self):
-        content = self.cleaned_data.get("content", "")
-        if len(content) > uploads.max_bytes() * 4 // 3 + 4:
-            raise forms.ValidationError(f"The file is larger than {uploads.max_bytes()} bytes.")
+        carried = self.cleaned_data.get("content", "")
+        if not carried:
+            return b""
         try:
-            return base64.b64decode(content, validate=True)
-        except (binascii.Error, ValueError):
-            raise forms.ValidationError("The confirmed file was altered; upload it again.") from None
+            return carried_upload(carried)
+        except UploadLost as lost:
+            raise forms.ValidationError(str(lost)) from None
 
     @staticmethod
     def carry(content):
         """The hidden value that brings `content` (bytes) back on confirmation."""
-        return base64.b64encode(content).decode("ascii")
+        return carry_upload(content)
 
 
 class TryToolForm(forms.Form):

@@ -35,25 +35,40 @@ class UploadLost(ValueError):
     """The file of a preview cannot be read back at confirm (too old, or altered)."""
 
 
-class SignedUploadStorage(BaseStorage):
-    """import-export's temporary storage, kept in the confirm form: the upload, compressed and signed
-    with SECRET_KEY. Nothing stays on a machine's disk or in a process's memory between the steps."""
+UPLOAD_SALT = "workbench.exchange.upload"
+UPLOAD_MAX_AGE = 3600
 
-    SALT = "workbench.exchange.upload"
-    MAX_AGE = 3600
+
+def carry_upload(data):
+    """`data` (bytes or text) as a value a confirm form can carry back: compressed (sheets and registry
+    files shrink several times, so they fit the form body cap) and signed with SECRET_KEY, so what comes
+    back is what was previewed, byte for byte."""
+    text = data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
+    return signing.dumps(text, salt=UPLOAD_SALT, compress=True)
+
+
+def carried_upload(value):
+    """The bytes `carry_upload` gave `value` for; UploadLost when it is older than an hour or altered."""
+    try:
+        text = signing.loads(value or "", salt=UPLOAD_SALT, max_age=UPLOAD_MAX_AGE)
+    except signing.SignatureExpired:
+        raise UploadLost("The preview is more than an hour old: upload the file again.") from None
+    except signing.BadSignature:
+        raise UploadLost("The uploaded file could not be read back: upload it again.") from None
+    if not isinstance(text, str):
+        raise UploadLost("The uploaded file could not be read back: upload it again.")
+    return text.encode("utf-8", "surrogateescape")
+
+
+class SignedUploadStorage(BaseStorage):
+    """import-export's temporary storage, kept in the confirm form (`carry_upload`). Nothing stays on a
+    machine's disk or in a process's memory between the steps."""
 
     def save(self, data):
-        text = data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
-        self.name = signing.dumps(text, salt=self.SALT, compress=True)
+        self.name = carry_upload(data)
 
     def read(self):
-        try:
-            text = signing.loads(self.name or "", salt=self.SALT, max_age=self.MAX_AGE)
-        except signing.SignatureExpired:
-            raise UploadLost("The preview is more than an hour old: upload the file again.") from None
-        except signing.BadSignature:
-            raise UploadLost("The uploaded file could not be read back: upload it again.") from None
-        return text.encode("utf-8", "surrogateescape")
+        return carried_upload(self.name)
 
     def remove(self):
         pass
