@@ -2,7 +2,8 @@
 the draft published. Any failure leaves every registry and the draft as they were.
 
 Each write is its own step function (`_write_*`), called in order inside the transaction, so a failure
-at any step is easy to reason about (and to inject in tests). Side effects run only after commit.
+at any step is easy to reason about (and to inject in tests; the binding steps live in `bindings.py` and
+are called through this module's names). Side effects run only after commit.
 """
 
 import logging
@@ -12,17 +13,16 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from policies.models import Firearm, FirearmBinding, KpiDefinition, KpiToolBinding
 from registries.models import MCP_CONNECTOR_CLASS, ComponentSpec, Connector, Scope
 from workbench.kit import semver
 from workbench.kit.refusals import Refusal, field_error, validation_errors
-from workbench.kit.rows import history_reason, mark_history
+from workbench.kit.rows import mark_history
 from workbench.models import WorkbenchDraft
 
+from .bindings import _dropped_scope_actions, _write_firearm_bindings, _write_kpi_bindings
 from .errors import wrong_stage
-from .revisions import _save, check_connector_owner, check_revision, lock_draft_for_change
+from .revisions import check_connector_owner, check_revision, lock_draft_for_change
 from .validation import check_registry_state, declared_entitlements, passes
 
 logger = logging.getLogger(__name__)
@@ -156,7 +156,8 @@ def _write_spec(draft, user, now):
         published_at=now,
     )
     # Uniqueness is the database's job here: a concurrent publish of the same version fails the insert.
-    component.full_clean(validate_unique=False, validate_constraints=False)
+    # The publisher is the caller: no lookup to learn that the user exists.
+    component.full_clean(exclude=["published_by"], validate_unique=False, validate_constraints=False)
     return _insert(component.save, f"Version {version} of {draft.connector_id}") or component
 
 
@@ -170,7 +171,10 @@ def _write_connector(draft, component, connector):
             latest_spec=component,
             owner_id=draft.tenant_id,
         )
-        connector.full_clean(validate_unique=False, validate_constraints=False)
+        # Its spec was written a moment ago and its owner is the draft's tenant: no lookups for those.
+        connector.full_clean(
+            exclude=["latest_spec", "owner"], validate_unique=False, validate_constraints=False
+        )
         _insert(connector.save, f"Connector {draft.connector_id}")
         return connector
     connector.latest_spec = component
@@ -197,113 +201,6 @@ def _write_scopes(draft, component, connector):
         # duplicates by validation; skipping those per-row lookups keeps publish at a fixed query count.
         scope.full_clean(exclude=["spec", "connector"], validate_unique=False, validate_constraints=False)
     return Scope.objects.bulk_create(scopes)
-
-
-def _scope_actions(draft):
-    return {
-        f"{draft.connector_id}:{item['name']}": item["name"]
-        for item in draft.spec_snapshot.get("scopes") or []
-    }
-
-
-def _dropped_scope_actions(draft, connector):
-    """`<connector_id>:<scope>` actions of scopes the previous latest version had and this one drops:
-    their firearm and KPI bindings go with them, or a dropped scope would stay bound (or, re-added in
-    a later version, come back with a stale firearm)."""
-    if connector is None or connector.latest_spec_id is None:
-        return set()
-    previous = Scope.objects.filter(spec_id=connector.latest_spec_id).values_list("name", flat=True)
-    return {f"{draft.connector_id}:{name}" for name in previous} - set(_scope_actions(draft))
-
-
-def _delete_with_history(bindings, user, reason):
-    # One by one so each leaves a history row (who, why) through simple-history's delete signal: the
-    # query count grows with the number of bindings removed, never with the number of scopes.
-    for binding in bindings:
-        mark_history(binding, user=user, reason=reason)
-        binding.delete()
-
-
-def _write_firearm_bindings(draft, user, now, dropped=frozenset(), reason=None):
-    actions = _scope_actions(draft)
-    decisions = (draft.policy_snapshot or {}).get("firearms") or {}
-    wanted = {action: decisions.get(name) for action, name in actions.items()}
-    firearms = Firearm.objects.in_bulk([f for f in wanted.values() if f], field_name="firearm_id")
-    existing = {
-        binding.action_name: binding
-        for binding in FirearmBinding.objects.filter(action_name__in=set(actions) | set(dropped))
-    }
-    # A seed correction (workbench/services/environments/corrections.py) names its own reason.
-    reason = reason or f"published {draft.connector_id} {draft.spec_snapshot['version']} from {draft.pk}"
-    to_create, to_update, to_delete = [], [], []
-    for action, firearm_id in wanted.items():
-        binding = existing.get(action)
-        if firearm_id is None:
-            if binding is not None:
-                to_delete.append(binding)
-        elif binding is None:
-            to_create.append(
-                FirearmBinding(
-                    action_name=action,
-                    firearm=firearms[firearm_id],
-                    note=reason,
-                    created_at=now,
-                )
-            )
-        elif binding.firearm_id != firearms[firearm_id].pk:
-            binding.firearm = firearms[firearm_id]
-            binding.note = reason
-            to_update.append(binding)
-    for binding in to_create + to_update:
-        binding.action_known = True  # its scope was written a moment ago, in this transaction
-        binding.full_clean(exclude=["firearm"], validate_unique=False, validate_constraints=False)
-    bulk_create_with_history(
-        to_create, FirearmBinding, default_user=user, default_change_reason=history_reason(reason)
-    )
-    bulk_update_with_history(
-        to_update,
-        FirearmBinding,
-        ["firearm", "note"],
-        default_user=user,
-        default_change_reason=history_reason(reason),
-    )
-    # An explicit NONE decision removes the binding; so does dropping the scope.
-    _delete_with_history(to_delete, user, f"NONE decided: {reason}")
-    _delete_with_history(
-        [existing[action] for action in sorted(dropped) if action in existing],
-        user,
-        f"scope dropped: {reason}",
-    )
-
-
-def _write_kpi_bindings(draft, user, now, dropped=frozenset(), reason=None):
-    actions = _scope_actions(draft)
-    kpis_by_scope = (draft.policy_snapshot or {}).get("kpis") or {}
-    wanted = {
-        (action, kpi_id) for action, name in actions.items() for kpi_id in kpis_by_scope.get(name) or []
-    }
-    kpis = KpiDefinition.objects.in_bulk({kpi_id for _, kpi_id in wanted}, field_name="kpi_id")
-    existing = {
-        (binding.action_name, binding.kpi.kpi_id): binding
-        for binding in KpiToolBinding.objects.filter(
-            action_name__in=set(actions) | set(dropped)
-        ).select_related("kpi")
-    }
-    reason = history_reason(
-        reason or f"published {draft.connector_id} {draft.spec_snapshot['version']} from {draft.pk}"
-    )
-    to_create = [
-        KpiToolBinding(action_name=action, kpi=kpis[kpi_id], note=reason, created_at=now)
-        for action, kpi_id in sorted(wanted - set(existing))
-    ]
-    for binding in to_create:
-        binding.action_known = True
-        binding.full_clean(exclude=["kpi"], validate_unique=False, validate_constraints=False)
-    bulk_create_with_history(to_create, KpiToolBinding, default_user=user, default_change_reason=reason)
-    # Bindings of dropped scopes are in `existing` but never wanted, so they go here too.
-    _delete_with_history(
-        [existing[key] for key in sorted(set(existing) - wanted)], user, f"KPI removed: {reason}"
-    )
 
 
 def _write_skills(draft, user, now):
@@ -336,6 +233,10 @@ def _write_skills(draft, user, now):
     return skills
 
 
+# What marking a draft published changes; the rest of the row is as it was read under its lock.
+_PUBLISHED_FIELDS = ("status", "published_version", "published_spec", "published_at", "published_by")
+
+
 def _mark_published(draft, component, user, now, review_waived):
     draft.status = WorkbenchDraft.Status.PUBLISHED
     draft.published_version = component.version
@@ -343,7 +244,25 @@ def _mark_published(draft, component, user, now, review_waived):
     draft.published_at = now
     draft.published_by = user
     waived = f" (review waived: {review_waived})" if review_waived else ""
-    return _save(draft, user=user, reason=f"published version {component.version}{waived}")
+    # Only what changed is validated (its own values, no per-row lookups: the spec was written a moment
+    # ago and the user is the caller; the status constraint is the database's) and written: the rest
+    # of the row, its 36 KB snapshots included, was saved and validated before. The history row is
+    # the whole draft, as any save writes it.
+    try:
+        draft.full_clean(
+            exclude=[
+                field.name
+                for field in WorkbenchDraft._meta.concrete_fields
+                if field.name not in _PUBLISHED_FIELDS or field.is_relation
+            ],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as error:
+        raise Refusal.from_validation_error(error) from error
+    mark_history(draft, user=user, reason=f"published version {component.version}{waived}")
+    draft.save(update_fields=_PUBLISHED_FIELDS)
+    return draft
 
 
 def _announce(draft, component, user):

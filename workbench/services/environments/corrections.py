@@ -21,7 +21,7 @@ from workbench.contract import declared_entitlements
 from workbench.kit.refusals import Refusal
 from workbench.kit.rows import mark_history
 from workbench.selectors.drafts import live_connector_snapshot
-from workbench.services.drafts.publish import _write_firearm_bindings, _write_kpi_bindings
+from workbench.services.drafts.bindings import _write_firearm_bindings, _write_kpi_bindings
 from workbench.services.drafts.validation import check_draft_content, passes
 
 
