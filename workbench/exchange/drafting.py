@@ -1,12 +1,13 @@
 """Imports into drafts: an edited sheet of policy (the policy matrix, firearm bindings, KPI tool bindings)
 never touches the live rows it lists. Published versions never change, so the changes are written as ONE
 draft per changed connector, owned by the importing user in the chosen tenant, through the draft
-services (which check that the user may create drafts in that tenant, PRODUCT.md section 10): the
-user's open draft of that connector in that tenant is updated (draft_update, a new revision), otherwise
-a draft is created from the live version (draft_create: next patch version, today's bindings) at stage
-`scoping` (the live version is its definition), then moved on to `policy` with the new decisions, as
-staff would; someone moves it on to `verification`, validates and publishes it. An open draft keeps its
-stage.
+service draft_import_decisions (which checks, as draft_create and draft_update do, that the user may
+create drafts in that tenant, PRODUCT.md section 10): the user's open draft of that connector in that
+tenant is updated (a new revision), otherwise a draft is created from the live version (next patch
+version, today's bindings) at stage `scoping` (the live version is its definition), then moved on to
+`policy` with the new decisions, as staff would; someone moves it on to `verification`, validates and
+publishes it. An open draft keeps its stage. The drafts are written in bulk, a few statements per 500
+connectors.
 
 A row is compared with what it would change: the open draft's policy when the draft has the row's
 scope (so changing a cell back to the live value still reaches the draft), else the live bindings. A
@@ -19,6 +20,7 @@ is read once per file, in chunks of 500 connectors, never once per row.
 import copy
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from import_export.instance_loaders import BaseInstanceLoader
 from import_export.results import RowResult
 
@@ -28,12 +30,13 @@ from workbench.kit.exchange.importing import TsvImportResource
 from workbench.models import WorkbenchDraft
 from workbench.selectors.drafts import tenants_of
 from workbench.selectors.policy_matrix import latest_scopes_with_firearms
-from workbench.services.drafts import draft_create, draft_update
+from workbench.services.drafts.decisions import (
+    draft_import_decisions,
+    draft_policy,
+    draft_scope_names,
+    open_drafts,
+)
 
-#: The stage an import's new draft starts at (draft_create takes definition or the one after it).
-IMPORT_STAGE = WorkbenchDraft.Stage.SCOPING
-#: The stage a new draft is moved on to with the imported decisions.
-DECISIONS_STAGE = WorkbenchDraft.Stage.POLICY
 LOOKUP_CHUNK = 500
 #: the decision of a scope the open draft has but has not decided yet (exported as an empty cell)
 UNDECIDED = ""
@@ -50,18 +53,30 @@ class LatestScopeLoader(BaseInstanceLoader):
         self.scopes, self.versions = {}, {}
         for start in range(0, len(names), LOOKUP_CHUNK):
             chunk = names[start:start + LOOKUP_CHUNK]
-            connectors = Connector.objects.filter(connector_id__in=chunk)
-            self.versions.update(connectors.values_list("connector_id", "latest_spec__version"))
+            connectors = {
+                connector.pk: connector
+                for connector in Connector.objects.filter(connector_id__in=chunk).annotate(
+                    latest_version=F("latest_spec__version")
+                )
+            }
+            self.versions.update((c.connector_id, c.latest_version) for c in connectors.values())
+            # Only what the rows read of a scope (its tools are not compared): one connector object
+            # per connector, shared by its scopes, rather than one joined copy per row.
             scopes = list(
-                latest_scopes_with_firearms().filter(connector__connector_id__in=chunk).select_related("connector")
+                latest_scopes_with_firearms()
+                .filter(connector__connector_id__in=chunk)
+                .only("id", "spec_id", "connector_id", "name")
             )
             drafts = resource.open_drafts(chunk)
+            draft_scopes = {
+                connector_id: draft_scope_names(draft.spec_snapshot) for connector_id, draft in drafts.items()
+            }
             for scope in scopes:
+                scope.connector = connectors[scope.connector_id]
                 scope.connector_id_text = scope.connector.connector_id
                 scope.draft = drafts.get(scope.connector_id_text)
-                scope.in_draft = scope.draft is not None and scope.name in draft_scope_names(
-                    scope.draft.spec_snapshot
-                )
+                in_draft = scope.draft is not None and scope.name in draft_scopes[scope.connector_id_text]
+                scope.in_draft = in_draft
                 self.scopes[(scope.connector_id_text, scope.name)] = scope
             resource.prepare_scopes(scopes)
 
@@ -85,6 +100,10 @@ class DraftImportResource(TsvImportResource):
         instance_loader_class = LatestScopeLoader
         # No live row is saved: "bulk" only spares each row its savepoint (a statement per row).
         use_bulk = True
+        # import-export's diff deep-copies every row's instance (with the open draft it was compared
+        # with) and exports it twice; a row here changes one plain attribute, so its value before the
+        # row is read (`after_init_instance`) is enough for skip_row and the report's original.
+        skip_diff = True
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -92,6 +111,8 @@ class DraftImportResource(TsvImportResource):
         self.kpis = {}  # connector_id -> {scope: [kpi id, ...]}
         self.drafts = []  # (draft, "created" | "updated" | "unchanged") after a run
         self._open_drafts = {}  # connector_id -> the open draft the rows were compared with
+        self._import_fields = self._read_fields = None
+        self._before = []  # the current row's values of _read_fields before the row was read
 
     def writes_model(self):
         # An import into drafts never touches the live rows it lists: it writes drafts.
@@ -144,6 +165,35 @@ class DraftImportResource(TsvImportResource):
         message = f"Version {version} of {connector_id} has no scope {name!r} (scopes change in a draft)."
         raise ValidationError({self.scope_column: message})
 
+    # -- the row's original (skip_diff) -------------------------------------------------------------
+
+    def get_import_fields(self):
+        # import-export asks for them on every row; they do not change during an import.
+        if self._import_fields is None:
+            self._import_fields = super().get_import_fields()
+            self._read_fields = [field for field in self._import_fields if not field.readonly]
+        return self._import_fields
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        # What the row can change (a readonly column never sets its attribute; the others set one
+        # plain attribute each), before the row is read into the instance.
+        self.get_import_fields()
+        self._before = [field.get_value(instance) for field in self._read_fields]
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        # import-export's own test (skip_unchanged: every import field as it was), without its copy.
+        if import_validation_errors:
+            return False
+        after = [field.get_value(instance) for field in self._read_fields]
+        return after == self._before
+
+    def after_import_row(self, row, row_result, **kwargs):
+        if row_result.import_type == RowResult.IMPORT_TYPE_UPDATE:
+            original = copy.copy(row_result.instance)
+            for field, value in zip(self._read_fields, self._before, strict=True):
+                setattr(original, field.attribute, value)
+            row_result.original = original
+
     # -- writing ------------------------------------------------------------------------------------
 
     def save_m2m(self, instance, row, **kwargs):
@@ -153,10 +203,15 @@ class DraftImportResource(TsvImportResource):
         if result.has_errors() or result.has_validation_errors():
             return
         dry_run = kwargs.get("dry_run", False)
+        changed = sorted(c for c in set(self.firearms) | set(self.kpis) if self.changed_count(c))
+        written = draft_import_decisions(
+            user=self.user, tenant=self.tenant, reason=self.change_reason(),
+            decisions={c: (self.firearms.get(c), self.kpis.get(c)) for c in changed},
+        )
         # The drafts and notes are kept only once every connector's draft is written: when a later one
-        # is refused (a 412 race, a 403), everything is rolled back, so "created draft ..." of the
-        # earlier ones would report drafts that do not exist.
-        drafts, notes = [], []
+        # is refused (a 403, a draft the model refuses), everything is rolled back, so "created draft
+        # ..." of the earlier ones would report drafts that do not exist.
+        drafts, notes, unchanged = [], [], set()
         for connector_id in sorted(set(self.firearms) | set(self.kpis) | set(self._open_drafts)):
             count = self.changed_count(connector_id)
             if not count:
@@ -164,21 +219,18 @@ class DraftImportResource(TsvImportResource):
                 # draft "unchanged" was measured against.
                 draft, what = self._open_drafts[connector_id], "unchanged"
             else:
-                draft, what = write_draft(
-                    user=self.user, tenant=self.tenant, connector_id=connector_id,
-                    firearms=self.firearms.get(connector_id), kpis=self.kpis.get(connector_id),
-                    reason=self.change_reason(),
-                )
+                draft, what = written[connector_id]
             if what == "unchanged" and count:
                 # The draft got these decisions after the rows were compared with it: nothing was
                 # written, so the rows are not changes.
-                count_unchanged(result, connector_id)
+                unchanged.add(connector_id)
             drafts.append((draft, what))
-            notes.append(self.note(draft, what, count, dry_run=dry_run))
+            notes.append(self.draft_note(draft, what, count, dry_run=dry_run))
+        count_unchanged(result, unchanged)
         self.drafts.extend(drafts)
         self.notes.extend(notes)
 
-    def note(self, draft, what, count, *, dry_run):
+    def draft_note(self, draft, what, count, *, dry_run):
         """'created draft draft_1a2b of github 1.2.1 in acme (1 firearm decision)'"""
         if what == "unchanged":
             return f"draft {draft.pk} of {draft.connector_id} already has these decisions"
@@ -191,89 +243,17 @@ class DraftImportResource(TsvImportResource):
         return f"would update draft {draft.pk} of {subject}"
 
 
-def count_unchanged(result, connector_id):
-    """Count the connector's new and updated rows as unchanged (its draft already had them)."""
+def count_unchanged(result, connector_ids):
+    """Count the connectors' new and updated rows as unchanged (their drafts already had them)."""
+    if not connector_ids:
+        return
     changed = (RowResult.IMPORT_TYPE_UPDATE, RowResult.IMPORT_TYPE_NEW)
     for row in result.rows:
         instance = row.instance
-        if row.import_type in changed and getattr(instance, "connector_id_text", None) == connector_id:
+        if row.import_type in changed and getattr(instance, "connector_id_text", None) in connector_ids:
             result.totals[row.import_type] -= 1
             row.import_type = RowResult.IMPORT_TYPE_SKIP
             result.totals[row.import_type] += 1
-
-
-def draft_policy(draft):
-    """The draft's policy snapshot as dicts, whatever was stored."""
-    policy = draft.policy_snapshot if isinstance(draft.policy_snapshot, dict) else {}
-    firearms = policy.get("firearms") if isinstance(policy.get("firearms"), dict) else {}
-    kpis = policy.get("kpis") if isinstance(policy.get("kpis"), dict) else {}
-    return firearms, kpis
-
-
-def draft_scope_names(spec):
-    scopes = spec.get("scopes") if isinstance(spec, dict) else None
-    return {scope.get("name") for scope in scopes or [] if isinstance(scope, dict)}
-
-
-def open_drafts(*, user, tenant, connector_ids):
-    """The user's open drafts of those connectors in `tenant`, each connector's most recently revised
-    first: the first is the one an import updates."""
-    return WorkbenchDraft.objects.filter(
-        tenant=tenant, owner=user, connector_id__in=connector_ids, status=WorkbenchDraft.Status.DRAFT
-    ).order_by("connector_id", "-revised_at", "-created_at")
-
-
-def _with_changes(policy, firearms, kpis):
-    policy = copy.deepcopy(policy) if isinstance(policy, dict) else {}
-    draft_firearms = policy.get("firearms") if isinstance(policy.get("firearms"), dict) else {}
-    draft_kpis = policy.get("kpis") if isinstance(policy.get("kpis"), dict) else {}
-    draft_firearms.update(firearms)
-    for scope, kpi_ids in kpis.items():
-        if kpi_ids:
-            draft_kpis[scope] = sorted(kpi_ids)
-        else:
-            draft_kpis.pop(scope, None)
-    policy["firearms"], policy["kpis"] = draft_firearms, draft_kpis
-    return policy
-
-
-def write_draft(*, user, tenant, connector_id, reason, firearms=None, kpis=None):
-    """Put `firearms` ({scope: firearm id or None}) and `kpis` ({scope: [kpi id, ...]}, the scope's
-    whole list) into the user's open draft of the connector in `tenant`, or into a new draft started
-    from the live version. Returns (draft, what happened). The draft services check that the user may
-    create and change drafts in `tenant` (403 otherwise)."""
-    firearms, kpis = dict(firearms or {}), dict(kpis or {})
-    draft = open_drafts(user=user, tenant=tenant, connector_ids=[connector_id]).first()
-    if draft is None:
-        draft = draft_create(
-            tenant=tenant, user=user, connector_id=connector_id, stage=IMPORT_STAGE,
-            reason=f"{reason}: started from the live version",
-        )
-        draft = draft_update(
-            draft_id=draft.pk, user=user, base_revision=draft.revision,
-            changes={"stage": DECISIONS_STAGE, "policy_snapshot": _with_changes(draft.policy_snapshot,
-                                                                                 firearms, kpis)},
-            reason=reason,
-        )
-        return draft, "created"
-    named = set(firearms) | set(kpis)
-    missing = sorted(name for name in named if name not in draft_scope_names(draft.spec_snapshot))
-    if missing:
-        raise ValidationError(
-            f"Your open draft {draft.pk} of {connector_id} has no scope {', '.join(missing)}; "
-            "add the scope to the draft or abandon it, then import again."
-        )
-    draft_firearms, draft_kpis = draft_policy(draft)
-    missing_value = object()
-    same_firearms = all(draft_firearms.get(name, missing_value) == value for name, value in firearms.items())
-    same_kpis = all(sorted(draft_kpis.get(name) or []) == sorted(value) for name, value in kpis.items())
-    if same_firearms and same_kpis:
-        return draft, "unchanged"
-    draft = draft_update(
-        draft_id=draft.pk, user=user, base_revision=draft.revision,
-        changes={"policy_snapshot": _with_changes(draft.policy_snapshot, firearms, kpis)}, reason=reason,
-    )
-    return draft, "updated"
 
 
 class FirearmDecisionImport(DraftImportResource):

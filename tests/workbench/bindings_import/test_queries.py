@@ -11,6 +11,7 @@ from tests.workbench.policy_matrix.kit import publish
 from workbench.exchange import IMPORTS
 from workbench.kit.exchange.importing import run_import
 from workbench.models import WorkbenchDraft
+from workbench.services.drafts import draft_create
 
 from .kit import FIREARM_HEADER, KPI_HEADER, sheet
 
@@ -60,4 +61,58 @@ def queries(kind, user, tenant, text, *, dry_run):
 def test_a_binding_import_does_no_query_per_row(wide, tenant, kind, dry_run):
     small = queries(kind, wide, tenant, SHEETS[kind](SMALL), dry_run=dry_run)
     large = queries(kind, wide, tenant, SHEETS[kind](LARGE), dry_run=dry_run)
+    assert large == small
+
+
+MANY, SCOPES = 20, 10
+
+
+@pytest.fixture
+def many(editor, tenant):
+    """MANY connectors of SCOPES scopes each, no firearm and no KPI on any; the first has the importer's
+    open draft."""
+    FirearmFactory(firearm_id="firearm.external_write")
+    KpiDefinitionFactory(kpi_id="kpi.lead_time")
+    for index in range(MANY):
+        publish(editor, tenant, f"conn-{index:02d}", "1.0.0", {f"scope_{s}": None for s in range(SCOPES)})
+    draft_create(tenant=tenant, user=editor, connector_id="conn-00")
+    return editor
+
+
+MANY_SHEETS = {
+    "firearm-bindings": lambda connectors: sheet(FIREARM_HEADER, *(
+        [f"conn-{index:02d}:scope_{s}", "firearm.external_write"]
+        for index in range(connectors) for s in range(SCOPES)
+    )),
+    "kpi-tool-bindings": lambda connectors: sheet(KPI_HEADER, *(
+        [f"conn-{index:02d}:scope_{s}", "kpi.lead_time"]
+        for index in range(connectors) for s in range(SCOPES)
+    )),
+}
+
+
+def many_statements(kind, user, tenant, connectors, *, dry_run):
+    """(statements other than INSERT, INSERT statements) of a sheet changing every scope of
+    `connectors` connectors, a draft each; rolled back after."""
+    user = type(user).objects.get(pk=user.pk)
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as captured:
+            resource = IMPORTS[kind](user=user, tenant=tenant)
+            report = run_import(resource, MANY_SHEETS[kind](connectors), dry_run=dry_run)
+        assert report.ok, list(report.error_lines())[:3]
+        assert len(report.notes) == connectors
+        drafts = WorkbenchDraft.objects.filter(status="draft", revision=2).count()
+        assert drafts == (0 if dry_run else connectors)
+        transaction.set_rollback(True)
+    sql = [query["sql"] for query in captured.captured_queries]
+    inserts = len([statement for statement in sql if statement.startswith("INSERT")])
+    return len(sql) - inserts, inserts
+
+
+@pytest.mark.parametrize("kind", sorted(MANY_SHEETS))
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_binding_import_does_no_query_per_connector(many, tenant, kind, dry_run):
+    """Drafts of 20 connectors cost the statements of drafts of 2 (they are written in bulk)."""
+    small = many_statements(kind, many, tenant, 2, dry_run=dry_run)
+    large = many_statements(kind, many, tenant, MANY, dry_run=dry_run)
     assert large == small

@@ -25,10 +25,11 @@ STATUS_MOVES = {("draft", "abandoned"), ("abandoned", "draft")}
 OBJECT_SECTIONS = ("packaging", "portability")
 
 
-def normalized_spec(spec, connector_id):
+def normalized_spec(spec, connector_id, *, owned=False):
     """The spec with its defaults filled in. Packaging and portability are objects by contract, and
-    the card reads them field by field, so anything else is refused here (400 naming the field)."""
-    spec = copy.deepcopy(spec) if isinstance(spec, dict) else spec
+    the card reads them field by field, so anything else is refused here (400 naming the field).
+    `owned`: the spec is the caller's own (just decoded), filled in place instead of copied first."""
+    spec = copy.deepcopy(spec) if isinstance(spec, dict) and not owned else spec
     if isinstance(spec, dict):
         spec.setdefault("id", connector_id)
         for key, default in SPEC_DEFAULTS.items():
