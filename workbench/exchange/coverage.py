@@ -3,7 +3,8 @@
 One row per engine route, ordered by pattern. The rules that decide each row are written down in
 workbench/selectors/coverage.py (a route whose wrapper declares a billing entitlement is PARTIAL: no
 entitlement store exists); this module only lays them out as the TSV of PRODUCT.md section 6, whose three
-columns stay as they are: the reasons go beside the file (`dependency_notes`, the API's coverage list).
+columns stay as they are: the reasons go beside the file (to `note` while the rows stream, the API's
+coverage list).
 """
 
 from operator import itemgetter
@@ -13,7 +14,9 @@ from import_export.fields import Field
 from registries.models import EngineRoute
 from workbench.kit.exchange import tsv
 from workbench.kit.exchange.exporting import TsvExportResource
-from workbench.selectors.coverage import COVERAGE_PERMISSIONS, route_coverage
+from workbench.selectors.coverage import COVERAGE_PERMISSIONS, MISSING_DEPENDENCY, route_coverage
+
+_CELLS = itemgetter(0, 1, 2)  # engine_route, status and percent: the first three fields of a RouteCoverage
 
 
 class CoverageResource(TsvExportResource):
@@ -31,12 +34,16 @@ class CoverageResource(TsvExportResource):
         return EngineRoute.objects.all()
 
     def source_rows(self, queryset):
-        # engine_route, status and percent are the first three fields of each RouteCoverage.
-        return map(itemgetter(0, 1, 2), route_coverage(queryset))
+        rows = route_coverage(queryset)
+        if self.note is None:
+            return map(_CELLS, rows)
+        return self._noted(rows)
 
-    def dependency_notes(self, within=None):
-        """(engine_route, missing dependency) for rows whose wrapper needs something that does not exist."""
-        queryset = self.get_queryset() if within is None else self.restrict(within)
-        for row in route_coverage(queryset):
-            for reason in row.missing_dependencies:
-                yield row.engine_route, reason.message
+    def _noted(self, rows):
+        """The rows' cells, handing (engine_route, missing dependency) to `note` as each row passes."""
+        note = self.note
+        for row in rows:
+            for reason in row.reasons:  # most rows have none or one: no tuple built per row
+                if reason.code == MISSING_DEPENDENCY:
+                    note(row.engine_route, reason.message)
+            yield _CELLS(row)

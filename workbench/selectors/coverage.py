@@ -68,6 +68,7 @@ from django.db.models.functions import Coalesce
 
 from registries.models import ComponentSpec, EngineRoute, Scope
 from workbench.contract import declared_entitlements
+from workbench.kit.jsonsql import JsonValues, StringCounts
 from workbench.models import WorkbenchDraft
 from workbench.selectors.drafts import drafts_visible_to
 from workbench.selectors.policy_matrix import in_byte_order, scope_bindings
@@ -204,37 +205,68 @@ def routes_for_coverage(routes=None):
     return in_byte_order(routes, "pattern")
 
 
-def _draft_scope_names(spec):
-    scopes = spec.get("scopes") if isinstance(spec, dict) else None
-    names = []
-    for scope in scopes if isinstance(scopes, list) else []:
-        name = scope.get("name") if isinstance(scope, dict) else None
-        if isinstance(name, str) and name not in names:
-            names.append(name)
-    return names
+ENTITLEMENTS_IN_PORTABILITY = ("portability", "entitlements")
+ENTITLEMENTS_IN_METADATA = ("metadata", "entitlements")
+
+
+def _entitlements(portability, metadata):
+    """What declared_entitlements finds in a document whose `portability.entitlements` and
+    `metadata.entitlements` are these (read in SQL, the rest of the document left in the database)."""
+    return declared_entitlements(
+        {"portability": {"entitlements": portability}, "metadata": {"entitlements": metadata}}
+    )
+
+
+class DraftCoverage(NamedTuple):
+    """What coverage needs of an open draft: how many scopes it names (different names), how many of
+    them have a firearm decision, and the entitlements it declares."""
+
+    draft_id: str
+    scopes: int
+    decided: int
+    entitlements: tuple
 
 
 def open_drafts_by_connector(connector_ids):
-    """{connector_id: (draft id, spec_snapshot, policy_snapshot)} of the latest open draft of each."""
+    """{connector_id: DraftCoverage} of the latest open draft of each. The counts and the declared
+    entitlements are read in SQL; the drafts' documents stay in the database, so memory does not grow
+    with the size of a draft (its tools are most of it) nor with its number of scopes."""
     found = {}
     drafts = (
         WorkbenchDraft.objects.filter(connector_id__in=connector_ids, status=WorkbenchDraft.Status.DRAFT)
         .order_by("connector_id", "-revised_at", "-created_at", "id")
-        .values_list("connector_id", "id", "spec_snapshot", "policy_snapshot")
+        .values_list(
+            "connector_id",
+            "id",
+            # [scopes, decided]: names of spec.scopes, and those of them policy.firearms has a key for
+            StringCounts(
+                "spec_snapshot", "scopes", item_key="name", keyed_in=("policy_snapshot", "firearms")
+            ),
+            JsonValues("spec_snapshot", ENTITLEMENTS_IN_PORTABILITY, ENTITLEMENTS_IN_METADATA),
+        )
     )
-    for connector_id, draft_id, spec, policy in drafts:
-        found.setdefault(connector_id, (draft_id, spec, policy))
+    for connector_id, draft_id, (scopes, decided), declared in drafts:
+        if connector_id not in found:
+            entitlements = tuple(dict.fromkeys(_entitlements(*declared)))
+            found[connector_id] = DraftCoverage(draft_id, scopes, decided, entitlements)
     return found
 
 
 def declared_entitlements_of_specs(spec_pks):
-    """{spec pk: [entitlements]} read from the specs' metadata (only for the specs asked about)."""
+    """{spec pk: [entitlements]} read from the specs' metadata (only for the specs asked about, and only
+    the two places in it where entitlements are declared)."""
     if not spec_pks:
         return {}
-    specs = ComponentSpec.objects.filter(pk__in=spec_pks).order_by().values_list("pk", "metadata")
-    return {pk: spec_entitlements(metadata) for pk, metadata in specs}
+    specs = (
+        ComponentSpec.objects.filter(pk__in=spec_pks)
+        .order_by()
+        .values_list("pk", JsonValues("metadata", ENTITLEMENTS_IN_PORTABILITY, ("entitlements",)))
+    )
+    # As spec_entitlements reads them: portability's first, then the metadata's own, once each.
+    return {pk: list(dict.fromkeys(_entitlements(*declared))) for pk, declared in specs}
 
 
+NO_CONNECTOR_REASONS = (Reason(NO_CONNECTOR, "no connector wraps the route"),)
 DRAFT_ONLY_REASON = Reason(DRAFT_ONLY, "only an open draft wraps the route: nothing is published")
 
 
@@ -256,20 +288,14 @@ def _published(pattern, connector_id, version, total, bound, from_draft, entitle
 
 
 def _drafted(pattern, connector_id, draft):
-    draft_id, spec, policy = draft
-    names = _draft_scope_names(spec)
-    firearms = policy.get("firearms") if isinstance(policy, dict) else None
-    firearms = firearms if isinstance(firearms, dict) else {}
-    decided = sum(1 for name in names if name in firearms)
-    entitlements = declared_entitlements(spec) if isinstance(spec, dict) else []
     reasons = (
         (DRAFT_ONLY_REASON,)
-        + _scope_reasons(decided, len(names), "draft")
-        + entitlement_reasons(dict.fromkeys(entitlements))
+        + _scope_reasons(draft.decided, draft.scopes, "draft")
+        + entitlement_reasons(draft.entitlements)
     )
     return RouteCoverage(
-        pattern, PARTIAL, _percent(decided, len(names)), decided, len(names), connector_id, draft_id,
-        reasons, DRAFT_WRAPPER,
+        pattern, PARTIAL, _percent(draft.decided, draft.scopes), draft.decided, draft.scopes, connector_id,
+        draft.draft_id, reasons, DRAFT_WRAPPER,
     )
 
 
@@ -291,9 +317,7 @@ def route_coverage(routes=None, *, offset=0, limit=None):
         entitlements = declared_entitlements_of_specs([row[3] for row in chunk if row[8]])
         for pattern, connector_pk, connector_id, spec_pk, version, total, bound, from_draft, *_ in chunk:
             if connector_pk is None:
-                yield RouteCoverage(
-                    pattern, MISSING, 0, reasons=(Reason(NO_CONNECTOR, "no connector wraps the route"),)
-                )
+                yield RouteCoverage(pattern, MISSING, 0, reasons=NO_CONNECTOR_REASONS)
             elif spec_pk is not None:
                 yield _published(
                     pattern, connector_id, version, total, bound, from_draft, entitlements.get(spec_pk)

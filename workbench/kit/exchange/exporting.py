@@ -26,6 +26,12 @@ class TsvExport:
     #: permissions a user needs to download the export (API and admin)
     export_permissions: tuple[str, ...] = ()
 
+    def __init__(self, *, note=None, **kwargs):
+        """`note(row, message)`, when given, receives the notes an export has about its rows (coverage:
+        each missing dependency) as the rows are read for the file, so they cost no second reading."""
+        super().__init__(**kwargs)
+        self.note = note
+
     @property
     def filename(self):
         return f"{self.kind}.tsv"
