@@ -23,12 +23,12 @@ from django.utils import timezone
 from workbench.kit import semver
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import history_reason
-from workbench.models import Tenant, WorkbenchDraft
+from workbench.models import WorkbenchDraft
 from workbench.selectors.drafts import drafts_editable_by, tenants_of
 from workbench.selectors.live_connectors import live_connectors
 
 from .card import apply_changes, check_stage_move, normalized_policy, normalized_spec
-from .revisions import lock_draft_for_change
+from .revisions import check_connector_owner, lock_draft_for_change
 
 #: The stage a new draft starts at (the live version is its definition) and the one it moves on to.
 IMPORT_STAGE = WorkbenchDraft.Stage.SCOPING
@@ -167,16 +167,8 @@ class Writes:
             message = "You can create drafts only in tenants where you are an owner or editor."
             errors = [field_error("tenant", "not_a_writer", message)]
             raise Refusal(403, "not_a_writer", message, errors=errors)
-        owner_id = live.owner_id if live else None
-        if owner_id is not None and owner_id != self.tenant.pk:
-            owner = Tenant.objects.filter(pk=owner_id).values_list("slug", flat=True).first()
-            raise Refusal(
-                403,
-                "not_connector_owner",
-                f"Connector {connector_id} belongs to tenant {owner!r}: only its members draft and publish "
-                "its versions (platform staff can transfer it).",
-                owner=owner,
-            )
+        if live is not None and live.owner_id is not None:  # no owner: nothing to ask the database
+            check_connector_owner(connector_id=connector_id, tenant_id=self.tenant.pk, owner_id=live.owner_id)
         if live is not None and live.spec is not None:
             spec = live.spec  # decoded for this call: the draft's own, no copy needed
             spec["version"] = semver.next_patch(live.latest_version)
