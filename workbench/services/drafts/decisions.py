@@ -28,7 +28,7 @@ from workbench.selectors.drafts import drafts_editable_by, tenants_of
 from workbench.selectors.live_connectors import live_connectors
 
 from .card import apply_changes, check_stage_move, normalized_policy, normalized_spec
-from .revisions import check_connector_owner, lock_draft_for_change
+from .revisions import check_connector_owner, lock_draft_for_change, not_a_writer
 
 #: The stage a new draft starts at (the live version is its definition) and the one it moves on to.
 IMPORT_STAGE = WorkbenchDraft.Stage.SCOPING
@@ -164,9 +164,7 @@ class Writes:
     def start(self, connector_id, live):
         """A new draft of the connector as draft_create starts it from the live version, not saved yet."""
         if not self.writer():
-            message = "You can create drafts only in tenants where you are an owner or editor."
-            errors = [field_error("tenant", "not_a_writer", message)]
-            raise Refusal(403, "not_a_writer", message, errors=errors)
+            raise not_a_writer()
         if live is not None and live.owner_id is not None:  # no owner: nothing to ask the database
             check_connector_owner(connector_id=connector_id, tenant_id=self.tenant.pk, owner_id=live.owner_id)
         if live is not None and live.spec is not None:

@@ -52,6 +52,12 @@ def lock_draft_for_change(*, draft_id, user):
     return draft
 
 
+def not_a_writer():
+    """403 `not_a_writer`: drafts are created only in a tenant the user owns or edits in."""
+    message = "You can create drafts only in tenants where you are an owner or editor."
+    return Refusal(403, "not_a_writer", message, errors=[field_error("tenant", "not_a_writer", message)])
+
+
 def check_connector_owner(*, connector_id, tenant_id, owner_id=None):
     """403 `not_connector_owner` when the connector is live and belongs to another tenant: only the owning
     tenant's members open drafts of it and publish its versions (PRODUCT.md section 10). `owner_id`
@@ -95,8 +101,7 @@ def draft_create(
     reached by saves, one at a time.
     """
     if not tenants_of(user, writable=True).filter(pk=tenant.pk).exists():
-        message = "You can create drafts only in tenants where you are an owner or editor."
-        raise Refusal(403, "not_a_writer", message, errors=[field_error("tenant", "not_a_writer", message)])
+        raise not_a_writer()
     check_connector_owner(connector_id=connector_id, tenant_id=tenant.pk)
     check_stage_move(WorkbenchDraft.Stage.DEFINITION, stage)
     if spec_snapshot is None:
