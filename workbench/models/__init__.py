@@ -1,6 +1,6 @@
 from workbench.tenancy.models import Membership, Tenant
 
-from .drafts import WorkbenchDraft
+from .drafts import DraftSnapshot, WorkbenchDraft
 from .exchange import TsvExchange
 
-__all__ = ["Membership", "Tenant", "TsvExchange", "WorkbenchDraft"]
+__all__ = ["DraftSnapshot", "Membership", "Tenant", "TsvExchange", "WorkbenchDraft"]

@@ -15,8 +15,15 @@ from rest_framework.response import Response
 from workbench.kit.api.schema import ProblemAutoSchema
 from workbench.kit.api.serializers import request_change_reason
 from workbench.kit.refusals import Refusal
+from workbench.models import WorkbenchDraft
 from workbench.selectors.draft_diff import diff_states
-from workbench.selectors.drafts import REVISION_NUMBER, draft_history, draft_side, drafts_visible_to
+from workbench.selectors.drafts import (
+    REVISION_NUMBER,
+    draft_history,
+    draft_side,
+    drafts_visible_to,
+    with_people,
+)
 from workbench.services.drafts import (
     draft_create,
     draft_import_mcp,
@@ -85,6 +92,9 @@ class DraftViewSet(
     """Drafts of the caller's tenants. Reads carry the revision as ETag; updates must send If-Match."""
 
     serializer_class = DraftSerializer
+    # The model, for the permission check (workbench.kit.api.permissions): get_queryset() below asks the
+    # access table who is asking, which the permission check does not need.
+    queryset = WorkbenchDraft.objects.all()
     schema = ProblemAutoSchema()
     filterset_class = DraftFilter
     ordering_fields = ["revised_at", "created_at", "connector_id"]
@@ -104,8 +114,13 @@ class DraftViewSet(
             "tenant", "owner", "revised_by", "published_by", "validated_by"
         )
 
-    def _answer(self, draft, status_code=status.HTTP_200_OK):
-        draft = self.get_queryset().get(pk=draft.pk)
+    def _answer(self, draft, status_code=status.HTTP_200_OK, *, saved=False):
+        # A draft a save returns is the row it locked and wrote: answered as it is (its people loaded),
+        # not read and decoded again.
+        if saved:
+            draft = with_people(draft, self.request.user)
+        else:
+            draft = self.get_queryset().get(pk=draft.pk)
         response = Response(
             DraftSerializer(draft, context=self.get_serializer_context()).data, status=status_code
         )
@@ -140,7 +155,7 @@ class DraftViewSet(
             changes=data.validated_data,
             reason=request_change_reason(request),
         )
-        return self._answer(draft)
+        return self._answer(draft, saved=True)
 
     @extend_schema(
         request=DraftUpdateSerializer,
@@ -159,7 +174,7 @@ class DraftViewSet(
         draft = draft_validate(
             draft_id=pk, user=request.user, expected_revision=_if_match(request, required=False)
         )
-        return self._answer(draft)
+        return self._answer(draft, saved=True)
 
     @extend_schema(request=None, responses={200: DraftSerializer}, parameters=[IF_MATCH])
     @action(detail=True, methods=["post"])
@@ -187,7 +202,7 @@ class DraftViewSet(
             base_revision=base_revision,
             reason=request_change_reason(request),
         )
-        return self._answer(draft)
+        return self._answer(draft, saved=True)
 
     @extend_schema(responses={200: HistoryEntrySerializer(many=True)})
     @action(detail=True, methods=["get"])

@@ -16,7 +16,7 @@ primary key, the check constraints, all of whose conditions the field validators
 
 import copy
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,11 +24,12 @@ from workbench.kit import semver
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import history_reason
 from workbench.models import WorkbenchDraft
+from workbench.models.drafts import store_snapshots
 from workbench.selectors.drafts import drafts_editable_by, tenants_of
 from workbench.selectors.live_connectors import live_connectors
 
 from .card import apply_changes, check_stage_move, normalized_policy, normalized_spec
-from .revisions import check_connector_owner, lock_draft_for_change, not_a_writer
+from .revisions import check_connector_owner, lock_draft_for_change, not_a_writer, validate
 
 #: The stage a new draft starts at (the live version is its definition) and the one it moves on to.
 IMPORT_STAGE = WorkbenchDraft.Stage.SCOPING
@@ -38,8 +39,6 @@ CHUNK = 500
 SAVED_FIELDS = ("stage", "status", "spec_snapshot", "policy_snapshot", "revision", "revised_by", "revised_at")
 #: The content a save compares: a save that changes none of it writes no revision.
 CONTENT = ("stage", "status", "spec_snapshot", "policy_snapshot")
-#: Enforced by the database (foreign keys): full_clean would ask it once per field and draft.
-DATABASE_CHECKED = ("tenant", "owner", "revised_by", "validated_by", "published_spec", "published_by")
 
 
 def draft_policy(draft):
@@ -216,33 +215,45 @@ class Writes:
         """Insert the new drafts with their first revision's history row, update the open ones, then
         every draft's new revision's history row and its authors (whoever changes the spec or the
         policy becomes one, the four-eyes rule of publish)."""
-        history = WorkbenchDraft.history
         through = WorkbenchDraft.authors.through
+        revised = [*created, *updated]
+        # Every snapshot both kinds of history rows refer to, stored in one statement.
+        digests = iter(store_snapshots([*started, *revised]) if history_enabled() else ())
         if started:
             WorkbenchDraft.objects.bulk_create(created)
             for first, draft in zip(started, created, strict=True):
                 first.created_at = draft.created_at  # as the insert set it (auto_now_add)
-            history.bulk_history_create(
-                started, default_user=self.user, default_change_reason=self.started_reason
-            )
+            history_rows(started, digests, history_type="+", user=self.user, reason=self.started_reason)
         if updated:
             WorkbenchDraft.objects.bulk_update(updated, SAVED_FIELDS)
-        revised = [*created, *updated]
         if revised:
-            history.bulk_history_create(revised, update=True, default_user=self.user,
-                                        default_change_reason=self.reason)
+            history_rows(revised, digests, history_type="~", user=self.user, reason=self.reason)
         if authored:
             authors = [through(workbenchdraft_id=draft.pk, user_id=self.user.pk) for draft in authored]
             through.objects.bulk_create(authors, ignore_conflicts=True)
 
 
-def validate(draft, *, changed=None):
-    """full_clean but what the database enforces, and of a saved draft only the `changed` fields (the
-    rest was validated when it was saved): a model error is the 400 a save gives."""
-    exclude = set(DATABASE_CHECKED)
-    if changed is not None:
-        exclude.update(field.name for field in draft._meta.concrete_fields if field.name not in changed)
-    try:
-        draft.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-    except ValidationError as error:
-        raise Refusal.from_validation_error(error) from error
+def history_enabled():
+    return getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
+
+
+def history_rows(drafts, digests, *, history_type, user, reason):
+    """simple-history's bulk_history_create (one INSERT), each row referring to its draft's stored
+    snapshots (`digests`: an iterator of (spec, policy) digests, one pair per draft, as store_snapshots
+    returns them); nothing while simple-history is switched off, as there."""
+    if not history_enabled():
+        return
+    model = WorkbenchDraft.history.model
+    now = timezone.now()
+    model.objects.bulk_create(
+        model(
+            history_date=now,
+            history_type=history_type,
+            history_user=user,
+            history_change_reason=reason,
+            spec_content_id=spec_digest,
+            policy_content_id=policy_digest,
+            **{field.attname: getattr(draft, field.attname) for field in model.tracked_fields},
+        )
+        for draft, (spec_digest, policy_digest) in ((draft, next(digests)) for draft in drafts)
+    )

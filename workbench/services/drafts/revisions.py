@@ -5,7 +5,8 @@ over their work. Drafts of a live connector are opened only in the tenant that o
 import copy
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from registries.models import Connector
@@ -25,22 +26,72 @@ from workbench.selectors.drafts import (
 from .card import apply_changes, check_stage_move, normalized_policy, normalized_spec, restore_stage
 from .errors import stale_revision
 
+#: Enforced by the database (foreign keys): full_clean would ask it once per field and draft.
+DATABASE_CHECKED = ("tenant", "owner", "revised_by", "validated_by", "published_spec", "published_by")
+#: The check constraints, by name, and the field each is about. Their conditions are those of the
+#: fields' own validators, which full_clean runs; the database enforces them again on every write, so
+#: full_clean does not ask it first (a query and a savepoint each), and a violation it reports anyway
+#: is the same 400 naming the field.
+CHECKED_FIELDS = {
+    "workbenchdraft_id_format": "id",
+    "workbenchdraft_connector_id_format": "connector_id",
+    "workbenchdraft_stage_known": "stage",
+    "workbenchdraft_status_known": "status",
+    "workbenchdraft_revision_positive": "revision",
+}
 
-def _save(draft, *, user, reason):
+
+def validate(draft, *, changed=None):
+    """full_clean but what the database enforces, and of a saved draft only the `changed` fields (the
+    rest was validated when it was saved): a model error is the 400 a save gives."""
+    exclude = set(DATABASE_CHECKED)
+    if changed is not None:
+        exclude.update(field.name for field in draft._meta.concrete_fields if field.name not in changed)
     try:
-        draft.full_clean()
+        draft.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as error:
         raise Refusal.from_validation_error(error) from error
+
+
+def refused_by_database(error):
+    """The 400 of a check constraint the database reports violated, or None for another error."""
+    text = str(error)
+    for constraint in WorkbenchDraft._meta.constraints:
+        if constraint.name in text:
+            return Refusal.fields({CHECKED_FIELDS[constraint.name]: constraint.violation_error_message})
+    return None
+
+
+def _save(draft, *, user, reason, changed=None):
+    validate(draft, changed=changed)
     mark_history(draft, user=user, reason=reason)
-    draft.save()
+    try:
+        draft.save()
+    except IntegrityError as error:
+        # Raised out of the transaction, which is rolled back: nothing else runs on the failed one.
+        refusal = refused_by_database(error)
+        if refusal is None:
+            raise
+        raise refusal from error
     return draft
 
 
 def lock_draft_for_change(*, draft_id, user):
     """The draft row, locked until the transaction ends; 404 outside the user's tenants, 403 for viewers."""
-    # No select_related: after waiting for the lock PostgreSQL re-reads the locked row but not the
-    # joined one, so a joined revised_by could be stale; it is fetched lazily when a refusal names it.
-    draft = drafts_editable_by(user).select_for_update(of=("self",)).filter(pk=draft_id).first()
+    # Joined only what never changes on a draft (its tenant and owner, for the answer): after waiting for
+    # the lock PostgreSQL re-reads the locked row but not the joined ones, so a joined revised_by could
+    # be stale; it is fetched lazily when a refusal or the answer names it. `is_author` saves the
+    # authors insert of a save by someone who already is one.
+    authors = WorkbenchDraft.authors.through.objects
+    authored = authors.filter(workbenchdraft_id=OuterRef("pk"), user_id=user.pk)
+    draft = (
+        drafts_editable_by(user)
+        .select_related("tenant", "owner")
+        .select_for_update(of=("self",))
+        .annotate(is_author=Exists(authored))
+        .filter(pk=draft_id)
+        .first()
+    )
     if draft is None:
         if drafts_visible_to(user).filter(pk=draft_id).exists():
             raise Refusal(
@@ -136,8 +187,12 @@ def draft_create(
     return draft
 
 
+CONTENT = ("stage", "status", "spec_snapshot", "policy_snapshot")
+
+
 def _content(draft):
-    return copy.deepcopy((draft.stage, draft.status, draft.spec_snapshot, draft.policy_snapshot))
+    # No copy: apply_changes replaces the snapshots with new objects and never changes the old ones.
+    return tuple(getattr(draft, name) for name in CONTENT)
 
 
 def _next_revision(draft, before, *, user, reason):
@@ -150,9 +205,12 @@ def _next_revision(draft, before, *, user, reason):
     draft.revision += 1
     draft.revised_by = user
     draft.revised_at = timezone.now()
-    _save(draft, user=user, reason=reason or f"revision {draft.revision}")
-    if after[2:] != before[2:]:
+    changed = [name for name, old, new in zip(CONTENT, before, after, strict=True) if old != new]
+    _save(draft, user=user, reason=reason or f"revision {draft.revision}",
+          changed=[*changed, "revision", "revised_at"])
+    if after[2:] != before[2:] and not getattr(draft, "is_author", False):
         draft.authors.add(user)
+        draft.is_author = True
     return draft
 
 
@@ -224,4 +282,9 @@ def record_validation(*, draft, user, passed, findings, checked_revision):
     draft.validated_at = timezone.now()
     draft.validated_by = user
     verdict = "passed" if passed else "failed"
-    return _save(draft, user=user, reason=f"validated revision {checked_revision}: {verdict}")
+    return _save(
+        draft,
+        user=user,
+        reason=f"validated revision {checked_revision}: {verdict}",
+        changed=["validation_passed", "validation_findings", "validated_revision", "validated_at"],
+    )
