@@ -1,23 +1,26 @@
 """Policy questions the tool gateway asks before a call runs (firearm, strategy lock, budget).
 
 Each answers from the database at the moment of the call; nothing is cached between calls. The budget
-answer here is a cheap early refusal; the rule that holds across processes is
-`policies.services.usage_charge`, which re-checks under row locks while recording the cost.
+rule that holds across processes is `policies.services.usage_charge`, which reads usage under the
+budgets' row locks while recording the cost.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
-from django.utils import timezone
+from django.db.models import OuterRef, Q, Subquery, Sum
 
 from policies.models import BudgetPolicy, FirearmBinding, FirearmGrant, StrategyLock, UsageEvent
 
 
-def firearm_bound_to(action_name):
-    """The firearm an action is bound to (FirearmBinding.action_name == action), or None."""
-    binding = FirearmBinding.objects.select_related("firearm").filter(action_name=action_name).first()
-    return binding.firearm if binding else None
+def bound_firearm_columns(action_name_column):
+    """Annotations naming the firearm bound to the action in `action_name_column` of the outer query:
+    `bound_firearm_pk` (None when unbound) and `bound_firearm_key` (its firearm_id)."""
+    bindings = FirearmBinding.objects.filter(action_name=OuterRef(action_name_column)).order_by()
+    return {
+        "bound_firearm_pk": Subquery(bindings.values("firearm_id")[:1]),
+        "bound_firearm_key": Subquery(bindings.values("firearm__firearm_id")[:1]),
+    }
 
 
 def holds_firearm(*, firearm, user, tenant=None, at=None):
@@ -74,16 +77,3 @@ def budget_usage(budget, *, at=None):
         events = events.filter(connector_id=budget.connector_id)
     used = events.aggregate(total=Sum("cost"))["total"] or Decimal("0")
     return BudgetState(budget=budget, used=used, period_start=start)
-
-
-def exhausted_budget(*, tenant, connector, cost, unit, at=None):
-    """The first budget this call would overrun (nothing left, or less left than the call costs), or None.
-
-    A read without locks, for refusing early (replays included); `usage_charge` decides for real.
-    """
-    at = at or timezone.now()
-    for budget in budgets_applying(tenant=tenant, connector=connector, unit=unit).order_by("pk"):
-        state = budget_usage(budget, at=at)
-        if state.refuses(cost):
-            return state
-    return None

@@ -50,7 +50,10 @@ def usage_charge(*, tenant, user, connector, action_name, call_id, cost, unit, a
             cost=cost,
             unit=unit,
         )
-        # Fields only: the constraints are the database's to enforce, without a query each on the hot path.
-        event.full_clean(validate_unique=False, validate_constraints=False)
+        # Fields only: constraints and foreign keys are the database's to enforce, without a query each on
+        # the hot path.
+        event.full_clean(
+            exclude=["tenant", "user", "connector"], validate_unique=False, validate_constraints=False
+        )
         event.save()
     return event

@@ -8,12 +8,12 @@ import json
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, OuterRef
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from registries.models import MCP_CONNECTOR_CLASS, ComponentSpec, Connector, Scope, Skill
+from registries.selectors import latest_scope_count
 from registries.services import component_spec_deprecate, connector_transfer
 from workbench.kit.admin import (
     HistoryAdmin,
@@ -26,6 +26,7 @@ from workbench.kit.admin import (
     pre,
     run_with_reason,
 )
+from workbench.kit.queries import SubqueryCount
 from workbench.kit.rows import row_save
 from workbench.tenancy.access import is_platform_staff
 from workbench.tenancy.models import Tenant
@@ -269,13 +270,11 @@ class ConnectorAdmin(NoteAdmin, HistoryAdmin, ReadOnlyAdmin):
         )
 
     def get_queryset(self, request):
-        versions = (
-            ComponentSpec.objects.filter(spec_id=OuterRef("connector_id"), kind=ComponentSpec.Kind.COMPONENT)
-            .order_by().values("spec_id").annotate(n=Count("pk")).values("n")
+        versions = ComponentSpec.objects.filter(
+            spec_id=OuterRef("connector_id"), kind=ComponentSpec.Kind.COMPONENT
         )
         return super().get_queryset(request).annotate(
-            latest_scope_count=Count("scopes", filter=Q(scopes__spec_id=F("latest_spec_id"))),
-            version_total=Coalesce(Subquery(versions, output_field=IntegerField()), Value(0)),
+            latest_scope_count=latest_scope_count(), version_total=SubqueryCount(versions)
         )
 
     @admin.display(description="latest version", ordering="latest_spec__version_major")

@@ -2,7 +2,7 @@
 rows change only through drafts; the later changes, deprecating a spec version and transferring a
 connector's ownership, have their own actions (platform staff)."""
 
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from registries.models import ComponentSpec, Connector, Scope
+from registries.selectors import connectors_listed, scopes_listed
 from registries.services import component_spec_deprecate, connector_transfer
 from workbench.kit.api.viewsets import LOOKUP_NUMBER, ReadOnlyRegistryViewSet
 from workbench.tenancy.models import Tenant
@@ -174,10 +175,7 @@ class ConnectorViewSet(ReadOnlyRegistryViewSet):
         return ConnectorSerializer
 
     def get_queryset(self):
-        # Meta.ordering does not apply to aggregated (GROUP BY) queries: order explicitly.
-        queryset = Connector.objects.select_related("latest_spec", "owner").annotate(
-            scope_count=Count("scopes", filter=Q(scopes__spec_id=F("latest_spec_id")))
-        ).order_by("connector_id")
+        queryset = connectors_listed()
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(
                 Prefetch("scopes", queryset=Scope.objects.latest_published().order_by("name"),
@@ -216,4 +214,4 @@ class ScopeViewSet(ReadOnlyRegistryViewSet):
     search_fields = ["name", "description"]
 
     def get_queryset(self):
-        return Scope.objects.select_related("connector", "spec")
+        return scopes_listed()

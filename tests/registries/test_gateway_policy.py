@@ -5,6 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from policies.models import Firearm, UsageEvent
@@ -226,14 +228,15 @@ def test_the_cost_is_charged_when_the_call_is_claimed_so_the_next_caller_counts_
     assert UsageEvent.objects.count() == 1 and ToolReceipt.objects.count() == 1
 
 
-def test_the_charge_under_lock_refuses_what_the_early_check_let_through(probes, caller, monkeypatch):
-    """The early read is only a shortcut: the locked re-check at claim time decides."""
-    from policies import selectors
-
+def test_the_budget_is_read_once_under_its_lock_and_refuses_there(probes, caller):
+    """No early read without locks: the charge reads the budget under its row lock, refuses, and the
+    transaction leaves nothing behind."""
     probe_tool(cost=Decimal("1"))
     BudgetPolicyFactory(budget_id="spent", limit=Decimal("1"))
     UsageEventFactory(cost=Decimal("1"), action_name="probe.touch")
-    monkeypatch.setattr(selectors, "exhausted_budget", lambda **kwargs: None)
-    problem = refused(caller)
+    with CaptureQueriesContext(connection) as queries:
+        problem = refused(caller)
+    budget_reads = [q["sql"] for q in queries if 'FROM "policies_budgetpolicy"' in q["sql"]]
+    assert len(budget_reads) == 1, budget_reads
     assert (problem.status, problem.code) == (429, "budget_exhausted")
     assert (Task.objects.count(), ToolReceipt.objects.count(), UsageEvent.objects.count()) == (0, 0, 1)

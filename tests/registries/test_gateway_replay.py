@@ -7,11 +7,10 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from policies import selectors
 from policies.models import UsageEvent
 from policies.services import firearm_grant_revoke, strategy_lock_engage
 from registries.models import Task, ToolDefinition, ToolReceipt
-from registries.services.gateway import tool_invoke
+from registries.services.gateway import idempotency, tool_invoke
 from tests.policies.factories import (
     BudgetPolicyFactory,
     FirearmBindingFactory,
@@ -322,17 +321,18 @@ def test_a_tenantless_keyed_call_of_another_caller_runs_as_their_own(probes):
 
 
 def race_before_the_budget_check(monkeypatch, caller):
-    """Run the identical call to the end just before the first budget check; returns [its outcome]."""
-    real = selectors.exhausted_budget
+    """Run the identical call to the end after this call looked at its slots and before its admission and
+    charge (where the budget is read); returns [its outcome]."""
+    real = idempotency.admit
     elsewhere = []
 
-    def race(**kwargs):
+    def race(*args, **kwargs):
         if not elsewhere:
             elsewhere.append(None)
             elsewhere[0] = invoke(caller)
-        return real(**kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(selectors, "exhausted_budget", race)
+    monkeypatch.setattr(idempotency, "admit", race)
     return elsewhere
 
 

@@ -15,10 +15,10 @@ Checks, in this order, each answered with its own problem code:
     with another input (422 idempotency_mismatch)
  6. a new call only: firearm bound to the tool held by the caller (403 firearm_required)
  7. no engaged strategy lock covering the tool, its connector or its firearm (423 strategy_locked)
- 8. no exhausted budget (429 budget_exhausted), an early read without locks; then, in one
-    transaction, the budgets are locked and re-checked (429), the cost recorded as a usage event and
-    the `running` receipt inserted. A call refused at 6-8 whose slot a concurrent call took meanwhile
-    is answered from that call's receipt (step 5) instead.
+ 8. no exhausted budget (429 budget_exhausted): in one transaction the budgets are locked and
+    checked, the cost recorded as a usage event and the `running` receipt inserted. A call refused
+    at 6-8 whose slot a concurrent call took meanwhile is answered from that call's receipt (step 5)
+    instead.
  9. the handler within timeout_ms (504 timeout), then output validation (recorded, never blocking);
     the receipt is closed. The usage event stays whatever the outcome: an executed call costs.
 """
@@ -37,6 +37,7 @@ from workbench.tenancy.models import Membership
 from .dispatch import resolve_handler
 from .execution import run_claimed_call
 from .idempotency import claim_call, digest, slots_for
+from .policy import with_bound_firearm
 
 MAX_ID_LENGTH = 200
 
@@ -168,7 +169,8 @@ def tool_invoke(*, tool_name, call_id, input, user, idempotency_key=None, tenant
     """Invoke a registered tool for `user` (and `tenant`); returns an InvokeOutcome or raises Refusal."""
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         raise Refusal(401, "not_authenticated", "Tools are invoked by a signed-in caller.")
-    tool = ToolDefinition.objects.select_related("connector").filter(name=tool_name).first()
+    tools = with_bound_firearm(ToolDefinition.objects.select_related("connector"))
+    tool = tools.filter(name=tool_name).first()
     if tool is None:
         raise Refusal(404, "tool_not_found", f"No tool named {tool_name!r} in the registry.")
     if not tool.enabled:

@@ -23,6 +23,7 @@ The CI run of schemathesis (`.ci/run`) checks that every status and content type
 one of these, and that every body matches its schema.
 """
 
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 
@@ -60,6 +61,12 @@ SERVER_ANSWERS = {
         "answers with its own body, not problem+json."
     ),
 }
+
+
+class WorkbenchTokenScheme(KnoxTokenScheme):
+    """The knox token scheme, for knox's TokenAuthentication as workbench.kit.auth narrows it."""
+
+    target_class = "workbench.kit.auth.TokenAuthentication"
 
 
 class ProblemAutoSchema(AutoSchema):
