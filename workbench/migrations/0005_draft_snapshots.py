@@ -8,6 +8,8 @@ import json
 import django.db.models.deletion
 from django.db import migrations, models
 
+import workbench.models.drafts
+
 CHUNK = 500
 
 
@@ -55,7 +57,7 @@ class Migration(migrations.Migration):
             name="DraftSnapshot",
             fields=[
                 ("digest", models.CharField(editable=False, max_length=64, primary_key=True, serialize=False)),
-                ("content", models.JSONField()),
+                ("content", workbench.models.drafts.SnapshotContentField()),
             ],
             options={
                 "verbose_name": "draft snapshot",

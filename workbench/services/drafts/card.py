@@ -85,7 +85,8 @@ def restore_stage(current, revision_stage):
 
 
 def apply_changes(draft, changes, *, restoring=False):
-    """Apply `changes` to the (locked) draft in memory, refusing what the card forbids."""
+    """Apply `changes` to the (locked) draft in memory, refusing what the card forbids. A spec in
+    `changes` is the caller's no longer: the draft takes it (with its defaults filled in)."""
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
         raise Refusal.fields({name: "This field cannot be changed by a save." for name in unknown})
@@ -101,7 +102,12 @@ def apply_changes(draft, changes, *, restoring=False):
         errors["connector_id"] = "The connector ID is fixed after creation."
 
     old_spec = draft.spec_snapshot or {}
-    new_spec = normalized_spec(changes.get("spec_snapshot", old_spec), draft.connector_id)
+    # The spec a save sends becomes the draft's, filled in place rather than copied (40 KB at 120 tools):
+    # callers pass one decoded or built for this save (the API's body, the admin's form, a history row).
+    given = "spec_snapshot" in changes
+    new_spec = old_spec
+    if given:
+        new_spec = normalized_spec(changes["spec_snapshot"], draft.connector_id, owned=True)
     if isinstance(new_spec, dict):
         if new_spec.get("id") != draft.connector_id:
             errors["spec_snapshot.id"] = "The ID is fixed after creation."
@@ -131,7 +137,8 @@ def apply_changes(draft, changes, *, restoring=False):
     if errors:
         raise Refusal.fields(errors)
 
-    draft.spec_snapshot = new_spec
+    if given:
+        draft.spec_snapshot = new_spec
     if "policy_snapshot" in changes:
         draft.policy_snapshot = normalized_policy(changes["policy_snapshot"])
     if "stage" in changes:
