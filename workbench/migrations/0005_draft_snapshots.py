@@ -68,6 +68,7 @@ class Migration(migrations.Migration):
             name="spec_content",
             field=models.ForeignKey(
                 db_column="spec_digest",
+                db_index=False,
                 null=True,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="+",
@@ -79,6 +80,7 @@ class Migration(migrations.Migration):
             name="policy_content",
             field=models.ForeignKey(
                 db_column="policy_digest",
+                db_index=False,
                 null=True,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="+",

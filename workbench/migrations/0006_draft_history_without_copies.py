@@ -18,6 +18,7 @@ class Migration(migrations.Migration):
             name="spec_content",
             field=models.ForeignKey(
                 db_column="spec_digest",
+                db_index=False,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="+",
                 to="workbench.draftsnapshot",
@@ -28,6 +29,7 @@ class Migration(migrations.Migration):
             name="policy_content",
             field=models.ForeignKey(
                 db_column="policy_digest",
+                db_index=False,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="+",
                 to="workbench.draftsnapshot",

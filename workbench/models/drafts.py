@@ -61,11 +61,12 @@ class DraftHistoryContent(models.Model):
     """What a history row of a draft holds instead of copies of its snapshots: their digests
     (simple-history's `bases`); `spec_snapshot` and `policy_snapshot` read as the draft's fields did."""
 
+    # No index: nothing looks history rows up by snapshot, and snapshots are never deleted.
     spec_content = models.ForeignKey(
-        DraftSnapshot, on_delete=models.PROTECT, related_name="+", db_column="spec_digest"
+        DraftSnapshot, on_delete=models.PROTECT, related_name="+", db_column="spec_digest", db_index=False
     )
     policy_content = models.ForeignKey(
-        DraftSnapshot, on_delete=models.PROTECT, related_name="+", db_column="policy_digest"
+        DraftSnapshot, on_delete=models.PROTECT, related_name="+", db_column="policy_digest", db_index=False
     )
 
     class Meta:
