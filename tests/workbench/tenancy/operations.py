@@ -344,6 +344,21 @@ OPERATIONS = {
         },
         expect=_draft_expect("add", create=True),
     ),
+    ("post", "/api/v1/drafts/import-server-json/"): _op(
+        "workbench.workbenchdraft",
+        "create",
+        body={
+            "A": {
+                "tenant": "tenant-a",
+                "server": {
+                    "name": "io.github.acme/matrix-server",
+                    "description": "A server listed in an MCP registry",
+                    "version": "1.0.0",
+                },
+            }
+        },
+        expect=_draft_expect("add", create=True),
+    ),
     ("get", "/api/v1/exports/connectors.tsv"): _op("registries.connector", "list"),
     ("get", "/api/v1/exports/policy-matrix.tsv"): _op("registries.scope", "list"),
     ("get", "/api/v1/exports/coverage.tsv"): _op("registries.engineroute", "list"),

@@ -85,7 +85,7 @@ def _exchange_view(role):
 #: custom admin URL name -> (row needed?, callable(role) -> expected status)
 def _draft_custom(action):
     def expect(role):
-        if action == "import_mcp":
+        if action in ("import_mcp", "import_server_json"):
             return 200 if role.has("workbench.add_workbenchdraft") else 403
         if not reads(role, "workbench.workbenchdraft", "A"):
             return 404
@@ -120,6 +120,7 @@ def _password_page(role):
 CUSTOM = {
     "auth_user_password_change": (True, _password_page),
     "workbench_workbenchdraft_import_mcp": (False, _draft_custom("import_mcp")),
+    "workbench_workbenchdraft_import_server_json": (False, _draft_custom("import_server_json")),
     "workbench_workbenchdraft_diff": (True, _draft_custom("diff")),
     "workbench_tsvexchange_download": (
         "connectors",

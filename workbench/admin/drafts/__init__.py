@@ -1,5 +1,6 @@
-"""Admin for workbench drafts: the card, revisions (history, diff, restore), import from an MCP server
-and the "Publish selected drafts" action. Staff see the drafts of their own tenants only."""
+"""Admin for workbench drafts: the card, revisions (history, diff, restore), import from an MCP server or
+from a server.json and the "Publish selected drafts" action. Staff see the drafts of their own tenants
+only."""
 
 from django.contrib import admin
 from django.urls import path
@@ -9,7 +10,7 @@ from workbench.models import WorkbenchDraft
 from workbench.selectors.drafts import drafts_visible_to
 from workbench.services.drafts import PUBLISH_PERMISSION
 
-from . import creating, publishing, views
+from . import creating, publishing, server_json, views
 
 
 @admin.register(WorkbenchDraft)
@@ -69,6 +70,11 @@ class WorkbenchDraftAdmin(admin.ModelAdmin):
                 "import-mcp/",
                 wrap(lambda request: creating.import_view(self, request)),
                 name="workbench_workbenchdraft_import_mcp",
+            ),
+            path(
+                "import-server-json/",
+                wrap(lambda request: server_json.import_server_json_view(self, request)),
+                name="workbench_workbenchdraft_import_server_json",
             ),
             path(
                 "<path:object_id>/validate/",

@@ -1,5 +1,5 @@
-"""Shapes of the drafts API: the draft as read, the bodies of create, update, restore and MCP import,
-history entries, the diff answer, and the list filters."""
+"""Shapes of the drafts API: the draft as read, the bodies of create, update, restore, MCP and server.json
+import, history entries, the diff answer, and the list filters."""
 
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -135,6 +135,26 @@ class ImportMcpSerializer(serializers.Serializer):
     packaging = serializers.DictField(required=False)
     tools_list = serializers.JSONField(
         help_text="The result of the server's tools/list (or a list of pages)."
+    )
+
+    validate = DraftCreateSerializer.validate
+
+
+class ImportServerJsonSerializer(serializers.Serializer):
+    tenant = TenantField(required=False, help_text="Tenant slug; may be left out by members of one tenant.")
+    server = serializers.JSONField(
+        help_text="A server.json (MCP Registry schema 2025-09-29), checked whole against the schema: 400 "
+        "naming server.<path> for each problem. Its _meta is ignored."
+    )
+    tools_list = serializers.JSONField(
+        required=False,
+        help_text="Optional: the result of the server's tools/list (or a list of pages); the tools are "
+        "checked and scopes proposed as import-mcp does.",
+    )
+    connector_id = serializers.CharField(
+        max_length=63,
+        required=False,
+        help_text="Left out: the last part of the server's name, lowercased, other characters made '-'.",
     )
 
     validate = DraftCreateSerializer.validate

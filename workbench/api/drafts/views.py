@@ -1,5 +1,6 @@
 """Drafts API: create, list, read and update drafts (If-Match on the revision), validate, publish,
-history, diff (between revisions or against live), restore, and import from an MCP server's tools/list.
+history, diff (between revisions or against live), restore, and import from an MCP server's tools/list or
+from a server.json.
 
 Only members of a draft's tenant see it; everyone else gets 404. Every write goes through the draft
 services, which check the revision, the permission and the state under the draft's row lock; a view
@@ -27,6 +28,7 @@ from workbench.selectors.drafts import (
 from workbench.services.drafts import (
     draft_create,
     draft_import_mcp,
+    draft_import_server_json,
     draft_publish,
     draft_restore,
     draft_update,
@@ -41,6 +43,7 @@ from .serializers import (
     DraftUpdateSerializer,
     HistoryEntrySerializer,
     ImportMcpSerializer,
+    ImportServerJsonSerializer,
     RestoreSerializer,
 )
 
@@ -107,6 +110,7 @@ class DraftViewSet(
         "history": VIEW,
         "diff": VIEW,
         "import_mcp": ADD,
+        "import_server_json": ADD,
     }
 
     def get_queryset(self):
@@ -245,5 +249,25 @@ class DraftViewSet(
             user=request.user,
             reason=request_change_reason(request) or "imported from MCP",
             **data.validated_data,
+        )
+        return self._answer(draft, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ImportServerJsonSerializer, responses={201: DraftSerializer})
+    @action(detail=False, methods=["post"], url_path="import-server-json")
+    def import_server_json(self, request):
+        """Create a draft from a server.json (a server listed in an MCP registry), with its tools when the
+        server's tools/list result comes along: packaging, description, repository, remotes and website
+        taken over; firearm decisions left for a person. A live connector's draft starts from its latest
+        version with the server.json's metadata on top."""
+        data = ImportServerJsonSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        draft = draft_import_server_json(
+            user=request.user,
+            tenant=values["tenant"],
+            document=values["server"],
+            tools_list=values.get("tools_list"),
+            connector_id=values.get("connector_id"),
+            reason=request_change_reason(request),
         )
         return self._answer(draft, status.HTTP_201_CREATED)

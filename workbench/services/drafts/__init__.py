@@ -5,6 +5,7 @@ from .card import restore_stage
 from .mcp_import import draft_import_mcp, parse_tools_list, propose_scopes
 from .publish import PUBLISH_PERMISSION, draft_publish, draft_published
 from .revisions import draft_create, draft_restore, draft_update
+from .server_json_import import draft_import_server_json
 from .validation import check_draft_content, draft_validate
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "check_draft_content",
     "draft_create",
     "draft_import_mcp",
+    "draft_import_server_json",
     "draft_publish",
     "draft_published",
     "draft_restore",

@@ -1,0 +1,412 @@
+"""Import from a server.json (issue 15, item 4): POST /api/v1/drafts/import-server-json/ and the admin page
+open a draft from a server listed in an MCP registry, with its tools when a tools/list result comes
+along; every draft_create rule holds, and bad input writes nothing."""
+
+import copy
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.registries.factories import ConnectorFactory
+from tests.workbench.drafts_admin_kit import staff_member, url
+from tests.workbench.factories import MembershipFactory, UserFactory, draft_tool, token_client
+from tests.workbench.publish_kit import ready_draft
+from workbench.kit.refusals import Refusal
+from workbench.models import Membership, WorkbenchDraft
+from workbench.services.drafts import draft_import_server_json, draft_publish
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/drafts/import-server-json/"
+DRAFT_PERMS = [
+    "workbench.view_workbenchdraft",
+    "workbench.add_workbenchdraft",
+    "workbench.change_workbenchdraft",
+]
+SCHEMA = "https://static.modelcontextprotocol.io/schemas/2025-09-29/server.schema.json"
+
+# As the official registry lists them: a stdio server published on npm, and a hosted one with no package.
+NPM_SERVER = {
+    "$schema": SCHEMA,
+    "name": "io.github.acme/weather",
+    "title": "Weather",
+    "description": "MCP server providing weather data and forecasts via OpenWeatherMap API",
+    "version": "1.4.0",
+    "repository": {
+        "url": "https://github.com/acme/weather-mcp",
+        "source": "github",
+        "id": "b94b5f7e-c7c6-d760-2c78-a5e9b8a5b8c9",
+        "subfolder": "servers/weather",
+    },
+    "websiteUrl": "https://weather.acme.example/docs",
+    "packages": [
+        {
+            "registryType": "npm",
+            "registryBaseUrl": "https://registry.npmjs.org",
+            "identifier": "@acme/weather-mcp",
+            "version": "1.4.0",
+            "runtimeHint": "npx",
+            "transport": {"type": "stdio"},
+            "environmentVariables": [
+                {"name": "OPENWEATHER_API_KEY", "isRequired": True, "isSecret": True,
+                 "description": "Your OpenWeatherMap API key"}
+            ],
+        },
+        {
+            "registryType": "oci",
+            "identifier": "ghcr.io/acme/weather-mcp:1.4.0",
+            "transport": {"type": "stdio"},
+        },
+    ],
+    # A document never sets policy: whatever it claims here is ignored.
+    "_meta": {
+        "io.workbench/policy": {"scopes": [{"name": "read_only", "firearm": "firearm.none"}]},
+        "io.modelcontextprotocol.registry/publisher-provided": {"tool": "publisher-cli"},
+    },
+}
+REMOTE_SERVER = {
+    "$schema": SCHEMA,
+    "name": "com.example.mcp/Ticket_Desk",
+    "description": "Tickets of the example help desk over streamable HTTP",
+    "version": "2.0.1",
+    "remotes": [
+        {
+            "type": "streamable-http",
+            "url": "https://mcp.example.com/tickets/mcp",
+            "headers": [{"name": "Authorization", "isRequired": True, "isSecret": True}],
+        },
+        {"type": "sse", "url": "https://mcp.example.com/tickets/sse"},
+    ],
+}
+
+
+def tools_list():
+    return {
+        "tools": [
+            draft_tool("get_forecast", read_only=True),
+            draft_tool("set_alert", destructive=False),
+            draft_tool("delete_alerts", destructive=True),
+        ]
+    }
+
+
+def member(tenant=None, role=Membership.Role.EDITOR, perms=DRAFT_PERMS):
+    user = UserFactory(perms=perms)
+    MembershipFactory(user=user, role=role, **({"tenant": tenant} if tenant else {}))
+    return user
+
+
+def post(client, body):
+    return client.post(URL, body, format="json")
+
+
+def nothing_written():
+    return not WorkbenchDraft.objects.exists() and not WorkbenchDraft.history.exists()
+
+
+def test_an_npm_server_json_opens_a_draft_with_its_metadata_and_no_policy():
+    user = member()
+    response = post(token_client(user), {"server": NPM_SERVER})
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["connector_id"], body["stage"], body["revision"]) == ("weather", "definition", 1)
+    assert response["ETag"] == '"1"'
+    assert body["spec_snapshot"] == {
+        "id": "weather",
+        "name": "Weather",
+        "description": "MCP server providing weather data and forecasts via OpenWeatherMap API",
+        "version": "1.4.0",
+        "packaging": {
+            "registry_type": "npm",
+            "identifier": "@acme/weather-mcp",
+            "version": "1.4.0",
+            "transport": "stdio",
+        },
+        "repository": NPM_SERVER["repository"],
+        "website_url": "https://weather.acme.example/docs",
+        "tools": [],
+        "scopes": [],
+        "portability": {},
+    }
+    assert body["policy_snapshot"] == {"firearms": {}, "kpis": {}}
+    first = WorkbenchDraft.objects.get(pk=body["id"]).history.get()
+    assert (first.history_user, first.history_change_reason) == (
+        user, "imported from server.json io.github.acme/weather"
+    )
+
+
+def test_a_remote_only_server_takes_its_id_from_the_name_and_keeps_type_and_url_of_each_remote():
+    response = post(token_client(member()), {"server": REMOTE_SERVER})
+    assert response.status_code == 201, response.json()
+    spec = response.json()["spec_snapshot"]
+    assert (response.json()["connector_id"], spec["id"], spec["name"]) == (
+        "ticket-desk", "ticket-desk", "Ticket_Desk"
+    )
+    assert spec["remotes"] == [
+        {"type": "streamable-http", "url": "https://mcp.example.com/tickets/mcp"},
+        {"type": "sse", "url": "https://mcp.example.com/tickets/sse"},
+    ]
+    assert spec["packaging"] == {} and "repository" not in spec and "website_url" not in spec
+
+
+def test_with_a_tools_list_the_tools_arrive_and_scopes_are_proposed():
+    client = token_client(member())
+    rpc = {"jsonrpc": "2.0", "id": 1, "result": tools_list()}
+    response = post(client, {"server": NPM_SERVER, "tools_list": rpc, "connector_id": "acme-weather"})
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["connector_id"], body["stage"]) == ("acme-weather", "scoping")
+    assert body["spec_snapshot"]["tools"] == tools_list()["tools"]
+    assert {s["name"]: s["tools"] for s in body["spec_snapshot"]["scopes"]} == {
+        "read_only": ["get_forecast"], "write": ["set_alert"], "destructive": ["delete_alerts"]
+    }
+    assert body["policy_snapshot"] == {"firearms": {}, "kpis": {}}
+    validation = client.post(f"/api/v1/drafts/{body['id']}/validate/").json()["validation"]
+    undecided = sorted(f["path"] for f in validation["findings"] if f["code"] == "firearm_undecided")
+    assert undecided == [f"policy_snapshot.firearms.{s}" for s in ("destructive", "read_only", "write")]
+
+
+def test_an_invalid_server_json_is_400_naming_each_field_and_writes_nothing():
+    bad = copy.deepcopy(NPM_SERVER)
+    del bad["description"]
+    bad["name"] = "weather"
+    bad["packages"][0]["version"] = "latest"
+    bad["repository"] = {"url": "https://github.com/acme/weather-mcp"}
+    response = post(token_client(member()), {"server": bad})
+    assert response.status_code == 400, response.json()
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert {"server.description", "server.name", "server.packages[0]", "server.repository.source"} <= fields
+    assert all(field.startswith("server") for field in fields)
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("server", "field"),
+    [
+        ("not an object", "server"),
+        ([NPM_SERVER], "server"),
+        ({**NPM_SERVER, "name": "io.example/2fa"}, "server.name"),  # "2fa" is no connector ID
+        ({**NPM_SERVER, "description": "x" * 101}, "server.description"),
+    ],
+)
+def test_documents_that_are_no_server_json_or_give_no_connector_id_are_400(server, field):
+    response = post(token_client(member()), {"server": server})
+    assert response.status_code == 400, response.json()
+    assert field in {e["field"] for e in response.json()["errors"]}
+    assert nothing_written()
+
+
+def test_a_connector_id_sent_that_is_no_connector_id_is_400_naming_it():
+    response = post(token_client(member()), {"server": NPM_SERVER, "connector_id": "Not_An_ID"})
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["connector_id"]
+    assert nothing_written()
+
+
+def test_invalid_tools_are_400_naming_each_and_write_nothing():
+    broken = tools_list()
+    broken["tools"].append({"name": "no schema"})
+    response = post(token_client(member()), {"server": NPM_SERVER, "tools_list": broken})
+    assert response.status_code == 400
+    assert {"tools[3]", "tools[3].name"} <= {e["field"] for e in response.json()["errors"]}
+    empty = post(token_client(member()), {"server": NPM_SERVER, "tools_list": {"tools": []}})
+    assert empty.status_code == 400 and empty.json()["errors"][0]["field"] == "tools_list"
+    assert nothing_written()
+
+
+def test_only_a_writer_of_the_tenant_imports():
+    viewer = member(role=Membership.Role.VIEWER)
+    tenant = viewer.memberships.get().tenant
+    response = post(token_client(viewer), {"tenant": tenant.slug, "server": NPM_SERVER})
+    assert (response.status_code, response.json()["code"]) == (403, "not_a_writer")
+    assert nothing_written()
+
+
+def test_another_tenants_connector_is_403_not_connector_owner():
+    ConnectorFactory(connector_id="weather")  # live, owned by another tenant
+    response = post(token_client(member()), {"server": NPM_SERVER})
+    assert (response.status_code, response.json()["code"]) == (403, "not_connector_owner")
+    assert nothing_written()
+
+
+def live_weather():
+    """`weather` 1.2.0 published by its tenant: tools, two scopes, a firearm on admin_write."""
+    draft = ready_draft("weather", "1.2.0")
+    draft_publish(draft_id=draft.pk, user=draft.owner)
+    return draft
+
+
+def test_a_live_connector_opens_as_draft_create_would_with_the_metadata_on_top():
+    published = live_weather()
+    user = member(tenant=published.tenant)
+    draft = draft_import_server_json(tenant=published.tenant, user=user, document=NPM_SERVER)
+    spec, live = draft.spec_snapshot, published.spec_snapshot
+    assert (spec["tools"], spec["scopes"]) == (live["tools"], live["scopes"])
+    assert draft.policy_snapshot["firearms"] == published.policy_snapshot["firearms"]
+    assert (spec["name"], spec["version"], spec["website_url"]) == (
+        "Weather", "1.4.0", "https://weather.acme.example/docs"
+    )
+    # The same npm package: what server.json cannot say (bin) stays.
+    assert spec["packaging"] == {
+        "registry_type": "npm", "identifier": "@acme/weather-mcp", "version": "1.4.0", "transport": "stdio",
+        "bin": "weather-mcp",
+    }
+    assert draft.stage == "definition"
+
+
+@pytest.mark.parametrize("version", ["1.2.0", "1.1.9", "2.0.0-beta.1"])
+def test_a_live_connectors_draft_goes_above_its_latest_version(version):
+    published = live_weather()
+    user = member(tenant=published.tenant)
+    document = {**NPM_SERVER, "version": version}
+    draft = draft_import_server_json(tenant=published.tenant, user=user, document=document)
+    assert draft.spec_snapshot["version"] == "1.2.1"
+
+
+def test_a_live_connector_with_a_tools_list_keeps_the_decisions_of_scopes_that_remain():
+    published = live_weather()
+    user = member(tenant=published.tenant)
+    draft = draft_import_server_json(
+        tenant=published.tenant, user=user, document=NPM_SERVER, tools_list=json.dumps(tools_list())
+    )
+    assert draft.stage == "scoping" and [t["name"] for t in draft.spec_snapshot["tools"]] == [
+        "get_forecast", "set_alert", "delete_alerts"
+    ]
+    # admin_write and read_public are gone: so are their decisions.
+    assert draft.policy_snapshot == {"firearms": {}, "kpis": {}}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "io.example/a\\u0000b"}',
+        '{"name": "io.example/\\ud800"}',
+        "[" * 5000 + "]" * 5000,
+        b"\xff\xfe not utf-8",
+        "{not json",
+    ],
+)
+def test_hostile_text_is_refused_by_the_json_loader_naming_server(text):
+    user = member()
+    tenant = user.memberships.get().tenant
+    with pytest.raises(Refusal) as refused:
+        draft_import_server_json(tenant=tenant, user=user, document=text)
+    assert refused.value.status == 400 and refused.value.errors[0]["field"] == "server"
+    assert nothing_written()
+
+
+# The admin page
+
+
+def test_the_changelist_links_the_import_page(client):
+    client.force_login(staff_member())
+    page = client.get(url("changelist")).content.decode()
+    assert url("import_server_json") in page and "Import from server.json" in page
+
+
+def test_admin_import_from_pasted_json_opens_the_draft_and_links_it(client):
+    user = staff_member()
+    tenant = user.memberships.get().tenant
+    client.force_login(user)
+    answer = client.post(
+        url("import_server_json"),
+        {"tenant": tenant.pk, "server_json": json.dumps(NPM_SERVER), "tools_json": json.dumps(tools_list())},
+        follow=True,
+    )
+    draft = WorkbenchDraft.objects.get(connector_id="weather")
+    assert answer.redirect_chain[-1][0] == url("change", draft.pk)
+    page = answer.content.decode()
+    assert f'<a href="{url("change", draft.pk)}">{draft.pk}</a> opened for weather 1.4.0 with 3 tools' in page
+    assert draft.spec_snapshot["repository"]["source"] == "github" and draft.stage == "scoping"
+    assert draft.history.get().history_change_reason == "imported from server.json in the admin"
+
+
+def test_admin_import_from_uploaded_files(client):
+    user = staff_member()
+    tenant = user.memberships.get().tenant
+    client.force_login(user)
+    answer = client.post(
+        url("import_server_json"),
+        {
+            "tenant": tenant.pk,
+            "connector_id": "desk",
+            "server_file": SimpleUploadedFile("server.json", json.dumps(REMOTE_SERVER).encode()),
+            "tools_file": SimpleUploadedFile("tools.json", json.dumps(tools_list()).encode()),
+        },
+    )
+    assert answer.status_code == 302, answer.context["form"].errors
+    draft = WorkbenchDraft.objects.get(connector_id="desk")
+    assert draft.spec_snapshot["remotes"][0]["url"] == "https://mcp.example.com/tickets/mcp"
+    assert len(draft.spec_snapshot["tools"]) == 3
+
+
+def test_admin_errors_are_on_the_fields_and_nothing_is_written(client):
+    user = staff_member()
+    tenant = user.memberships.get().tenant
+    client.force_login(user)
+    page = url("import_server_json")
+    missing = client.post(page, {"tenant": tenant.pk})
+    assert missing.context["form"].errors["server_json"] == ["Paste or upload the server.json."]
+    bad = {**NPM_SERVER, "version": 5}
+    invalid = client.post(
+        page,
+        {
+            "tenant": tenant.pk,
+            "server_json": json.dumps(bad),
+            "tools_file": SimpleUploadedFile("tools.json", b'{"tools": [{"name": "x"}]}'),
+        },
+    )
+    assert invalid.status_code == 200
+    errors = invalid.context["form"].errors
+    assert errors["server_json"] == ["server.version: 5 is not of type 'string'"]
+    assert "tools_file" not in errors  # the server.json is refused before the tools are read
+    tools = client.post(
+        page,
+        {
+            "tenant": tenant.pk,
+            "server_json": json.dumps(NPM_SERVER),
+            "tools_file": SimpleUploadedFile("tools.json", b'{"tools": [{"name": "x"}]}'),
+        },
+    )
+    assert tools.context["form"].errors["tools_file"] == ["tools[0]: 'inputSchema' is a required property"]
+    hostile = client.post(
+        page,
+        {"tenant": tenant.pk, "server_file": SimpleUploadedFile("s.json", b'{"name": "a\\u0000"}')},
+    )
+    assert hostile.context["form"].errors["server_file"] == [
+        "server: $.name: Text must not contain NUL (\\u0000) characters."
+    ]
+    assert nothing_written()
+
+
+def test_admin_refusals_of_the_service_show_above_the_form(client):
+    ConnectorFactory(connector_id="weather")
+    user = staff_member()
+    client.force_login(user)
+    answer = client.post(
+        url("import_server_json"),
+        {"tenant": user.memberships.get().tenant.pk, "server_json": json.dumps(NPM_SERVER)},
+    )
+    assert "belongs to tenant" in " ".join(answer.context["form"].non_field_errors())
+    assert nothing_written()
+
+
+def test_round_trip_through_the_export_when_it_exists():
+    """The export's server.json of a published version, imported as a new connector, gives back the
+    metadata it carries (the tools travel in tools/list, not in server.json)."""
+    exporter = pytest.importorskip("registries.selectors.server_json")
+    if not hasattr(exporter, "server_version"):
+        pytest.skip("the server.json export is not there yet")
+    extra = {"repository": NPM_SERVER["repository"], "website_url": NPM_SERVER["websiteUrl"]}
+    draft = ready_draft("weather", "1.2.0", **extra)
+    draft_publish(draft_id=draft.pk, user=draft.owner)
+    document = exporter.server_version(connector_id="weather", version="latest")["server"]
+    user = member(tenant=draft.tenant)
+    copied = draft_import_server_json(
+        tenant=draft.tenant, user=user, document=document, connector_id="weather-copy"
+    )
+    spec, published = copied.spec_snapshot, draft.spec_snapshot
+    for field in ("name", "description", "version", "repository", "website_url"):
+        assert spec[field] == published[field], field
+    assert spec["packaging"] == {k: v for k, v in published["packaging"].items() if k != "bin"}
