@@ -1,108 +1,33 @@
-"""Import from a server.json (issue 15, item 4): POST /api/v1/drafts/import-server-json/ and the admin page
+"""Import from a server.json (issue 15, item 4): POST /api/v1/drafts/import-server-json/ and the service
 open a draft from a server listed in an MCP registry, with its tools when a tools/list result comes
-along; every draft_create rule holds, and bad input writes nothing."""
+along; every draft_create rule holds, and bad input writes nothing. The admin page is tested in
+test_drafts_server_json_import_admin.py."""
 
 import copy
 import json
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.registries.factories import ConnectorFactory
-from tests.workbench.drafts_admin_kit import staff_member, url
-from tests.workbench.factories import MembershipFactory, UserFactory, draft_tool, token_client
+from tests.workbench.factories import token_client
 from tests.workbench.publish_kit import ready_draft
+from tests.workbench.server_json_import_kit import (
+    NPM_SERVER,
+    REMOTE_SERVER,
+    URL,
+    member,
+    nothing_written,
+    tools_list,
+)
 from workbench.kit.refusals import Refusal
 from workbench.models import Membership, WorkbenchDraft
 from workbench.services.drafts import draft_import_server_json, draft_publish
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/drafts/import-server-json/"
-DRAFT_PERMS = [
-    "workbench.view_workbenchdraft",
-    "workbench.add_workbenchdraft",
-    "workbench.change_workbenchdraft",
-]
-SCHEMA = "https://static.modelcontextprotocol.io/schemas/2025-09-29/server.schema.json"
-
-# As the official registry lists them: a stdio server published on npm, and a hosted one with no package.
-NPM_SERVER = {
-    "$schema": SCHEMA,
-    "name": "io.github.acme/weather",
-    "title": "Weather",
-    "description": "MCP server providing weather data and forecasts via OpenWeatherMap API",
-    "version": "1.4.0",
-    "repository": {
-        "url": "https://github.com/acme/weather-mcp",
-        "source": "github",
-        "id": "b94b5f7e-c7c6-d760-2c78-a5e9b8a5b8c9",
-        "subfolder": "servers/weather",
-    },
-    "websiteUrl": "https://weather.acme.example/docs",
-    "packages": [
-        {
-            "registryType": "npm",
-            "registryBaseUrl": "https://registry.npmjs.org",
-            "identifier": "@acme/weather-mcp",
-            "version": "1.4.0",
-            "runtimeHint": "npx",
-            "transport": {"type": "stdio"},
-            "environmentVariables": [
-                {"name": "OPENWEATHER_API_KEY", "isRequired": True, "isSecret": True,
-                 "description": "Your OpenWeatherMap API key"}
-            ],
-        },
-        {
-            "registryType": "oci",
-            "identifier": "ghcr.io/acme/weather-mcp:1.4.0",
-            "transport": {"type": "stdio"},
-        },
-    ],
-    # A document never sets policy: whatever it claims here is ignored.
-    "_meta": {
-        "io.workbench/policy": {"scopes": [{"name": "read_only", "firearm": "firearm.none"}]},
-        "io.modelcontextprotocol.registry/publisher-provided": {"tool": "publisher-cli"},
-    },
-}
-REMOTE_SERVER = {
-    "$schema": SCHEMA,
-    "name": "com.example.mcp/Ticket_Desk",
-    "description": "Tickets of the example help desk over streamable HTTP",
-    "version": "2.0.1",
-    "remotes": [
-        {
-            "type": "streamable-http",
-            "url": "https://mcp.example.com/tickets/mcp",
-            "headers": [{"name": "Authorization", "isRequired": True, "isSecret": True}],
-        },
-        {"type": "sse", "url": "https://mcp.example.com/tickets/sse"},
-    ],
-}
-
-
-def tools_list():
-    return {
-        "tools": [
-            draft_tool("get_forecast", read_only=True),
-            draft_tool("set_alert", destructive=False),
-            draft_tool("delete_alerts", destructive=True),
-        ]
-    }
-
-
-def member(tenant=None, role=Membership.Role.EDITOR, perms=DRAFT_PERMS):
-    user = UserFactory(perms=perms)
-    MembershipFactory(user=user, role=role, **({"tenant": tenant} if tenant else {}))
-    return user
-
 
 def post(client, body):
     return client.post(URL, body, format="json")
-
-
-def nothing_written():
-    return not WorkbenchDraft.objects.exists() and not WorkbenchDraft.history.exists()
 
 
 def test_an_npm_server_json_opens_a_draft_with_its_metadata_and_no_policy():
@@ -293,102 +218,6 @@ def test_hostile_text_is_refused_by_the_json_loader_naming_server(text):
     with pytest.raises(Refusal) as refused:
         draft_import_server_json(tenant=tenant, user=user, document=text)
     assert refused.value.status == 400 and refused.value.errors[0]["field"] == "server"
-    assert nothing_written()
-
-
-# The admin page
-
-
-def test_the_changelist_links_the_import_page(client):
-    client.force_login(staff_member())
-    page = client.get(url("changelist")).content.decode()
-    assert url("import_server_json") in page and "Import from server.json" in page
-
-
-def test_admin_import_from_pasted_json_opens_the_draft_and_links_it(client):
-    user = staff_member()
-    tenant = user.memberships.get().tenant
-    client.force_login(user)
-    answer = client.post(
-        url("import_server_json"),
-        {"tenant": tenant.pk, "server_json": json.dumps(NPM_SERVER), "tools_json": json.dumps(tools_list())},
-        follow=True,
-    )
-    draft = WorkbenchDraft.objects.get(connector_id="weather")
-    assert answer.redirect_chain[-1][0] == url("change", draft.pk)
-    page = answer.content.decode()
-    assert f'<a href="{url("change", draft.pk)}">{draft.pk}</a> opened for weather 1.4.0 with 3 tools' in page
-    assert draft.spec_snapshot["repository"]["source"] == "github" and draft.stage == "scoping"
-    assert draft.history.get().history_change_reason == "imported from server.json in the admin"
-
-
-def test_admin_import_from_uploaded_files(client):
-    user = staff_member()
-    tenant = user.memberships.get().tenant
-    client.force_login(user)
-    answer = client.post(
-        url("import_server_json"),
-        {
-            "tenant": tenant.pk,
-            "connector_id": "desk",
-            "server_file": SimpleUploadedFile("server.json", json.dumps(REMOTE_SERVER).encode()),
-            "tools_file": SimpleUploadedFile("tools.json", json.dumps(tools_list()).encode()),
-        },
-    )
-    assert answer.status_code == 302, answer.context["form"].errors
-    draft = WorkbenchDraft.objects.get(connector_id="desk")
-    assert draft.spec_snapshot["remotes"][0]["url"] == "https://mcp.example.com/tickets/mcp"
-    assert len(draft.spec_snapshot["tools"]) == 3
-
-
-def test_admin_errors_are_on_the_fields_and_nothing_is_written(client):
-    user = staff_member()
-    tenant = user.memberships.get().tenant
-    client.force_login(user)
-    page = url("import_server_json")
-    missing = client.post(page, {"tenant": tenant.pk})
-    assert missing.context["form"].errors["server_json"] == ["Paste or upload the server.json."]
-    bad = {**NPM_SERVER, "version": 5}
-    invalid = client.post(
-        page,
-        {
-            "tenant": tenant.pk,
-            "server_json": json.dumps(bad),
-            "tools_file": SimpleUploadedFile("tools.json", b'{"tools": [{"name": "x"}]}'),
-        },
-    )
-    assert invalid.status_code == 200
-    errors = invalid.context["form"].errors
-    assert errors["server_json"] == ["server.version: 5 is not of type 'string'"]
-    assert "tools_file" not in errors  # the server.json is refused before the tools are read
-    tools = client.post(
-        page,
-        {
-            "tenant": tenant.pk,
-            "server_json": json.dumps(NPM_SERVER),
-            "tools_file": SimpleUploadedFile("tools.json", b'{"tools": [{"name": "x"}]}'),
-        },
-    )
-    assert tools.context["form"].errors["tools_file"] == ["tools[0]: 'inputSchema' is a required property"]
-    hostile = client.post(
-        page,
-        {"tenant": tenant.pk, "server_file": SimpleUploadedFile("s.json", b'{"name": "a\\u0000"}')},
-    )
-    assert hostile.context["form"].errors["server_file"] == [
-        "server: $.name: Text must not contain NUL (\\u0000) characters."
-    ]
-    assert nothing_written()
-
-
-def test_admin_refusals_of_the_service_show_above_the_form(client):
-    ConnectorFactory(connector_id="weather")
-    user = staff_member()
-    client.force_login(user)
-    answer = client.post(
-        url("import_server_json"),
-        {"tenant": user.memberships.get().tenant.pk, "server_json": json.dumps(NPM_SERVER)},
-    )
-    assert "belongs to tenant" in " ".join(answer.context["form"].non_field_errors())
     assert nothing_written()
 
 
