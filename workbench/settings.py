@@ -206,6 +206,11 @@ WORKBENCH_TOOL_HANDLER_PACKAGES = ["registries.handlers"]
 WORKBENCH_RECEIPT_RETENTION_DAYS = int(os.environ.get("WORKBENCH_RECEIPT_RETENTION_DAYS", "90"))
 # Four eyes on publish: when on, nobody publishes a draft revision they wrote themselves.
 WORKBENCH_REQUIRE_REVIEW = env_bool("WORKBENCH_REQUIRE_REVIEW")
+# The MCP registry read API (/v0, README "Serving as an MCP registry"): server names are
+# <namespace>/<connector_id>; it answers anonymous readers only when made public, else a token holding
+# registries.view_connector.
+WORKBENCH_REGISTRY_NAMESPACE = os.environ.get("WORKBENCH_REGISTRY_NAMESPACE", "io.workbench.local")
+WORKBENCH_REGISTRY_PUBLIC = env_bool("WORKBENCH_REGISTRY_PUBLIC")
 # Who may change what (workbench/tenancy/access.py): the access table the kit's write path, admin and API
 # ask, and the platform tenant whose owners and editors are platform staff: the system tenant the seeds
 # create (seeds/00_system.json) and publish the example connectors in. Not an environment setting: the

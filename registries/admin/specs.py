@@ -12,6 +12,7 @@ from django.db.models import Count, F, OuterRef
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from registries.admin.server_json import ServerJsonDownloads
 from registries.models import MCP_CONNECTOR_CLASS, ComponentSpec, Connector, Scope, Skill
 from registries.selectors import latest_scope_count
 from registries.services import component_spec_deprecate, connector_transfer
@@ -230,7 +231,7 @@ class HasPublishedVersionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Connector)
-class ConnectorAdmin(NoteAdmin, HistoryAdmin, ReadOnlyAdmin):
+class ConnectorAdmin(ServerJsonDownloads, NoteAdmin, HistoryAdmin, ReadOnlyAdmin):
     """Read-only: published connectors change only through a draft and publish; platform staff transfer
     a connector to another tenant with the "Transfer ownership" action (kept in its history). Its TSV
     sheet (connectors.tsv) is on the workbench's TSV exchange page."""
@@ -246,7 +247,10 @@ class ConnectorAdmin(NoteAdmin, HistoryAdmin, ReadOnlyAdmin):
     list_filter = [HasPublishedVersionFilter, ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["latest_spec", "owner"]
     search_fields = ["connector_id", "name", "description"]
-    fields = ["connector_id", "name", "description", "owner", "latest_spec", "versions_table", "created_at"]
+    fields = [
+        "connector_id", "name", "description", "owner", "latest_spec", "versions_table",
+        "server_json_download", "created_at",
+    ]
     readonly_fields = fields
     inlines = [LatestScopeInline]
     actions = ["transfer_selected"]
@@ -296,13 +300,16 @@ class ConnectorAdmin(NoteAdmin, HistoryAdmin, ReadOnlyAdmin):
     def versions_table(self, obj):
         specs = obj.versions.annotate(scope_total=Count("scopes")).select_related("published_by")
         rows = format_html_join(
-            "", '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+            '<td><a href="{}" download>server.json</a></td></tr>',
             (
                 (
                     reverse("admin:registries_componentspec_change", args=[spec.pk]), spec.version,
                     spec.published_at.strftime("%Y-%m-%dT%H:%M:%SZ"), spec.published_by or "-",
                     spec.scope_total,
                     spec.deprecation_message or ("deprecated" if spec.deprecated_at else ""),
+                    self.server_json_url(obj, spec.version),
                 )
                 for spec in specs
             ),
@@ -311,7 +318,7 @@ class ConnectorAdmin(NoteAdmin, HistoryAdmin, ReadOnlyAdmin):
             return "No published version yet."
         return format_html(
             "<table><thead><tr><th>version</th><th>published</th><th>by</th><th>scopes</th>"
-            "<th>deprecation</th></tr></thead><tbody>{}</tbody></table>", rows,
+            "<th>deprecation</th><th>download</th></tr></thead><tbody>{}</tbody></table>", rows,
         )
 
 

@@ -218,3 +218,49 @@ class TaskFactory(factory.django.DjangoModelFactory):
         model = "registries.Task"
 
     title = factory.Sequence(lambda n: f"Task {n}")
+
+
+# -- MCP registry (server.json, /v0) -----------------------------------------------------------------
+
+
+def contract_schema(connector_id, version="1.0.0", *, scopes=("read",), **extra):
+    """A published spec's schema: the MCP contract as a draft publishes it (tools, scopes, packaging)."""
+    tools = [
+        {"name": f"{scope}_tool", "inputSchema": {"type": "object", "properties": {}}} for scope in scopes
+    ]
+    return {
+        "id": connector_id, "name": connector_id.title(), "version": version,
+        "description": f"{connector_id.title()} MCP server.", "tools": tools,
+        "scopes": [{"name": scope, "tools": [f"{scope}_tool"]} for scope in scopes],
+        "packaging": {"registry_type": "npm", "identifier": f"@acme/{connector_id}-mcp", "version": version,
+                      "transport": "stdio"},
+        **extra,
+    }
+
+
+class ServerSpecFactory(ConnectorSpecFactory):
+    """A published connector version whose schema is a full MCP contract (what server.json is made of)."""
+
+    schema = factory.LazyAttribute(lambda s: contract_schema(s.spec_id, s.version))
+    metadata = factory.LazyAttribute(
+        lambda s: {"spec_class": MCP_CONNECTOR_CLASS, "packaging": s.schema.get("packaging") or {},
+                   "draft_id": f"draft_{s.spec_id}", "draft_revision": 3}
+    )
+
+
+def published_connector(connector_id, versions=("1.0.0",), *, scopes=("read",), owner=None, **schema_extra):
+    """A connector with its versions published in order (the last one latest), each with its scopes."""
+    specs = [
+        ServerSpecFactory(
+            spec_id=connector_id, version=version,
+            schema=contract_schema(connector_id, version, scopes=scopes, **schema_extra),
+        )
+        for version in versions
+    ]
+    connector = ConnectorFactory(
+        connector_id=connector_id, latest_spec=specs[-1], **({"owner": owner} if owner else {})
+    )
+    for spec in specs:
+        for scope in scopes:
+            ScopeFactory(connector=connector, spec=spec, name=scope, tools=[f"{scope}_tool"])
+    return connector

@@ -158,10 +158,17 @@ def _problem_response(status_code, code, detail, errors=None):
     )
 
 
+#: The MCP registry read API (registries/api/mcp_registry.py) answers errors in the registry's own shape.
+REGISTRY_PREFIX = "/v0/"
+
+
 def problem_response(request, status_code, code, detail, errors=None):
-    """An answer given outside any view (middleware): problem+json under /api/, plain text elsewhere."""
+    """An answer given outside any view (middleware): problem+json under /api/, the registry's
+    {"error": ...} under /v0/, plain text elsewhere."""
     if request.path.startswith("/api/"):
         return _problem_response(status_code, code, detail, errors)
+    if request.path.startswith(REGISTRY_PREFIX):
+        return JsonResponse({"error": detail}, status=status_code)
     return HttpResponse(f"{detail}\n", status=status_code, content_type="text/plain; charset=utf-8")
 
 
@@ -175,13 +182,16 @@ def handler404(request, exception=None):
 
 
 def unavailable_response(request):
-    """The answer while the database is gone: problem+json under /api/, a plain page elsewhere; both
-    503 with Retry-After, so a client or a load balancer tries again instead of giving up."""
-    if not request.path.startswith("/api/"):
+    """The answer while the database is gone: problem+json under /api/, the registry's {"error": ...}
+    under /v0/, a plain page elsewhere; all 503 with Retry-After, so a client or a load balancer tries
+    again instead of giving up."""
+    detail = "The database cannot be reached; try again shortly."
+    if request.path.startswith(REGISTRY_PREFIX):
+        response = JsonResponse({"error": detail}, status=503)
+    elif not request.path.startswith("/api/"):
         return unavailable_page(request)
-    response = _problem_response(
-        503, "database_unavailable", "The database cannot be reached; try again shortly."
-    )
+    else:
+        response = _problem_response(503, "database_unavailable", detail)
     response["Retry-After"] = str(RETRY_AFTER)
     return response
 
@@ -193,6 +203,8 @@ def handler500(request):
         logger.warning("Database unavailable on %s: %s", request.path, error)
         return unavailable_response(request)
     logger.error("Unhandled server error on %s", request.path)
+    if request.path.startswith(REGISTRY_PREFIX):
+        return JsonResponse({"error": "The server failed; the error is logged."}, status=500)
     if request.path.startswith("/api/"):
         return _problem_response(500, "server_error", "The server failed; the error is logged.")
     from django.views.defaults import server_error

@@ -1,4 +1,4 @@
-"""Reads of the live registries that are more than a filter: the list pages' rows."""
+"""The list pages' rows: connectors and scopes without their versions' JSON."""
 
 from django.db.models import OuterRef
 
