@@ -16,8 +16,10 @@ row).
 
 Baseline, the raw insert: the same sheet read (`tsv.parse`, rows grouped by connector), then one new
 draft per connector carrying the decided snapshots (the live spec at the next patch version, the live
-policy with the sheet's firearm decisions) written with simple-history's `bulk_create_with_history`
-(one history row each); the live specs and bindings are read beforehand, outside the timing (a raw
+policy with the sheet's firearm decisions) written in bulk with one history row each: the documents
+stored by digest (`store_snapshots`, one INSERT), the drafts (one INSERT) and their history rows
+referring to the digests (one INSERT, simple-history's rows as `bulk_create_with_history` makes them);
+the live specs and bindings are read beforehand, outside the timing (a raw
 insert has no references to resolve), and nothing is compared or checked.
 """
 
@@ -152,13 +154,13 @@ def _subject(user, tenant, text, connectors, *, dry_run):
 
 def _baseline(user, tenant, text):
     """The sheet read, one new draft per connector with the decided snapshots, bulk-inserted with history."""
-    from simple_history.utils import bulk_create_with_history
-
     from policies.models import FirearmBinding, KpiToolBinding
     from registries.models import Connector
     from workbench.kit import semver
     from workbench.kit.exchange import tsv
     from workbench.models import WorkbenchDraft
+    from workbench.models.snapshots import store_snapshots
+    from workbench.services.drafts.decisions import history_rows
 
     specs, policies = {}, {}
     for connector_id, schema, version in Connector.objects.values_list(
@@ -189,8 +191,9 @@ def _baseline(user, tenant, text):
             )
             for connector_id, firearms in decided.items()
         ]
-        bulk_create_with_history(drafts, WorkbenchDraft, batch_size=500, default_user=user,
-                                 default_change_reason=REASON)
+        digests = iter(store_snapshots(drafts))
+        WorkbenchDraft.objects.bulk_create(drafts, batch_size=500)
+        history_rows(drafts, digests, history_type="+", user=user, reason=REASON)
 
     return inserted
 
