@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import UTC
 
 from django.conf import settings
-from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Concat
 
 from policies.models import FirearmBinding, KpiToolBinding, StrategyLock
@@ -53,16 +53,17 @@ def connector_id_of(name):
 
 
 def published_versions():
-    """Published connector versions (mcp_connector specs of an existing connector), with `latest_id`, the
-    pk of their connector's latest version."""
-    latest = Connector.objects.filter(connector_id=OuterRef("spec_id")).values("latest_spec_id")[:1]
-    return (
-        ComponentSpec.objects.filter(
-            kind=ComponentSpec.Kind.COMPONENT, metadata__spec_class=MCP_CONNECTOR_CLASS
-        )
-        .annotate(latest_id=Subquery(latest))
-        .filter(latest_id__isnull=False)
+    """Published connector versions: mcp_connector specs of an existing connector."""
+    connectors = Connector.objects.filter(connector_id=OuterRef("spec_id"))
+    return ComponentSpec.objects.filter(
+        Exists(connectors), kind=ComponentSpec.Kind.COMPONENT, metadata__spec_class=MCP_CONNECTOR_CLASS
     )
+
+
+def _with_latest(versions):
+    """`latest_id`: the pk of each version's connector's latest version."""
+    latest = Connector.objects.filter(connector_id=OuterRef("spec_id")).values("latest_spec_id")[:1]
+    return versions.annotate(latest_id=Subquery(latest))
 
 
 def _rows(queryset):
@@ -104,7 +105,10 @@ def servers_page(*, after=None, limit, search="", updated_since=None):
         )
     if updated_since is not None:
         versions = versions.filter(Q(published_at__gt=updated_since) | Q(deprecated_at__gt=updated_since))
-    rows = _rows(versions.order_by("pk")[: limit + 1])
+    # The page's pks first, then their rows: the columns (keys of the spec's JSON among them) are read for
+    # the page only, whichever plan the database picks for the filter.
+    page = versions.order_by("pk").values("pk")[: limit + 1]
+    rows = _rows(_with_latest(ComponentSpec.objects.filter(pk__in=Subquery(page))).order_by("pk"))
     more = len(rows) > limit
     rows = rows[:limit]
     return server_responses(rows), (rows[-1]["pk"] if more else None)
@@ -112,13 +116,14 @@ def servers_page(*, after=None, limit, search="", updated_since=None):
 
 def server_versions(*, connector_id):
     """Every published version of a connector as ServerResponses, newest first."""
-    versions = published_versions().filter(spec_id=connector_id).order_by("-published_at", "-pk")
+    versions = _with_latest(published_versions().filter(spec_id=connector_id))
+    versions = versions.order_by("-published_at", "-pk")
     return server_responses(_rows(versions))
 
 
 def server_version(*, connector_id, version):
     """One version's ServerResponse (`latest`: the connector's latest), or None."""
-    versions = published_versions().filter(spec_id=connector_id)
+    versions = _with_latest(published_versions().filter(spec_id=connector_id))
     versions = versions.filter(pk=F("latest_id")) if version == "latest" else versions.filter(version=version)
     rows = _rows(versions)
     return server_responses(rows)[0] if rows else None
