@@ -7,7 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from workbench.models import DraftSnapshot, WorkbenchDraft
-from workbench.models.drafts import snapshot_digest
+from workbench.models.snapshots import snapshot_digest
 from workbench.selectors.drafts import draft_revision_record
 
 BEFORE = [("workbench", "0004_auditors_and_draft_authors")]

@@ -1,14 +1,16 @@
 """Draft history keeps each spec and policy document once (DraftSnapshot, by digest): a save stores only
-the snapshot it changed, a validation none, equal documents of any drafts share one row, and history
-reads (diff, restore) see the content as saved."""
+the snapshot it changed (a spec as the difference from the one before), a validation none, equal documents
+of any drafts share one row, and history reads (diff, restore) see the content as saved."""
+
+import copy
 
 import pytest
 from django.db import transaction
 
 from tests.workbench.factories import MembershipFactory, WorkbenchDraftFactory, draft_spec, draft_tool
 from workbench.kit.refusals import Refusal
-from workbench.models import DraftSnapshot, WorkbenchDraft
-from workbench.models.drafts import snapshot_digest
+from workbench.models import DraftSnapshot, WorkbenchDraft, snapshots
+from workbench.models.snapshots import snapshot_digest
 from workbench.selectors.drafts import draft_history, draft_revision_record, draft_side
 from workbench.services.drafts import draft_restore, draft_update, draft_validate
 from workbench.services.drafts.revisions import record_validation
@@ -73,14 +75,64 @@ def test_history_reads_the_content_each_revision_saved():
     assert [row.revision for row in draft_history(draft)] == [3, 2, 1]
 
 
-def test_ten_saves_of_one_tool_store_ten_spec_snapshots_and_one_policy():
+def _one_tool_saves(draft, editor, count, first_revision=1):
+    """`count` saves each changing one tool's description; the specs saved, by revision."""
+    saved = {}
+    for revision in range(first_revision, first_revision + count):
+        spec = copy.deepcopy(WorkbenchDraft.objects.get(pk=draft.pk).spec_snapshot)
+        spec["tools"][revision % 2]["description"] = f"edit {revision}"
+        draft_update(draft_id=draft.pk, user=editor, base_revision=revision, changes={"spec_snapshot": spec})
+        saved[revision + 1] = spec
+    return saved
+
+
+def test_ten_one_tool_saves_store_ten_deltas_of_one_tool_each_and_read_whole():
     draft = WorkbenchDraftFactory(stage="definition")
     editor = _editor(draft)
-    spec = draft.spec_snapshot
-    for revision in range(1, 11):
-        spec["tools"][0]["description"] = f"edit {revision}"
-        draft_update(draft_id=draft.pk, user=editor, base_revision=revision, changes={"spec_snapshot": spec})
+    first = copy.deepcopy(draft.spec_snapshot)
+    saved = _one_tool_saves(draft, editor, 10)
     assert DraftSnapshot.objects.count() == 1 + 10 + 1  # the first spec, ten edits, one policy
+    deltas = DraftSnapshot.objects.filter(base__isnull=False).order_by("depth")
+    assert [d.depth for d in deltas] == list(range(1, 11))
+    assert all(d.content is None and list(d.patch["tools"]["changed"]) in (["0"], ["1"]) for d in deltas)
+    assert all(d.patch["set"] == {} and d.patch["unset"] == [] for d in deltas)
+    for revision, spec in saved.items():
+        assert draft_revision_record(draft, revision).spec_snapshot == spec
+        assert draft_side(draft, str(revision))["spec_snapshot"] == spec
+    restored = draft_restore(draft_id=draft.pk, user=editor, revision=1, base_revision=11)
+    assert restored.spec_snapshot == first
+    assert draft_revision_record(draft, 12).spec_snapshot == first
+
+
+def test_deltas_stop_at_the_longest_chain_and_where_most_tools_change(monkeypatch):
+    monkeypatch.setattr(snapshots, "MAX_DEPTH", 3)
+    draft = WorkbenchDraftFactory(stage="definition")
+    editor = _editor(draft)
+    saved = _one_tool_saves(draft, editor, 5)
+    assert max(DraftSnapshot.objects.values_list("depth", flat=True)) == 3
+    assert [draft_revision_record(draft, r).spec_snapshot for r in saved] == list(saved.values())
+    spec = copy.deepcopy(saved[6])
+    for tool in spec["tools"]:
+        tool["description"] = "all new"
+    draft_update(draft_id=draft.pk, user=editor, base_revision=6, changes={"spec_snapshot": spec})
+    whole = DraftSnapshot.objects.get(pk=snapshot_digest(spec))
+    assert whole.content == spec and whole.base_id is None and whole.depth == 0
+
+
+def test_a_spec_the_latest_history_row_does_not_hold_is_no_base():
+    # Written past the services (as a fixture load does, with no history row): the next save cannot
+    # be stored as the difference from a spec that is not stored, so it is stored whole.
+    draft = WorkbenchDraftFactory(stage="definition")
+    editor = _editor(draft)
+    changed = copy.deepcopy(draft.spec_snapshot)
+    changed["description"] = "changed past the history"
+    WorkbenchDraft.objects.filter(pk=draft.pk).update(spec_snapshot=changed)
+    spec = copy.deepcopy(changed)
+    spec["tools"][0]["description"] = "saved"
+    draft_update(draft_id=draft.pk, user=editor, base_revision=1, changes={"spec_snapshot": spec})
+    stored = DraftSnapshot.objects.get(pk=snapshot_digest(spec))
+    assert stored.content == spec and stored.base_id is None
+    assert draft_revision_record(draft, 2).spec_snapshot == spec
 
 
 def test_a_check_constraint_the_database_reports_is_the_400_naming_the_field():
@@ -93,4 +145,16 @@ def test_a_check_constraint_the_database_reports_is_the_400_naming_the_field():
     assert refused.value.status == 400
     assert [error["field"] for error in refused.value.errors] == ["revision"]
     assert refused.value.errors[0]["message"] == "Revision starts at 1."
+    assert WorkbenchDraft.objects.get(pk=draft.pk).revision == 1
+
+
+def test_a_snapshot_that_is_not_json_is_the_400_naming_it():
+    draft = WorkbenchDraftFactory(stage="policy")
+    policy = {"firearms": {"admin_write": {"not", "json"}}, "kpis": {}}
+    with pytest.raises(Refusal) as refused:
+        draft_update(
+            draft_id=draft.pk, user=draft.owner, base_revision=1, changes={"policy_snapshot": policy}
+        )
+    assert refused.value.status == 400
+    assert [error["field"] for error in refused.value.errors] == ["policy_snapshot"]
     assert WorkbenchDraft.objects.get(pk=draft.pk).revision == 1

@@ -8,7 +8,7 @@ import json
 import django.db.models.deletion
 from django.db import migrations, models
 
-import workbench.models.drafts
+import workbench.models.snapshots
 
 CHUNK = 500
 
@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
             name="DraftSnapshot",
             fields=[
                 ("digest", models.CharField(editable=False, max_length=64, primary_key=True, serialize=False)),
-                ("content", workbench.models.drafts.SnapshotContentField()),
+                ("content", workbench.models.snapshots.SnapshotContentField()),
             ],
             options={
                 "verbose_name": "draft snapshot",

@@ -4,8 +4,6 @@ The content (`spec_snapshot`, `policy_snapshot`) has the shape of PRODUCT.md sec
 counts content changes; a save based on an older revision is refused (services/drafts/revisions.py).
 """
 
-import hashlib
-import json
 import secrets
 
 from django.conf import settings
@@ -18,67 +16,13 @@ from simple_history.signals import pre_create_historical_record
 from workbench.kit import identifiers as ids
 from workbench.kit.models import NaturalKeyModel
 
+from .snapshots import DraftHistoryContent, store_snapshots
+
 DRAFT_ID = r"^draft_[0-9a-f]{8,32}$"
 
 
 def new_draft_id():
     return f"draft_{secrets.token_hex(6)}"
-
-
-def snapshot_digest(content):
-    """SHA-256 of the canonical JSON of `content` (keys sorted, no spaces): equal documents, one digest,
-    whatever their key order (PostgreSQL's jsonb keeps none)."""
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-class SnapshotContentField(models.JSONField):
-    """A JSONField that PostgreSQL bulk inserts as VALUES rather than UNNEST arrays: Django 5.2 passes
-    the rows of a bulk insert of plain fields as one array per column, and psycopg escapes a 40 KB
-    document into an array literal character by character (a regex substitution per quote), several
-    milliseconds per save; a placeholder of the field's own turns that path off."""
-
-    def get_placeholder(self, value, compiler, connection):
-        return "%s"
-
-
-class DraftSnapshot(models.Model):
-    """A spec or policy document of a draft revision, stored once however many revisions (and drafts)
-    hold it: history rows point at it by digest, so a save that leaves a snapshot unchanged stores no
-    new copy of it. Written once (INSERT ... ON CONFLICT DO NOTHING), never changed or deleted."""
-
-    digest = models.CharField(primary_key=True, max_length=64, editable=False)
-    content = SnapshotContentField()
-
-    class Meta:
-        verbose_name = "draft snapshot"
-
-    def __str__(self):
-        return self.digest[:12]
-
-
-class DraftHistoryContent(models.Model):
-    """What a history row of a draft holds instead of copies of its snapshots: their digests
-    (simple-history's `bases`); `spec_snapshot` and `policy_snapshot` read as the draft's fields did."""
-
-    # No index: nothing looks history rows up by snapshot, and snapshots are never deleted.
-    spec_content = models.ForeignKey(
-        DraftSnapshot, on_delete=models.PROTECT, related_name="+", db_column="spec_digest", db_index=False
-    )
-    policy_content = models.ForeignKey(
-        DraftSnapshot, on_delete=models.PROTECT, related_name="+", db_column="policy_digest", db_index=False
-    )
-
-    class Meta:
-        abstract = True
-
-    @property
-    def spec_snapshot(self):
-        return self.spec_content.content
-
-    @property
-    def policy_snapshot(self):
-        return self.policy_content.content
 
 
 class WorkbenchDraft(NaturalKeyModel):
@@ -223,27 +167,6 @@ class WorkbenchDraft(NaturalKeyModel):
             raise ValidationError({"policy_snapshot": "The policy snapshot must be a JSON object."})
         if not isinstance(self.validation_findings, list):
             raise ValidationError({"validation_findings": "Findings must be a list."})
-
-
-def store_snapshots(drafts):
-    """The (spec, policy) digests of each draft's content, after making sure a DraftSnapshot row holds
-    each document: one INSERT ... ON CONFLICT DO NOTHING for all of them, which writes only the documents
-    not stored yet and is safe when two transactions store the same one at once (in digest order, so
-    two such inserts never wait on each other crosswise)."""
-    documents, pairs = {}, []
-    for draft in drafts:
-        pair = []
-        for content in (draft.spec_snapshot, draft.policy_snapshot):
-            digest = snapshot_digest(content)
-            documents.setdefault(digest, content)
-            pair.append(digest)
-        pairs.append(tuple(pair))
-    if documents:
-        DraftSnapshot.objects.bulk_create(
-            [DraftSnapshot(digest=digest, content=documents[digest]) for digest in sorted(documents)],
-            ignore_conflicts=True,
-        )
-    return pairs
 
 
 @receiver(pre_create_historical_record)

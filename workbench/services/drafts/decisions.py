@@ -24,7 +24,7 @@ from workbench.kit import semver
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import history_reason
 from workbench.models import WorkbenchDraft
-from workbench.models.drafts import store_snapshots
+from workbench.models.snapshots import store_snapshots
 from workbench.selectors.drafts import drafts_editable_by, tenants_of
 from workbench.selectors.live_connectors import live_connectors
 

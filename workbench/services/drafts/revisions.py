@@ -6,7 +6,7 @@ import copy
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from registries.models import Connector
@@ -14,6 +14,7 @@ from workbench.kit import semver
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import HISTORY_REASON_LENGTH, history_reason, mark_history
 from workbench.models import Tenant, WorkbenchDraft
+from workbench.models.snapshots import snapshot_digest
 from workbench.selectors.drafts import (
     draft_revision_record,
     drafts_editable_by,
@@ -62,7 +63,26 @@ def refused_by_database(error):
     return None
 
 
+SNAPSHOTS = ("spec_snapshot", "policy_snapshot")
+
+
+def _digest_snapshots(draft):
+    """The digests the history row refers to (models/snapshots.py), computed once: encoding a snapshot
+    is also the check full_clean makes of a JSON field, so a snapshot that is not JSON is its 400."""
+    digests = []
+    for name in SNAPSHOTS:
+        content = getattr(draft, name)
+        try:
+            digests.append((content, snapshot_digest(content)))
+        except (TypeError, ValueError) as error:
+            raise Refusal.fields({name: "Value must be valid JSON."}) from error
+    draft.snapshot_digests = tuple(digests)
+
+
 def _save(draft, *, user, reason, changed=None):
+    if changed is not None and set(SNAPSHOTS) & set(changed):
+        _digest_snapshots(draft)
+        changed = [name for name in changed if name not in SNAPSHOTS]
     validate(draft, changed=changed)
     mark_history(draft, user=user, reason=reason)
     try:
@@ -73,6 +93,9 @@ def _save(draft, *, user, reason, changed=None):
         if refusal is None:
             raise
         raise refusal from error
+    finally:
+        # Good for this save only: a later one may have changed the documents in place.
+        draft.__dict__.pop("snapshot_digests", None)
     return draft
 
 
@@ -82,13 +105,20 @@ def lock_draft_for_change(*, draft_id, user):
     # the lock PostgreSQL re-reads the locked row but not the joined ones, so a joined revised_by could
     # be stale; it is fetched lazily when a refusal or the answer names it. `is_author` saves the
     # authors insert of a save by someone who already is one.
+    # `last_spec` and its depth: the stored spec of the latest history row, which a changed spec is
+    # stored as a delta of (models/snapshots.py).
     authors = WorkbenchDraft.authors.through.objects
     authored = authors.filter(workbenchdraft_id=OuterRef("pk"), user_id=user.pk)
+    latest = WorkbenchDraft.history.filter(id=OuterRef("pk")).order_by("-history_date", "-history_id")
     draft = (
         drafts_editable_by(user)
         .select_related("tenant", "owner")
         .select_for_update(of=("self",))
-        .annotate(is_author=Exists(authored))
+        .annotate(
+            is_author=Exists(authored),
+            last_spec=Subquery(latest.values("spec_content")[:1]),
+            last_spec_depth=Subquery(latest.values("spec_content__depth")[:1]),
+        )
         .filter(pk=draft_id)
         .first()
     )
@@ -206,6 +236,11 @@ def _next_revision(draft, before, *, user, reason):
     draft.revised_by = user
     draft.revised_at = timezone.now()
     changed = [name for name, old, new in zip(CONTENT, before, after, strict=True) if old != new]
+    last_spec = getattr(draft, "last_spec", None)
+    if "spec_snapshot" in changed and last_spec and snapshot_digest(before[2]) == last_spec:
+        # The spec it was changed from is stored (the latest history row holds it): the new one is
+        # stored as the difference.
+        draft.spec_base = (last_spec, before[2], draft.last_spec_depth)
     _save(draft, user=user, reason=reason or f"revision {draft.revision}",
           changed=[*changed, "revision", "revised_at"])
     if after[2:] != before[2:] and not getattr(draft, "is_author", False):
