@@ -127,6 +127,13 @@ def assert_problem(response, *, status=None, code=None):
     """A 4xx problem+json (the given status and code when named), never a 5xx."""
     where = f"{response.request['REQUEST_METHOD']} {response.request['PATH_INFO']!r}"
     assert 400 <= response.status_code < 500, (where, response.status_code, response.content[:300])
+    if response.request["PATH_INFO"].startswith("/v0/"):
+        # The MCP registry API answers in the registry's shape (its openapi.yaml): {"error": "..."} as JSON.
+        assert response["Content-Type"] == "application/json", (where, response["Content-Type"])
+        body = response.json()
+        assert set(body) == {"error"} and isinstance(body["error"], str), (where, body)
+        assert status is None or response.status_code == status, (where, response.status_code, body)
+        return body
     assert response["Content-Type"] == PROBLEM, (where, response["Content-Type"])
     body = response.json()
     if status is not None:
