@@ -117,9 +117,10 @@ def writable(user, queryset):
     rule = rule_for(queryset.model)
     if rule.scope == LIVE or rule.written_by:
         return queryset.none()
-    staff = is_platform_staff(user)
+    # Platform staff is asked only where the rule lets it matter (a query each time).
     if rule.scope == PLATFORM:
-        return queryset if staff else queryset.none()
+        return queryset if is_platform_staff(user) else queryset.none()
+    staff = (rule.platform_writes or rule.empty_is_platform) and is_platform_staff(user)
     if staff and rule.platform_writes:
         return queryset
     q = Q(**{f"{rule.tenant}__in": tenant_ids(user, rule.writers)})
