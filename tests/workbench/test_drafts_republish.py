@@ -133,7 +133,7 @@ def test_republish_query_count_does_not_grow_with_dropped_scopes_or_removed_bind
     split = 1 if connection.vendor == "sqlite" else 0
     assert counts["ten"][1] == counts["none"][1] + 2, counts
     assert counts["hundred"][1] == counts["ten"][1] + split, counts
-    assert sum(counts["ten"]) == 29, counts
+    assert sum(counts["ten"]) == 28, counts
 
 
 def test_removed_bindings_leave_the_history_rows_the_delete_signal_would():
