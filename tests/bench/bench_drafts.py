@@ -95,4 +95,31 @@ def run(*, rows):
             ],
             REPEAT,
         )
+    _print_history_storage(subject_draft)
     return [("draft PATCH with If-Match, 120 tools", baseline, subject)]
+
+
+def _print_history_storage(draft):
+    """What draft history stored for the timed one-tool saves, against what a whole copy per save
+    would be and what each save changed (JSON text bytes; the database adds its own per-row cost)."""
+    import json
+
+    from workbench.models.snapshots import DraftSnapshot
+
+    saves = draft.history.filter(revision__gt=1)
+    digests = set(saves.values_list("spec_content", flat=True)) | set(
+        saves.values_list("policy_content", flat=True)
+    )
+    digests -= set(draft.history.filter(revision=1).values_list("spec_content", "policy_content").get())
+    stored = sum(
+        len(json.dumps(row.content if row.base_id is None else row.patch))
+        for row in DraftSnapshot.objects.filter(pk__in=digests)
+    )
+    count = saves.count()
+    whole = len(json.dumps(draft.spec_snapshot)) + len(json.dumps(draft.policy_snapshot))
+    changed = len(json.dumps(draft.spec_snapshot["tools"][0]))
+    print(
+        f"draft history per one-tool save ({count} saves): {stored / count / 1024:.1f} KB of snapshot JSON "
+        f"stored (a whole copy: {whole / 1024:.1f} KB; the changed tool: {changed / 1024:.1f} KB)",
+        flush=True,
+    )
