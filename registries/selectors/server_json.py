@@ -32,7 +32,8 @@ _ROW_FIELDS = {
     "latest_id": "latest_id", "name": "schema__name", "description": "schema__description",
     "packaging": "schema__packaging", "meta_packaging": "metadata__packaging",
     "repository": "schema__repository", "website_url": "schema__website_url", "remotes": "schema__remotes",
-    "draft": "metadata__draft_id", "revision": "metadata__draft_revision",
+    "draft": "metadata__draft_id", "revision": "metadata__draft_revision", "kind": "kind",
+    "spec_class": "metadata__spec_class",
 }
 
 
@@ -95,23 +96,28 @@ def decode_cursor(cursor):
 def servers_page(*, after=None, limit, search="", updated_since=None):
     """([ServerResponse], pk of the last one when more follow, else None): versions in pk order after the
     pk `after`. pks only grow, so a walk sees each version that existed when it started exactly once."""
-    versions = published_versions()
+    # The page is the next specs of an existing connector in pk order: a walk of the pk index that stops
+    # at the page's end, however many versions there are. Their class is checked on the page's rows (a
+    # spec of another class sharing a connector's id, which publish never makes, leaves a page shorter).
+    specs = ComponentSpec.objects.filter(Exists(Connector.objects.filter(connector_id=OuterRef("spec_id"))))
     if after is not None:
-        versions = versions.filter(pk__gt=after)
+        specs = specs.filter(pk__gt=after)
     if search:
         prefix = f"{settings.WORKBENCH_REGISTRY_NAMESPACE}/"
-        versions = versions.alias(server_name=Concat(Value(prefix), "spec_id")).filter(
-            server_name__icontains=search
-        )
+        specs = specs.alias(server_name=Concat(Value(prefix), "spec_id"))
+        specs = specs.filter(server_name__icontains=search)
     if updated_since is not None:
-        versions = versions.filter(Q(published_at__gt=updated_since) | Q(deprecated_at__gt=updated_since))
-    # The page's pks first, then their rows: the columns (keys of the spec's JSON among them) are read for
-    # the page only, whichever plan the database picks for the filter.
-    page = versions.order_by("pk").values("pk")[: limit + 1]
+        specs = specs.filter(Q(published_at__gt=updated_since) | Q(deprecated_at__gt=updated_since))
+    page = specs.order_by("pk").values("pk")[: limit + 1]
+    # Then the page's rows: the keys of the spec's JSON are read for them only.
     rows = _rows(_with_latest(ComponentSpec.objects.filter(pk__in=Subquery(page))).order_by("pk"))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return server_responses(rows), (rows[-1]["pk"] if more else None)
+    last = rows[limit - 1]["pk"] if len(rows) > limit else None
+    versions = [row for row in rows[:limit] if _is_connector_version(row)]
+    return server_responses(versions), last
+
+
+def _is_connector_version(row):
+    return row["kind"] == ComponentSpec.Kind.COMPONENT and row["spec_class"] == MCP_CONNECTOR_CLASS
 
 
 def server_versions(*, connector_id):

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from registries.models import ComponentSpec
 from registries.selectors import server_json
 from registries.services import component_spec_deprecate
-from tests.registries.factories import published_connector
+from tests.registries.factories import ComponentSpecFactory, published_connector
 from tests.registries.mcp_registry_kit import (
     OFFICIAL,
     error_schema_errors,
@@ -67,6 +67,20 @@ def test_a_cursor_walk_returns_each_version_once_in_pages_of_limit():
     assert len(keys) == len(set(keys)) == 14
     default, _ = walk(client)
     assert len(default) == 14  # one page of the default 30
+
+
+def test_a_spec_of_another_class_with_a_connectors_id_is_not_a_version():
+    published_connector("github", ["1.0.0", "1.1.0"])
+    ComponentSpecFactory(spec_id="github", version="0.9.0")  # an atom, made in the admin
+    published_connector("slack")
+    client = reader()
+    items, _ = walk(client, "?limit=1")
+    assert [(i["server"]["name"], i["server"]["version"]) for i in items] == [
+        ("io.workbench.local/github", "1.0.0"), ("io.workbench.local/github", "1.1.0"),
+        ("io.workbench.local/slack", "1.0.0"),
+    ]
+    assert client.get(version_url("github", "0.9.0")).status_code == 404
+    assert len(client.get(versions_url("github")).json()["servers"]) == 2
 
 
 def test_versions_are_newest_first_and_latest_is_the_connectors_latest():
