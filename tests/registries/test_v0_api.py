@@ -11,6 +11,12 @@ from rest_framework.test import APIClient
 from registries.models import ComponentSpec
 from registries.selectors import server_json
 from registries.services import component_spec_deprecate
+from tests.policies.factories import (
+    FirearmBindingFactory,
+    FirearmFactory,
+    KpiToolBindingFactory,
+    StrategyLockFactory,
+)
 from tests.registries.factories import ComponentSpecFactory, published_connector
 from tests.registries.mcp_registry_kit import (
     OFFICIAL,
@@ -219,7 +225,12 @@ def _list_queries(client):
 
 def test_the_list_costs_the_same_queries_at_10_and_200_connectors():
     client = reader()
-    _connectors(10)
+    first = _connectors(10)[0]
+    FirearmBindingFactory(action_name="conn-0000:read")
+    KpiToolBindingFactory(action_name="conn-0000:read")
+    lock = StrategyLockFactory(actions=["conn-0001:read"])
+    lock.connectors.set([first])
+    lock.firearms.set([FirearmFactory()])
     client.get("/v0/servers")  # warm per-process caches (content types, permissions)
     ten, count = _list_queries(client)
     assert count == 10
@@ -228,8 +239,9 @@ def test_the_list_costs_the_same_queries_at_10_and_200_connectors():
     many, count = _list_queries(client)
     assert count == 100
     assert ten == many
-    # token, permissions, versions, scopes, firearm and KPI bindings, strategy locks
-    assert many <= 8
+    # token, permissions, versions, scopes, firearm and KPI bindings, strategy locks and their connectors
+    # and firearms
+    assert many == 9
 
 
 def test_the_cursor_is_the_last_versions_pk():
