@@ -158,3 +158,31 @@ def test_a_snapshot_that_is_not_json_is_the_400_naming_it():
     assert refused.value.status == 400
     assert [error["field"] for error in refused.value.errors] == ["policy_snapshot"]
     assert WorkbenchDraft.objects.get(pk=draft.pk).revision == 1
+
+
+@pytest.mark.parametrize(("old", "new"), [(1, True), (0, False), (1, 1.0), (True, 1)])
+@pytest.mark.parametrize("where", ["tool", "top"])
+def test_a_change_of_type_alone_is_a_revision_and_history_reads_it_back(old, new, where):
+    """JSON's 1, true and 1.0 are different values, though Python's == takes them as equal: a save that
+    changes only the type is a new revision, and its stored delta carries it."""
+    spec = draft_spec("typed", tools=[draft_tool("one"), draft_tool("two")])
+    draft = WorkbenchDraftFactory(connector_id="typed", spec_snapshot=spec)
+    editor = _editor(draft)
+
+    def with_value(value, description):
+        changed = copy.deepcopy(spec)
+        if where == "tool":
+            changed["tools"][0]["x_flag"] = value
+        else:
+            changed["x_top"] = value
+        changed["tools"][1]["description"] = description
+        return changed
+
+    for base, spec_sent in enumerate([with_value(old, "a"), with_value(new, "b"), with_value(old, "b")], 1):
+        draft_update(draft_id=draft.pk, user=editor, base_revision=base, changes={"spec_snapshot": spec_sent})
+    draft.refresh_from_db()
+    assert draft.revision == 4
+    for revision, value, description in ((2, old, "a"), (3, new, "b"), (4, old, "b")):
+        read = draft_revision_record(draft, revision).spec_snapshot
+        got = read["tools"][0]["x_flag"] if where == "tool" else read["x_top"]
+        assert (got, type(got), read["tools"][1]["description"]) == (value, type(value), description)

@@ -112,3 +112,20 @@ def list_index(part):
     """A JSON Pointer or dotted-path segment as a list index: ASCII digits only (str.isdigit() takes "²",
     which int() refuses), else None."""
     return int(part) if part.isascii() and part.isdigit() else None
+
+
+def same_json(a, b):
+    """Whether two decoded JSON values are the same document. Python's == takes 1 == True == 1.0, which
+    JSON does not (`1`, `true` and `1.0` are different values): equal by == and of the same types
+    throughout."""
+    return a == b and _same_types(a, b)
+
+
+def _same_types(a, b):
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return all(_same_types(value, b[key]) for key, value in a.items())
+    if isinstance(a, (list, tuple)):
+        return all(_same_types(x, y) for x, y in zip(a, b, strict=True))
+    return True

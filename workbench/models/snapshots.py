@@ -13,6 +13,8 @@ import json
 
 from django.db import models
 
+from workbench.kit.jsontext import same_json
+
 #: The longest chain of deltas a read resolves (one query per link).
 MAX_DEPTH = 16
 
@@ -65,15 +67,15 @@ def make_patch(old, new):
         "set": {
             key: value
             for key, value in new.items()
-            if not (by_position and key == "tools") and (key not in old or old[key] != value)
+            if not (by_position and key == "tools") and (key not in old or not same_json(old[key], value))
         },
         "unset": [key for key in old if key not in new],
     }
-    if by_position and old_tools != new_tools:
+    if by_position and not same_json(old_tools, new_tools):
         changed = {
             str(index): tool
             for index, tool in enumerate(new_tools)
-            if index >= len(old_tools) or old_tools[index] != tool
+            if index >= len(old_tools) or not same_json(old_tools[index], tool)
         }
         if len(changed) * 2 > len(new_tools):
             return None

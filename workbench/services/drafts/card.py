@@ -11,6 +11,7 @@ content back and takes the revision's stage only where such a save could go (`re
 import copy
 
 from workbench.kit import semver
+from workbench.kit.jsontext import same_json
 from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 from workbench.models.drafts import STAGE_PATH, stage_index, stage_moves
@@ -121,7 +122,9 @@ def apply_changes(draft, changes, *, restoring=False):
                 )
             elif semver.parse(old_version) and semver.parse(new_version) <= semver.parse(old_version):
                 errors["spec_snapshot.version"] = f"Version can only move up from {old_version}."
-        scopes_or_tools_changed = any(new_spec.get(key) != old_spec.get(key) for key in ("scopes", "tools"))
+        scopes_or_tools_changed = any(
+            not same_json(new_spec.get(key), old_spec.get(key)) for key in ("scopes", "tools")
+        )
         if scopes_or_tools_changed and draft.status != WorkbenchDraft.Status.DRAFT:
             errors["spec_snapshot.scopes"] = (
                 f"Scopes and tools are editable only while the status is draft (it is {draft.status})."

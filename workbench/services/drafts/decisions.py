@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from workbench.kit import semver
+from workbench.kit.jsontext import same_json
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import history_reason
 from workbench.models import WorkbenchDraft
@@ -200,7 +201,7 @@ class Writes:
         changed (none: no revision, as a save of nothing writes none)."""
         before = {name: getattr(draft, name) for name in CONTENT}
         apply_changes(draft, {"policy_snapshot": with_decisions(draft.policy_snapshot, firearms, kpis)})
-        changed = [name for name in CONTENT if getattr(draft, name) != before[name]]
+        changed = [name for name in CONTENT if not same_json(getattr(draft, name), before[name])]
         if changed:
             self.next_revision(draft, changed)
         return changed

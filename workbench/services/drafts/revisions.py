@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from registries.models import Connector
 from workbench.kit import semver
+from workbench.kit.jsontext import same_json
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import HISTORY_REASON_LENGTH, history_reason, mark_history
 from workbench.models import Tenant, WorkbenchDraft
@@ -230,12 +231,12 @@ def _next_revision(draft, before, *, user, reason):
     changes nothing writes no revision and makes nobody an author. Whoever changes the spec or the
     policy becomes one of the draft's authors (the four-eyes rule of publish)."""
     after = _content(draft)
-    if after == before:
+    if same_json(after, before):
         return draft
     draft.revision += 1
     draft.revised_by = user
     draft.revised_at = timezone.now()
-    changed = [name for name, old, new in zip(CONTENT, before, after, strict=True) if old != new]
+    changed = [name for name, old, new in zip(CONTENT, before, after, strict=True) if not same_json(old, new)]
     last_spec = getattr(draft, "last_spec", None)
     if "spec_snapshot" in changed and last_spec and snapshot_digest(before[2]) == last_spec:
         # The spec it was changed from is stored (the latest history row holds it): the new one is
@@ -243,7 +244,7 @@ def _next_revision(draft, before, *, user, reason):
         draft.spec_base = (last_spec, before[2], draft.last_spec_depth)
     _save(draft, user=user, reason=reason or f"revision {draft.revision}",
           changed=[*changed, "revision", "revised_at"])
-    if after[2:] != before[2:] and not getattr(draft, "is_author", False):
+    if not same_json(after[2:], before[2:]) and not getattr(draft, "is_author", False):
         draft.authors.add(user)
         draft.is_author = True
     return draft
