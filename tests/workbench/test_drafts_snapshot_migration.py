@@ -71,3 +71,32 @@ def test_history_copies_become_one_snapshot_per_document():
         first = draft_revision_record(draft, 1)
         assert (first.spec_snapshot, first.policy_snapshot) == (SPEC_1, POLICY)
         assert draft_revision_record(draft, 2).spec_snapshot == SPEC_2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_going_back_to_0004_gives_every_history_row_its_content_back():
+    """Backwards, 0007 makes every delta whole again and 0005 copies each row's documents back: nothing
+    is lost, and forward again the history reads the same."""
+    from tests.workbench.factories import MembershipFactory, WorkbenchDraftFactory, draft_spec, draft_tool
+    from workbench.services.drafts import draft_update
+
+    latest = _latest()
+    spec = draft_spec("backwards", tools=[draft_tool(f"tool_{n}") for n in range(6)])
+    draft = WorkbenchDraftFactory(connector_id="backwards", spec_snapshot=spec)
+    editor = MembershipFactory(tenant=draft.tenant).user
+    saved = {1: spec}
+    for revision in range(1, 5):
+        spec = {**spec, "tools": [dict(tool) for tool in spec["tools"]]}
+        spec["tools"][revision]["description"] = f"edit {revision}"
+        draft_update(draft_id=draft.pk, user=editor, base_revision=revision, changes={"spec_snapshot": spec})
+        saved[revision + 1] = spec
+    assert DraftSnapshot.objects.filter(base__isnull=False).exists()  # deltas to undo
+    try:
+        apps = _migrate(BEFORE)
+        History = apps.get_model("workbench", "HistoricalWorkbenchDraft")
+        rows = History.objects.filter(id=draft.pk).order_by("history_id")
+        assert {row.revision: row.spec_snapshot for row in rows} == saved
+    finally:
+        _migrate(latest)
+    for revision, content in saved.items():
+        assert draft_revision_record(draft, revision).spec_snapshot == content

@@ -46,6 +46,30 @@ def _move(Snapshot, History, rows):
     History.objects.bulk_update(rows, ["spec_content", "policy_content"])
 
 
+def snapshots_into_history(apps, schema_editor):
+    """Backwards: each history row gets its two documents back as copies (0007 going back made every
+    snapshot whole again), so migrating back to 0004 keeps every revision's content."""
+    Snapshot = apps.get_model("workbench", "DraftSnapshot")
+    History = apps.get_model("workbench", "HistoricalWorkbenchDraft")
+    rows = History.objects.order_by("history_id").only("history_id", "spec_content", "policy_content")
+    chunk = []
+    for row in rows.iterator(chunk_size=CHUNK):
+        chunk.append(row)
+        if len(chunk) == CHUNK:
+            _copy_back(Snapshot, History, chunk)
+            chunk = []
+    _copy_back(Snapshot, History, chunk)
+
+
+def _copy_back(Snapshot, History, rows):
+    digests = {row.spec_content_id for row in rows} | {row.policy_content_id for row in rows}
+    contents = dict(Snapshot.objects.filter(pk__in=digests).values_list("digest", "content"))
+    for row in rows:
+        row.spec_snapshot = contents[row.spec_content_id]
+        row.policy_snapshot = contents[row.policy_content_id]
+    History.objects.bulk_update(rows, ["spec_snapshot", "policy_snapshot"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -87,5 +111,5 @@ class Migration(migrations.Migration):
                 to="workbench.draftsnapshot",
             ),
         ),
-        migrations.RunPython(history_into_snapshots, migrations.RunPython.noop),
+        migrations.RunPython(history_into_snapshots, snapshots_into_history),
     ]
