@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from registries.selectors import server_json
 from workbench.kit import identifiers as ids
@@ -19,7 +20,7 @@ class ServerJsonDownloads:
         opts = self.model._meta
         return [
             path(
-                "<path:object_id>/server-json/<str:version>/",
+                "<path:object_id>/server-json/",
                 self.admin_site.admin_view(self.server_json_view),
                 name=f"{opts.app_label}_{opts.model_name}_server_json",
             ),
@@ -28,14 +29,17 @@ class ServerJsonDownloads:
 
     def server_json_url(self, connector, version="latest"):
         opts = self.model._meta
-        return reverse(f"admin:{opts.app_label}_{opts.model_name}_server_json", args=[connector.pk, version])
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_server_json", args=[connector.pk])
+        return f"{url}?{urlencode({'version': version})}"
 
-    def server_json_view(self, request, object_id, version):
+    def server_json_view(self, request, object_id):
+        """?version=MAJOR.MINOR.PATCH, or the latest version without one."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         connector = self.get_object(request, unquote(object_id))
         if connector is None:
             raise Http404("No such connector.")
-        if not self.has_view_permission(request, connector):
-            raise PermissionDenied
+        version = request.GET.get("version") or "latest"
         item = None
         if version == "latest" or ids.validate_semver.regex.fullmatch(version):
             item = server_json.server_version(connector_id=connector.connector_id, version=version)

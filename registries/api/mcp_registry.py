@@ -49,10 +49,13 @@ class RegistryReader(BasePermission):
     message = "Reading the registry needs the registries.view_connector permission."
 
     def has_permission(self, request, view):
+        signed_in = bool(request.user and request.user.is_authenticated)
+        # A method the registry does not offer is 405 to whoever may read it, as in the rest of the API.
+        if (signed_in or settings.WORKBENCH_REGISTRY_PUBLIC) and request.method not in view.allowed_methods:
+            raise exceptions.MethodNotAllowed(request.method)
         if settings.WORKBENCH_REGISTRY_PUBLIC:
             return True
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perm("registries.view_connector"))
+        return signed_in and request.user.has_perm("registries.view_connector")
 
 
 class RegistryErrorSerializer(serializers.Serializer):

@@ -66,21 +66,22 @@ def test_the_admin_download_is_the_same_file(client, github):
     logged_in(client, user)
     page = client.get(reverse("admin:registries_connector_change", args=[github.pk]))
     assert page.status_code == 200
-    latest_url = reverse("admin:registries_connector_server_json", args=[github.pk, "latest"])
-    old_url = reverse("admin:registries_connector_server_json", args=[github.pk, "1.0.0"])
+    url = reverse("admin:registries_connector_server_json", args=[github.pk])
+    latest_url, old_url = f"{url}?version=latest", f"{url}?version=1.0.0"
     assert "Download server.json" in page.content.decode()
     assert latest_url in page.content.decode() and old_url in page.content.decode()
+    assert client.get(url).content == client.get(latest_url).content  # latest unless told
     response = client.get(latest_url)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response["Content-Disposition"] == 'attachment; filename="github-1.1.0.server.json"'
     assert response.content == _api_server_bytes("github", "latest")
     assert client.get(old_url).content == _api_server_bytes("github", "1.0.0")
-    missing = reverse("admin:registries_connector_server_json", args=[github.pk, "9.9.9"])
-    assert client.get(missing).status_code == 404
+    for version in ("9.9.9", "latest%00", "1.0"):
+        assert client.get(f"{url}?version={version}").status_code in (400, 404)
 
 
 def test_the_admin_download_needs_the_view_permission(client, github):
     logged_in(client, UserFactory(is_staff=True))
-    url = reverse("admin:registries_connector_server_json", args=[github.pk, "latest"])
+    url = reverse("admin:registries_connector_server_json", args=[github.pk])
     assert client.get(url).status_code == 403

@@ -4,6 +4,7 @@ outcome the access table implies for a role."""
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from workbench.selectors.coverage import COVERAGE_PERMISSIONS
 
@@ -73,6 +74,10 @@ SCOPE_OF = {
     "usage": "A",
     "draft": "A",
 }
+
+
+def _registry_reader(role):
+    return 200 if role.has("registries.view_connector") else 403
 
 
 def scope_of(row_name):
@@ -359,6 +364,15 @@ OPERATIONS = {
         },
         expect=_draft_expect("add", create=True),
     ),
+    # The MCP registry (/v0): a token of anyone holding the connectors' view permission reads every
+    # published version (the setting WORKBENCH_REGISTRY_PUBLIC, off here, opens it to anyone).
+    ("get", "/v0/servers"): _op("registries.connector", "list"),
+    ("get", "/v0/servers/{serverName}/versions"): _op(
+        "registries.connector", "retrieve", "server", expect=lambda role, row: _registry_reader(role)
+    ),
+    ("get", "/v0/servers/{serverName}/versions/{version}"): _op(
+        "registries.connector", "retrieve", "server", expect=lambda role, row: _registry_reader(role)
+    ),
     ("get", "/api/v1/exports/connectors.tsv"): _op("registries.connector", "list"),
     ("get", "/api/v1/exports/policy-matrix.tsv"): _op("registries.scope", "list"),
     ("get", "/api/v1/exports/coverage.tsv"): _op("registries.engineroute", "list"),
@@ -424,7 +438,7 @@ def expected(op, role, row_name):
 def _url(path, rows, row_name):
     if row_name is None or "{" not in path:
         return path
-    row = rows[row_name]
+    row = rows["connector" if row_name == "server" else row_name]
     value = {
         "budget_a": "budget_id",
         "budget_all": "budget_id",
@@ -442,4 +456,7 @@ def _url(path, rows, row_name):
     }.get(row_name, "pk")
     if row_name == "corridor":
         return re.sub(r"\{[^}]+\}", row.kpi.kpi_id, path)
+    if row_name == "server":  # the MCP registry's name of the connector (its '/' encoded) and its latest
+        name = quote(f"io.workbench.local/{row.connector_id}", safe="")
+        return path.replace("{serverName}", name).replace("{version}", "latest")
     return re.sub(r"\{[^}]+\}", str(getattr(row, value)), path)

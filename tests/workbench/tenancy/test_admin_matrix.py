@@ -166,6 +166,10 @@ CUSTOM = {
         ),
     ),
     "registries_tooldefinition_export": (False, _tool_page(["registries.view_tooldefinition"])),
+    # A connector version's server.json: whoever sees the connector's page downloads it.
+    "registries_connector_server_json": (
+        True, lambda role: 200 if _view_perm(role, "registries.connector") else 403
+    ),
     "registries_tooldefinition_coverage": (False, _tool_page(["registries.view_tooldefinition"])),
     "registries_tooldefinition_try": (
         True,
