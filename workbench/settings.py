@@ -8,6 +8,7 @@ WORKBENCH_RECEIPT_RETENTION_DAYS days tool receipts are kept before purge_receip
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -210,6 +211,12 @@ WORKBENCH_REQUIRE_REVIEW = env_bool("WORKBENCH_REQUIRE_REVIEW")
 # <namespace>/<connector_id>; it answers anonymous readers only when made public, else a token holding
 # registries.view_connector.
 WORKBENCH_REGISTRY_NAMESPACE = os.environ.get("WORKBENCH_REGISTRY_NAMESPACE", "io.workbench.local")
+if not re.fullmatch(r"[a-zA-Z0-9.-]+", WORKBENCH_REGISTRY_NAMESPACE):
+    # server.schema.json's name pattern is <namespace>/<name> with this namespace part.
+    raise ImproperlyConfigured(
+        "WORKBENCH_REGISTRY_NAMESPACE is a reverse-DNS name of letters, digits, dots and hyphens, "
+        f"e.g. io.workbench.local, not {WORKBENCH_REGISTRY_NAMESPACE!r}."
+    )
 WORKBENCH_REGISTRY_PUBLIC = env_bool("WORKBENCH_REGISTRY_PUBLIC")
 # Who may change what (workbench/tenancy/access.py): the access table the kit's write path, admin and API
 # ask, and the platform tenant whose owners and editors are platform staff: the system tenant the seeds

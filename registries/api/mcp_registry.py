@@ -9,6 +9,7 @@ offered: versions are published through drafts. The selectors build the document
 """
 
 import unicodedata
+from datetime import UTC
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -168,11 +169,23 @@ def _updated_since(request):
         return None
     try:
         moment = parse_datetime(value) if value.isascii() else None
-    except ValueError:
+        # In UTC here, as the query will be: year 1 at +01:00 or year 9999 at -01:00 has no UTC time.
+        moment = moment.astimezone(UTC) if moment is not None and moment.tzinfo is not None else None
+    except (ValueError, OverflowError):
         moment = None
-    if moment is None or moment.tzinfo is None:
+    if moment is None:
         raise exceptions.ParseError("updated_since must be an RFC 3339 timestamp, e.g. 2025-01-01T00:00:00Z.")
     return moment
+
+
+def _version(request):
+    """`latest`, an exact version, or None for every version (as the official registry's `version`)."""
+    value = _text_param(request, "version")
+    if not value:
+        return None
+    if value != "latest" and not ids.validate_semver.regex.fullmatch(value):
+        raise exceptions.ParseError("version must be `latest` or a version such as 1.2.0.")
+    return value
 
 
 def _connector_id(name):
@@ -201,10 +214,14 @@ class ServerListView(RegistryView):
                 "updated_since", OpenApiTypes.DATETIME,
                 description="RFC 3339: only versions published or deprecated after it.",
             ),
+            OpenApiParameter(
+                "version", OpenApiTypes.STR,
+                description="`latest` for each server's latest version only, or an exact version.",
+            ),
         ],
         responses={
             200: OpenApiResponse(SERVER_LIST, description="A page of server versions."),
-            400: _error("A malformed cursor, limit, search or updated_since."),
+            400: _error("A malformed cursor, limit, search, updated_since or version."),
             **ERRORS,
         },
     )
@@ -216,7 +233,7 @@ class ServerListView(RegistryView):
             raise exceptions.ParseError("cursor is not one this registry gave.")
         items, last = server_json.servers_page(
             after=after, limit=limit, search=_text_param(request, "search"),
-            updated_since=_updated_since(request),
+            updated_since=_updated_since(request), version=_version(request),
         )
         metadata = {"count": len(items)}
         if last is not None:

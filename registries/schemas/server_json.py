@@ -5,8 +5,9 @@ imports."""
 import json
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from jsonschema import Draft7Validator
+from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.validators import validator_for
 
 FOLDER = Path(__file__).with_name("mcp_registry")
@@ -22,10 +23,23 @@ def server_schema():
 
 @cache
 def server_json_validator():
-    """A validator of the schema's own dialect, with format checks (uri, date-time)."""
+    """A validator of the schema's own dialect, with format checks: jsonschema's (date-time) and `uri`,
+    which jsonschema checks only with an optional package installed: here an absolute URI with a scheme
+    and, for http(s), a host."""
     schema = server_schema()
     cls = validator_for(schema, default=Draft7Validator)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    checker = FormatChecker(formats=cls.FORMAT_CHECKER.checkers)
+    checker.checks("uri", raises=ValueError)(_is_uri)
+    return cls(schema, format_checker=checker)
+
+
+def _is_uri(value):
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)  # ValueError for a malformed one (an unclosed IPv6 bracket)
+    if not parts.scheme or any(char.isspace() for char in value):
+        return False
+    return bool(parts.netloc) or parts.scheme not in ("http", "https")
 
 
 def server_json_errors(document):

@@ -93,7 +93,7 @@ def decode_cursor(cursor):
     return int(number)
 
 
-def servers_page(*, after=None, limit, search="", updated_since=None):
+def servers_page(*, after=None, limit, search="", updated_since=None, version=None):
     """([ServerResponse], pk of the last one when more follow, else None): versions in pk order after the
     pk `after`. pks only grow, so a walk sees each version that existed when it started exactly once."""
     # The page is the next specs of an existing connector in pk order: a walk of the pk index that stops
@@ -108,6 +108,11 @@ def servers_page(*, after=None, limit, search="", updated_since=None):
         specs = specs.filter(server_name__icontains=search)
     if updated_since is not None:
         specs = specs.filter(Q(published_at__gt=updated_since) | Q(deprecated_at__gt=updated_since))
+    if version == "latest":
+        latest = Connector.objects.filter(connector_id=OuterRef("spec_id"), latest_spec_id=OuterRef("pk"))
+        specs = specs.filter(Exists(latest))
+    elif version is not None:
+        specs = specs.filter(version=version)
     page = specs.order_by("pk").values("pk")[: limit + 1]
     # Then the page's rows: the keys of the spec's JSON are read for them only.
     rows = _rows(_with_latest(ComponentSpec.objects.filter(pk__in=Subquery(page))).order_by("pk"))

@@ -192,3 +192,15 @@ def test_a_deprecated_version_is_deprecated_and_updated_when_deprecated():
     assert official["updatedAt"] != official["publishedAt"]
     assert official["updatedAt"].endswith("Z")
     assert _item("github")["_meta"][OFFICIAL]["status"] == "active"
+
+
+@pytest.mark.parametrize(
+    ("url", "valid"),
+    [("https://example.com/x", True), ("mailto:team@example.com", True), ("not a uri", False),
+     ("https://", False), ("https://[::1", False), ("example.com", False)],
+)
+def test_uri_fields_are_checked_as_uris(url, valid):
+    from registries.schemas.server_json import server_json_errors
+
+    document = {"name": "io.workbench.local/x", "description": "d", "version": "1.0.0", "websiteUrl": url}
+    assert (server_json_errors(document) == []) is valid

@@ -101,6 +101,20 @@ def test_versions_are_newest_first_and_latest_is_the_connectors_latest():
     assert latest == client.get(version_url("github", "1.2.0")).json()
 
 
+def test_the_list_keeps_each_servers_latest_or_one_version_when_asked():
+    published_connector("github", ["1.0.0", "1.1.0"])
+    published_connector("stripe", ["1.0.0"])
+    client = reader()
+
+    def listed(query):
+        servers = client.get(f"/v0/servers?{query}").json()["servers"]
+        return [(item["server"]["name"].split("/")[-1], item["server"]["version"]) for item in servers]
+
+    assert listed("version=latest") == [("github", "1.1.0"), ("stripe", "1.0.0")]
+    assert listed("version=1.0.0") == [("github", "1.0.0"), ("stripe", "1.0.0")]
+    assert listed("version=2.0.0") == []
+
+
 def test_latest_moves_on_publish():
     first = ready_draft(connector_id="github", version="1.2.0")
     draft_publish(draft_id=first.pk, user=first.owner)
@@ -190,6 +204,9 @@ def test_other_v0_urls_and_publish_are_not_found():
         "cursor=" + base64.urlsafe_b64encode(b"spec:-1").decode(), "cursor=" + base64.urlsafe_b64encode(
             b"spec:\xd9\xa1").decode(), "updated_since=yesterday", "updated_since=2025-13-45T00:00:00Z",
         "updated_since=2025-01-01T00:00:00", "updated_since=%00", "updated_since=2025-01-01T00:00:00%2B99:00",
+        # no UTC time (the query is in UTC): year 1 ahead of UTC, year 9999 behind it
+        "updated_since=0001-01-01T00:00:00%2B01:00", "updated_since=9999-12-31T23:59:59-01:00",
+        "version=newest", "version=1.0", "version=%00", "version=%D9%A1.0.0",
     ],
 )
 def test_hostile_query_parameters_answer_400_in_the_registrys_shape(query):

@@ -239,3 +239,18 @@ def test_round_trip_through_the_export_when_it_exists():
     for field in ("name", "description", "version", "repository", "website_url"):
         assert spec[field] == published[field], field
     assert spec["packaging"] == {k: v for k, v in published["packaging"].items() if k != "bin"}
+
+
+def test_a_package_without_a_version_takes_the_servers_version():
+    """server.json lets an OCI image carry its tag in the identifier instead of a version; the contract's
+    packaging needs one, so it is the server's."""
+    oci = {**copy.deepcopy(NPM_SERVER), "version": "2.0.1"}
+    oci["packages"] = [{
+        "registryType": "oci", "identifier": "ghcr.io/acme/weather-mcp:2.0.1", "transport": {"type": "stdio"},
+    }]
+    response = post(token_client(member()), {"server": oci})
+    assert response.status_code == 201, response.json()
+    assert response.json()["spec_snapshot"]["packaging"] == {
+        "registry_type": "oci", "identifier": "ghcr.io/acme/weather-mcp:2.0.1", "version": "2.0.1",
+        "transport": "stdio",
+    }

@@ -126,3 +126,11 @@ def test_two_writers_on_one_sqlite_file_both_succeed(tmp_path):
         assert writer.returncode == 0 and "committed" in out, err
     with sqlite3.connect(database) as check:
         assert sorted(row[0] for row in check.execute("SELECT writer FROM probe")) == ["first", "second"]
+
+
+@pytest.mark.parametrize("namespace", ["", "io.acme/", "io acme", "io.acme/x"])
+def test_a_registry_namespace_that_cannot_name_a_server_is_refused_at_start(namespace):
+    env = {"DJANGO_DEBUG": "1", "WORKBENCH_REGISTRY_NAMESPACE": namespace}
+    result = run_python(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "WORKBENCH_REGISTRY_NAMESPACE" in result.stderr

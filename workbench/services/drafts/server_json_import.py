@@ -82,11 +82,12 @@ def connector_id_of(name):
     return candidate
 
 
-def packaging_of(package):
-    """The spec's packaging from one server.json package (its arguments and environment stay behind)."""
+def packaging_of(package, server_version):
+    """The spec's packaging from one server.json package (its arguments and environment stay behind).
+    A package without a version (server.json lets an OCI image carry its tag in the identifier instead)
+    takes the server's version, as the contract needs one."""
     packaging = {"registry_type": package["registryType"], "identifier": package["identifier"]}
-    if package.get("version"):
-        packaging["version"] = package["version"]
+    packaging["version"] = package.get("version") or server_version
     packaging["transport"] = package["transport"]["type"]
     return packaging
 
@@ -99,7 +100,7 @@ def metadata_of(document):
         "version": document["version"],
     }
     if document.get("packages"):
-        fields["packaging"] = packaging_of(document["packages"][0])
+        fields["packaging"] = packaging_of(document["packages"][0], document["version"])
     if document.get("remotes"):
         # Headers and URL variables are for clients configuring a connection; the contract keeps none.
         fields["remotes"] = [{k: r[k] for k in REMOTE_FIELDS} for r in document["remotes"]]
