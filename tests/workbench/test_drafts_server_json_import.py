@@ -254,3 +254,17 @@ def test_a_package_without_a_version_takes_the_servers_version():
         "registry_type": "oci", "identifier": "ghcr.io/acme/weather-mcp:2.0.1", "version": "2.0.1",
         "transport": "stdio",
     }
+
+
+def test_a_packages_transport_url_and_file_digest_are_kept_for_the_export():
+    server = {**copy.deepcopy(NPM_SERVER), "packages": [{
+        "registryType": "mcpb", "identifier": "https://github.com/acme/weather/releases/download/v1.4.0/w.mcpb",
+        "version": "1.4.0", "fileSha256": "a" * 64,
+        "transport": {"type": "streamable-http", "url": "https://localhost:3000/mcp"},
+    }]}
+    response = post(token_client(member()), {"server": server})
+    assert response.status_code == 201, response.json()
+    packaging = response.json()["spec_snapshot"]["packaging"]
+    assert (packaging["url"], packaging["file_sha256"], packaging["transport"]) == (
+        "https://localhost:3000/mcp", "a" * 64, "streamable-http"
+    )

@@ -89,6 +89,12 @@ def packaging_of(package, server_version):
     packaging = {"registry_type": package["registryType"], "identifier": package["identifier"]}
     packaging["version"] = package.get("version") or server_version
     packaging["transport"] = package["transport"]["type"]
+    # What the export needs to give the package back: a streamable-http/sse transport's URL, an MCPB
+    # file's digest (registries/selectors/server_json.py reads the same keys).
+    if package["transport"].get("url"):
+        packaging["url"] = package["transport"]["url"]
+    if package.get("fileSha256"):
+        packaging["file_sha256"] = package["fileSha256"]
     return packaging
 
 
