@@ -21,10 +21,9 @@ from django.urls import include, path
 from rest_framework.views import APIView
 
 from tests.bench.__main__ import best_of
+from tests.bench.registry_kit import SCOPES_PER_CONNECTOR, bench_tools, getter, publish_connectors
 
 REPEAT = 15
-SCOPES_PER_CONNECTOR = 3
-TOOLS_PER_SPEC = 12
 
 
 def _connector_rows(queryset):
@@ -92,56 +91,15 @@ urlpatterns = [path("", include("workbench.urls"))]
 
 
 def _schema(index):
-    tools = [
-        {
-            "name": f"tool_{index}_{number}",
-            "description": "A tool made up for the benchmark, with a description of ordinary length.",
-            "inputSchema": {
-                "type": "object",
-                "properties": {"query": {"type": "string"}, "limit": {"type": "integer", "minimum": 1}},
-                "required": ["query"],
-            },
-            "annotations": {"readOnlyHint": number % 2 == 0},
-        }
-        for number in range(TOOLS_PER_SPEC)
-    ]
-    return {"id": f"bench-{index:06d}", "name": f"Bench {index}", "version": "1.0.0", "tools": tools}
+    return {
+        "id": f"bench-{index:06d}", "name": f"Bench {index}", "version": "1.0.0", "tools": bench_tools(index)
+    }
 
 
 def _create_registry(rows):
     from policies.models import Firearm
-    from registries.models import ComponentSpec, Connector, Scope
-    from tests.workbench.factories import TenantFactory
 
-    owner = TenantFactory(slug="bench-owner")
-    specs = ComponentSpec.objects.bulk_create(
-        [
-            ComponentSpec(
-                spec_id=f"bench-{index:06d}", version="1.0.0", version_major=1,
-                kind=ComponentSpec.Kind.COMPONENT, name=f"Bench {index}",
-                schema=_schema(index), metadata={"spec_class": "mcp_connector"},
-            )
-            for index in range(rows)
-        ],
-        batch_size=1000,
-    )
-    connectors = Connector.objects.bulk_create(
-        [
-            Connector(connector_id=spec.spec_id, name=spec.name, latest_spec=spec, owner=owner,
-                      description="A connector made up for the benchmark.")
-            for spec in specs
-        ],
-        batch_size=1000,
-    )
-    Scope.objects.bulk_create(
-        [
-            Scope(spec=spec, connector=connector, name=f"scope_{number}",
-                  tools=[f"tool_{index}_{n}" for n in range(number, TOOLS_PER_SPEC, SCOPES_PER_CONNECTOR)])
-            for index, (spec, connector) in enumerate(zip(specs, connectors, strict=True))
-            for number in range(SCOPES_PER_CONNECTOR)
-        ],
-        batch_size=2000,
-    )
+    publish_connectors(rows, schema=_schema, description="A connector made up for the benchmark.")
     severities = [choice for choice, _ in Firearm.Severity.choices]
     Firearm.objects.bulk_create(
         [
@@ -155,16 +113,6 @@ def _create_registry(rows):
         ],
         batch_size=1000,
     )
-
-
-def _getter(client, url):
-    def get():
-        response = client.get(url)
-        if response.status_code != 200:
-            raise SystemExit(f"GET {url} answered {response.status_code}: {response.content[:300]!r}")
-        return response.content
-
-    return get
 
 
 def _check_same_rows(name, api_body, plain_body, ids):
@@ -190,8 +138,8 @@ def run(*, rows):
             pages = [("page 1", "", 50), ("middle page", f"?page={total // 100}", 50),
                      ("page 1, page_size=200", "?page_size=200", 200)]
             for label, query, size in pages:
-                subject = _getter(client, url + query)
-                baseline = _getter(client, f"/bench/plain/{name}/{query}")
+                subject = getter(client, url + query)
+                baseline = getter(client, f"/bench/plain/{name}/{query}")
                 _check_same_rows(name, subject(), baseline(), ids)
                 results.append((
                     f"{name} list, {label} ({size} of {total})",

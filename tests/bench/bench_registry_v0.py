@@ -23,11 +23,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
 from tests.bench.__main__ import best_of
+from tests.bench.registry_kit import SCOPES_PER_CONNECTOR, bench_tools, getter, publish_connectors
 
 REPEAT = 15
 LIMIT = 100
-SCOPES_PER_CONNECTOR = 3
-TOOLS_PER_SPEC = 12
 COLUMNS = (
     "pk", "spec_id", "version", "name", "description", "published_at", "deprecated_at", "schema__name",
     "schema__description", "schema__packaging", "metadata__packaging", "schema__repository",
@@ -62,28 +61,19 @@ urlpatterns = [path("bench/plain/v0/servers", PlainServers.as_view()), path("", 
 
 def _schema(index):
     connector_id = f"bench-{index:06d}"
-    tools = [
-        {
-            "name": f"tool_{index}_{number}",
-            "description": "A tool made up for the benchmark, with a description of ordinary length.",
-            "inputSchema": {
-                "type": "object",
-                "properties": {"query": {"type": "string"}, "limit": {"type": "integer", "minimum": 1}},
-                "required": ["query"],
-            },
-            "annotations": {"readOnlyHint": number % 2 == 0},
-        }
-        for number in range(TOOLS_PER_SPEC)
-    ]
     return {
         "id": connector_id, "name": f"Bench {index}", "version": "1.0.0",
         "description": "A connector made up for the benchmark, described in a sentence of ordinary length.",
-        "tools": tools,
+        "tools": bench_tools(index),
         "scopes": [{"name": f"scope_{number}", "tools": []} for number in range(SCOPES_PER_CONNECTOR)],
         "packaging": {"registry_type": "npm", "identifier": f"@bench/{connector_id}", "version": "1.0.0",
                       "transport": "stdio"},
         "repository": {"url": f"https://github.com/bench/{connector_id}", "source": "github"},
     }
+
+
+def _metadata(index, schema):
+    return {"packaging": schema["packaging"], "draft_id": f"draft_{index:012x}", "draft_revision": 4}
 
 
 def _create_registry(rows):
@@ -95,38 +85,8 @@ def _create_registry(rows):
         KpiToolBinding,
         StrategyLock,
     )
-    from registries.models import ComponentSpec, Connector, Scope
-    from tests.workbench.factories import TenantFactory
 
-    owner = TenantFactory(slug="bench-owner")
-    specs = ComponentSpec.objects.bulk_create(
-        [
-            ComponentSpec(
-                spec_id=f"bench-{index:06d}", version="1.0.0", version_major=1,
-                kind=ComponentSpec.Kind.COMPONENT, name=f"Bench {index}", schema=_schema(index),
-                metadata={"spec_class": "mcp_connector", "packaging": _schema(index)["packaging"],
-                          "draft_id": f"draft_{index:012x}", "draft_revision": 4},
-            )
-            for index in range(rows)
-        ],
-        batch_size=1000,
-    )
-    connectors = Connector.objects.bulk_create(
-        [
-            Connector(connector_id=spec.spec_id, name=spec.name, latest_spec=spec, owner=owner)
-            for spec in specs
-        ],
-        batch_size=1000,
-    )
-    Scope.objects.bulk_create(
-        [
-            Scope(spec=spec, connector=connector, name=f"scope_{number}",
-                  tools=[f"tool_{index}_{n}" for n in range(number, TOOLS_PER_SPEC, SCOPES_PER_CONNECTOR)])
-            for index, (spec, connector) in enumerate(zip(specs, connectors, strict=True))
-            for number in range(SCOPES_PER_CONNECTOR)
-        ],
-        batch_size=2000,
-    )
+    connectors = publish_connectors(rows, schema=_schema, metadata=_metadata)
     firearm = Firearm.objects.create(firearm_id="firearm.bench_write", name="Bench write")
     FirearmBinding.objects.bulk_create(
         [FirearmBinding(action_name=f"{c.connector_id}:scope_0", firearm=firearm) for c in connectors],
@@ -145,16 +105,6 @@ def _create_registry(rows):
     StrategyLock.objects.get(name="bench-lock-0").firearms.set([firearm])
 
 
-def _getter(client, url):
-    def get():
-        response = client.get(url)
-        if response.status_code != 200:
-            raise SystemExit(f"GET {url} answered {response.status_code}: {response.content[:300]!r}")
-        return response.content
-
-    return get
-
-
 def _check_same_rows(api_body, plain_body):
     api, plain = json.loads(api_body), json.loads(plain_body)
     servers = [item["server"] for item in api["servers"]]
@@ -171,8 +121,8 @@ def run(*, rows):
     with transaction.atomic(), override_settings(ROOT_URLCONF=__name__):
         _create_registry(rows)
         client = token_client(UserFactory(username="bench", perms=["registries.view_connector"]))
-        subject = _getter(client, f"/v0/servers?limit={LIMIT}")
-        baseline = _getter(client, f"/bench/plain/v0/servers?limit={LIMIT}")
+        subject = getter(client, f"/v0/servers?limit={LIMIT}")
+        baseline = getter(client, f"/bench/plain/v0/servers?limit={LIMIT}")
         _check_same_rows(subject(), baseline())
         results.append((
             f"/v0/servers?limit={LIMIT} ({LIMIT} of {rows} versions)",
