@@ -22,7 +22,7 @@ from tests.workbench.factories import (
     walk_to,
 )
 from tests.workbench.publish_kit import publisher
-from workbench.admin.drafts.views import _stage_path
+from workbench.admin.drafts.card import _stage_path
 from workbench.kit.refusals import Refusal
 from workbench.models import Membership, WorkbenchDraft
 from workbench.models.drafts import STAGE_PATH

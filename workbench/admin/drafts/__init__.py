@@ -10,7 +10,7 @@ from workbench.models import WorkbenchDraft
 from workbench.selectors.drafts import drafts_visible_to
 from workbench.services.drafts import PUBLISH_PERMISSION
 
-from . import creating, publishing, server_json, views
+from . import card, creating, publishing, revisions, server_json, views
 
 
 @admin.register(WorkbenchDraft)
@@ -83,12 +83,12 @@ class WorkbenchDraftAdmin(admin.ModelAdmin):
             ),
             path(
                 "<path:object_id>/diff/",
-                wrap(lambda request, object_id: views.diff_view(self, request, object_id)),
+                wrap(lambda request, object_id: revisions.diff_view(self, request, object_id)),
                 name="workbench_workbenchdraft_diff",
             ),
             path(
                 "<path:object_id>/restore/",
-                wrap(lambda request, object_id: views.restore_view(self, request, object_id)),
+                wrap(lambda request, object_id: revisions.restore_view(self, request, object_id)),
                 name="workbench_workbenchdraft_restore",
             ),
         ]
@@ -98,7 +98,7 @@ class WorkbenchDraftAdmin(admin.ModelAdmin):
         return creating.add_view(self, request)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        return views.card_view(self, request, object_id)
+        return card.card_view(self, request, object_id)
 
     def history_view(self, request, object_id, extra_context=None):
-        return views.history_view(self, request, object_id)
+        return revisions.history_view(self, request, object_id)

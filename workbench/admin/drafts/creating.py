@@ -10,7 +10,7 @@ from workbench.kit.refusals import Refusal
 from workbench.selectors.drafts import live_connector_snapshot, tenants_of
 from workbench.services.drafts import draft_create, draft_import_mcp
 
-from .forms import DraftAddForm, ImportMcpForm
+from .creating_forms import DraftAddForm, ImportMcpForm
 from .views import _card_url
 
 
