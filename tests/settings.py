@@ -13,3 +13,6 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Connections opened by threads the tests start (live server, concurrency tests) close at the end of
 # each request instead of lingering past the test database's teardown.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Background tasks run at once, in the process that enqueues them (after the enqueuing transaction
+# commits, as in production).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
+    # Background work (sandbox probes): Django's tasks API and its database backend.
+    "django_tasks",
+    "django_tasks_db",
     "workbench",
     "registries",
     "policies",
@@ -237,6 +240,23 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 WORKBENCH_PLATFORM_TENANT = "workbench"
+
+# Background work (README "Sandbox probes"): tasks are rows of the project's own database, run by
+# `manage.py db_worker` (one or more per deployment). The test settings run them at once, in process.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The sandbox probe: where installed packages are cached (by registry, identifier and version) and how
+# big that cache may grow; the limits one probe runs under; whether a package may run without bubblewrap's
+# isolation (local development only, where user namespaces are off); whether publish needs a passing
+# probe of the revision; and the directories a probe of kind "local" may start files from (tests only:
+# empty in production, so no client can name a file on the server).
+WORKBENCH_PROBE_CACHE_DIR = os.environ.get("WORKBENCH_PROBE_CACHE_DIR") or str(BASE_DIR / ".probe-cache")
+WORKBENCH_PROBE_CACHE_MB = int(os.environ.get("WORKBENCH_PROBE_CACHE_MB", "2048"))
+WORKBENCH_PROBE_INSTALL_SECONDS = int(os.environ.get("WORKBENCH_PROBE_INSTALL_SECONDS", "300"))
+WORKBENCH_PROBE_RUN_SECONDS = int(os.environ.get("WORKBENCH_PROBE_RUN_SECONDS", "30"))
+WORKBENCH_PROBE_MEMORY_MB = int(os.environ.get("WORKBENCH_PROBE_MEMORY_MB", "512"))
+WORKBENCH_PROBE_ALLOW_UNISOLATED = env_bool("WORKBENCH_PROBE_ALLOW_UNISOLATED")
+WORKBENCH_REQUIRE_PROBE = env_bool("WORKBENCH_REQUIRE_PROBE")
+WORKBENCH_PROBE_LOCAL_PATHS = []
 
 LOGGING = {
     "version": 1,

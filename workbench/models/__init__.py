@@ -2,6 +2,7 @@ from workbench.tenancy.models import Membership, Tenant
 
 from .drafts import WorkbenchDraft
 from .exchange import TsvExchange
+from .probes import Probe
 from .snapshots import DraftSnapshot
 
-__all__ = ["DraftSnapshot", "Membership", "Tenant", "TsvExchange", "WorkbenchDraft"]
+__all__ = ["DraftSnapshot", "Membership", "Probe", "Tenant", "TsvExchange", "WorkbenchDraft"]

@@ -63,6 +63,7 @@ TABLE = {
     "workbench.membership": _tenant(writers=(OWNER,)),
     "workbench.workbenchdraft": _tenant(writers=(OWNER, EDITOR), platform_writes=False),
     "workbench.tsvexchange": Rule(LIVE, written_by=PUBLISHED_BY),
+    "workbench.probe": _tenant(written_by="sandbox probes (started by its draft owners and editors)"),
     # registries: what exists
     "registries.componentspec": _platform(),
     "registries.skill": _platform(),
