@@ -231,6 +231,9 @@ WORKBENCH_ACCESS_GATE = "workbench.tenancy.access.gate"
 WORKBENCH_API_MAX_BODY_BYTES = int(os.environ.get("WORKBENCH_API_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
 # Django's own cap on a request body (files aside), for the admin's forms and the API alike.
 DATA_UPLOAD_MAX_MEMORY_SIZE = WORKBENCH_API_MAX_BODY_BYTES
+# The draft card posts about eight fields per tool (a 300-tool card some 2,500); the body cap above is
+# what bounds the work of parsing a form.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 25_000
 WORKBENCH_API_MAX_JSON_DEPTH = int(os.environ.get("WORKBENCH_API_MAX_JSON_DEPTH", "64"))
 WORKBENCH_UPLOAD_MAX_BYTES = int(os.environ.get("WORKBENCH_UPLOAD_MAX_BYTES", str(8 * 1024 * 1024)))
 WORKBENCH_UPLOAD_MAX_ROWS = int(os.environ.get("WORKBENCH_UPLOAD_MAX_ROWS", "50000"))
