@@ -173,7 +173,7 @@ def test_a_revision_two_stages_on_is_restored_and_the_stage_stays():
     draft = WorkbenchDraftFactory()  # revision 1 at verification
     client = token_client(member(tenant=draft.tenant))
     item = f"{URL}{draft.pk}/"
-    spec = {**draft.spec_snapshot, "version": "1.4.0"}
+    spec = {**draft.spec_snapshot, "version": "1.4.0", "description": "changed"}
     client.patch(item, {"stage": "scoping", "spec_snapshot": spec}, format="json", HTTP_IF_MATCH='"1"')
 
     restored = client.post(
@@ -182,10 +182,14 @@ def test_a_revision_two_stages_on_is_restored_and_the_stage_stays():
 
     assert restored.status_code == 200, restored.json()
     body = restored.json()
-    assert (restored["ETag"], body["stage"], body["spec_snapshot"]["version"]) == ('"3"', "scoping", "1.2.0")
+    # The content of revision 1 comes back but for its version: a restore never lowers it.
+    assert (restored["ETag"], body["stage"], body["spec_snapshot"]["version"]) == ('"3"', "scoping", "1.4.0")
+    assert body["spec_snapshot"]["description"] == draft.spec_snapshot["description"]
     latest = client.get(f"{item}history/").json()["results"][0]
     assert (latest["revision"], latest["stage"]) == (3, "scoping")
-    assert latest["reason"] == "undo (stage stays scoping, verification is 2 stages on)"
+    assert latest["reason"] == (
+        "undo (stage stays scoping, verification is 2 stages on; version kept at 1.4.0)"
+    )
 
 
 def tools_list(count=3):

@@ -218,8 +218,12 @@ def test_restore_brings_back_old_content_as_a_new_revision():
     )
     draft_update(draft_id=draft.pk, user=draft.owner, base_revision=1, changes={"spec_snapshot": changed})
     restored = draft_restore(draft_id=draft.pk, user=draft.owner, revision=1)
-    assert restored.revision == 3 and restored.spec_snapshot == original
-    assert draft_history(restored).first().history_change_reason == "restored revision 1"
+    # The content comes back but for the version, which never goes down (1.2.0 -> 1.3.0 stays 1.3.0).
+    assert restored.revision == 3 and restored.spec_snapshot == {**original, "version": "1.3.0"}
+    assert draft_history(restored).first().history_change_reason == (
+        "restored revision 1 (version kept at 1.3.0)"
+    )
+    assert draft_restore(draft_id=draft.pk, user=draft.owner, revision=2).spec_snapshot == changed
     with pytest.raises(Refusal) as err:
         draft_restore(draft_id=draft.pk, user=draft.owner, revision=42)
     assert (err.value.status, err.value.code) == (404, "revision_not_found")

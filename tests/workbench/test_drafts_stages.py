@@ -76,7 +76,7 @@ def test_a_draft_starts_at_definition_or_one_stage_on(stage, ok):
 
 def walked_back_draft():
     """The repro of the review: definition -> scoping -> policy -> verification (revision 4, version
-    1.3.0), then back to definition (revision 5, version 1.4.0)."""
+    1.3.0), then back to definition (revision 5, version 1.4.0, a new description)."""
     user = MembershipFactory(role=Membership.Role.EDITOR).user
     tenant = user.memberships.get().tenant
     draft = draft_create(tenant=tenant, user=user, connector_id="notes")
@@ -84,7 +84,7 @@ def walked_back_draft():
     spec = {**draft.spec_snapshot, "version": "1.3.0"}
     changes = {"stage": "verification", "spec_snapshot": spec}
     draft_update(draft_id=draft.pk, user=user, base_revision=3, changes=changes)
-    spec = {**spec, "version": "1.4.0"}
+    spec = {**spec, "version": "1.4.0", "description": "walked back"}
     draft_update(
         draft_id=draft.pk, user=user, base_revision=4, changes={"stage": "definition", "spec_snapshot": spec}
     )
@@ -96,9 +96,10 @@ def test_any_revision_is_restored_and_the_stage_stays_when_it_is_more_than_one_s
 
     restored = draft_restore(draft_id=draft.pk, user=user, revision=4, base_revision=5)
 
-    assert (restored.revision, restored.stage, restored.version) == (6, "definition", "1.3.0")
+    assert (restored.revision, restored.stage, restored.version) == (6, "definition", "1.4.0")
+    assert restored.spec_snapshot["description"] != "walked back"
     assert draft_history(restored).first().history_change_reason == (
-        "restored revision 4 (stage stays definition, verification is 3 stages on)"
+        "restored revision 4 (stage stays definition, verification is 3 stages on; version kept at 1.4.0)"
     )
 
 
@@ -109,7 +110,9 @@ def test_a_long_reason_is_cut_so_that_what_happened_to_the_stage_still_fits_the_
 
     reason = draft_history(draft).first().history_change_reason
     assert len(reason) == 100
-    assert reason.endswith("… (stage stays definition, verification is 3 stages on)")
+    assert reason.endswith(
+        "… (stage stays definition, verification is 3 stages on; version kept at 1.4.0)"
+    )
 
 
 def test_a_restore_takes_the_revisions_stage_one_stage_on_or_back():
@@ -118,18 +121,22 @@ def test_a_restore_takes_the_revisions_stage_one_stage_on_or_back():
     draft_update(draft_id=draft.pk, user=user, base_revision=6, changes={"stage": "policy"})
 
     on = draft_restore(draft_id=draft.pk, user=user, revision=4, base_revision=7)
-    assert (on.revision, on.stage, on.version) == (8, "verification", "1.3.0")
-    assert draft_history(on).first().history_change_reason == "restored revision 4 (stage on to verification)"
+    assert (on.revision, on.stage, on.version) == (8, "verification", "1.4.0")
+    assert draft_history(on).first().history_change_reason == (
+        "restored revision 4 (stage on to verification; version kept at 1.4.0)"
+    )
 
     back = draft_restore(draft_id=draft.pk, user=user, revision=2, base_revision=8)
-    assert (back.revision, back.stage, back.version) == (9, "scoping", "1.0.0")
-    assert draft_history(back).first().history_change_reason == "restored revision 2 (stage back to scoping)"
+    assert (back.revision, back.stage, back.version) == (9, "scoping", "1.4.0")
+    assert draft_history(back).first().history_change_reason == (
+        "restored revision 2 (stage back to scoping; version kept at 1.4.0)"
+    )
 
 
 @pytest.mark.parametrize(("current", "saved_at"), MOVES)
 def test_a_restore_is_never_refused_for_its_stage(current, saved_at):
     draft = WorkbenchDraftFactory(stage=saved_at)
-    spec = {**draft.spec_snapshot, "version": "9.0.0"}
+    spec = {**draft.spec_snapshot, "version": "9.0.0", "description": "changed"}
     draft_update(draft_id=draft.pk, user=draft.owner, base_revision=1, changes={"spec_snapshot": spec})
     draft = WorkbenchDraft.objects.get(pk=draft.pk)
     if STAGE_PATH.index(current) < STAGE_PATH.index(saved_at):
@@ -141,7 +148,7 @@ def test_a_restore_is_never_refused_for_its_stage(current, saved_at):
 
     restored = draft_restore(draft_id=draft.pk, user=draft.owner, revision=1, base_revision=draft.revision)
 
-    assert restored.version == "1.2.0"
+    assert (restored.version, restored.spec_snapshot["description"]) == ("9.0.0", "MCP server")
     assert restored.stage == (saved_at if allowed(current, saved_at) else current)
     assert restored.revision == draft.revision + 1
 
@@ -322,13 +329,14 @@ def test_the_admin_restores_a_revision_whose_stage_is_more_than_one_stage_on(cli
     response = client.post(url("restore", draft.pk), {"revision": 4, "base_revision": 5}, follow=True)
 
     draft.refresh_from_db()
-    assert (draft.revision, draft.stage, draft.version) == (6, "definition", "1.3.0")
+    assert (draft.revision, draft.stage, draft.version) == (6, "definition", "1.4.0")
     assert [str(message) for message in response.context["messages"]] == [
         "Revision 4 restored as revision 6; the stage stays definition: revision 4 was at verification, "
-        "and a draft moves one stage forward at a time."
+        "and a draft moves one stage forward at a time. The version stays 1.4.0 (revision 4 had 1.3.0): "
+        "a restore never lowers the version."
     ]
     assert draft.history.order_by("-history_id").first().history_change_reason == (
-        "restored revision 4 in the admin (stage stays definition, verification is 3 stages on)"
+        "restored revision 4 (stage stays definition, verification is 3 stages on; version kept at 1.4.0)"
     )
 
 

@@ -81,7 +81,7 @@ def restore_view(model_admin, request, object_id):
             user=request.user,
             revision=revision,
             base_revision=base_revision,
-            reason=f"restored revision {revision} in the admin",
+            reason=f"restored revision {revision}",
         )
     except Refusal as refusal:
         messages.error(request, f"Not restored: {refusal.message}")
@@ -91,13 +91,19 @@ def restore_view(model_admin, request, object_id):
         if restored.revision != base_revision
         else f"Restoring revision {revision} changed nothing"
     )
-    wanted = draft_revision_record(restored, revision).stage
-    if restored.stage == wanted:
-        messages.success(request, f"{done}, at stage {restored.stage}.")
+    record = draft_revision_record(restored, revision)
+    if restored.stage == record.stage:
+        done = f"{done}, at stage {restored.stage}."
     else:
-        messages.success(
-            request,
-            f"{done}; the stage stays {restored.stage}: revision {revision} was at {wanted}, and a draft "
-            "moves one stage forward at a time.",
+        done = (
+            f"{done}; the stage stays {restored.stage}: revision {revision} was at {record.stage}, and a "
+            "draft moves one stage forward at a time."
         )
+    had = (record.spec_snapshot or {}).get("version") if isinstance(record.spec_snapshot, dict) else None
+    if had != restored.version:
+        done += (
+            f" The version stays {restored.version} (revision {revision} had {had}): a restore never "
+            "lowers the version."
+        )
+    messages.success(request, done)
     return HttpResponseRedirect(_card_url(draft.pk))

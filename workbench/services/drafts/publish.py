@@ -8,7 +8,6 @@ are called through this module's names). Side effects run only after commit.
 
 import logging
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 from django.dispatch import Signal
@@ -19,59 +18,28 @@ from workbench.kit import semver
 from workbench.kit.refusals import Refusal, field_error, validation_errors
 from workbench.kit.rows import mark_history
 from workbench.models import WorkbenchDraft
+from workbench.selectors.publish_checks import (
+    PUBLISH_PERMISSION,  # noqa: F401  (re-exported: the services' name for it)
+    publish_permission_refusal,
+    publish_state_refusal,
+)
 
 from .bindings import _dropped_scope_actions, _write_firearm_bindings, _write_kpi_bindings
-from .errors import wrong_stage
 from .revisions import check_connector_owner, check_revision, lock_draft_for_change
 from .validation import check_registry_state, declared_entitlements, passes
 
 logger = logging.getLogger(__name__)
 
-PUBLISH_PERMISSION = "workbench.publish_workbenchdraft"
 
 # Sent after the publish transaction commits: sender=WorkbenchDraft, draft=..., spec=..., user=...
 draft_published = Signal()
 
 
 def _refuse_unless_publishable(draft, user, review_waived):
-    if draft.status == WorkbenchDraft.Status.PUBLISHED:
-        raise Refusal(
-            409,
-            "already_published",
-            f"Draft {draft.pk} is already published as version {draft.published_version}.",
-        )
-    if draft.status != WorkbenchDraft.Status.DRAFT:
-        raise Refusal(
-            409, "draft_not_open", f"Draft {draft.pk} is {draft.status}; reopen it before publishing."
-        )
-    if draft.stage != WorkbenchDraft.Stage.VERIFICATION:
-        raise wrong_stage(
-            f"Draft {draft.pk} is at stage {draft.stage}: publish happens only from verification. Move it "
-            "forward one stage at a time (definition -> scoping -> policy -> verification), validate, "
-            "then publish.",
-            stage=draft.stage,
-        )
-    if draft.validated_revision != draft.revision or draft.validation_passed is None:
-        raise Refusal(
-            409,
-            "validation_required",
-            f"Revision {draft.revision} of draft {draft.pk} has not been validated; validate it first.",
-        )
-    if not draft.validation_passed:
-        raise Refusal(
-            409,
-            "validation_failed",
-            f"Validation of revision {draft.revision} failed; fix the findings and validate again.",
-        )
-    if settings.WORKBENCH_REQUIRE_REVIEW and not review_waived and draft.authors.filter(pk=user.pk).exists():
-        authors = ", ".join(sorted(author.get_username() for author in draft.authors.all()))
-        raise Refusal(
-            403,
-            "review_required",
-            f"Review is required: you wrote part of draft {draft.pk} (its authors: {authors}), so someone "
-            "else must publish it.",
-            authors=authors.split(", "),
-        )
+    # The rules live with the selector the confirmation page asks, so both say the same.
+    refusal = publish_state_refusal(draft, user, review_waived=review_waived)
+    if refusal is not None:
+        raise refusal
 
 
 def _recheck_against_registries(draft):
@@ -280,8 +248,9 @@ def draft_publish(*, draft_id, user, expected_revision=None, review_waived=""):
     tenant (403 not_connector_owner, checked under the connector's row lock). Publish happens only
     from the `verification` stage (409 wrong_stage). `review_waived` (why) is
     for environment loads only: the seeds are reviewed as code; history says so."""
-    if not user.has_perm(PUBLISH_PERMISSION):
-        raise Refusal(403, "permission_denied", "You do not have the permission to publish drafts.")
+    denied = publish_permission_refusal(user)
+    if denied is not None:
+        raise denied
     with transaction.atomic():
         draft = lock_draft_for_change(draft_id=draft_id, user=user)
         check_revision(draft, expected_revision)

@@ -16,6 +16,7 @@ from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import HISTORY_REASON_LENGTH, history_reason, mark_history
 from workbench.models import Tenant, WorkbenchDraft
 from workbench.models.snapshots import snapshot_digest
+from workbench.selectors.draft_diff import restored_spec
 from workbench.selectors.drafts import (
     draft_revision_record,
     drafts_editable_by,
@@ -273,9 +274,9 @@ def draft_restore(*, draft_id, user, revision, base_revision=None, reason=""):
 
     Any revision can be restored: its spec and policy always come back (the status stays). The draft
     takes the revision's stage when a save could move there (back, or one forward), otherwise it stays
-    at its stage (`restore_stage`); the new revision's reason says which. The version may go back with
-    it (the upward rule guards edits, not restores); validation still requires a version above the
-    latest published one.
+    at its stage (`restore_stage`). The version never goes down: a revision with a lower version comes
+    back with the current one (`restored_spec`). The new revision's reason says what happened to the
+    stage and the version.
     """
     with transaction.atomic():
         draft = lock_draft_for_change(draft_id=draft_id, user=user)
@@ -287,14 +288,12 @@ def draft_restore(*, draft_id, user, revision, base_revision=None, reason=""):
                 404, "revision_not_found", message, errors=[field_error("revision", "not_found", message)]
             )
         stage, stage_note = restore_stage(draft.stage, record.stage)
-        changes = {
-            "stage": stage,
-            "spec_snapshot": record.spec_snapshot,
-            "policy_snapshot": record.policy_snapshot,
-        }
+        spec, version_note = restored_spec(draft.spec_snapshot, record.spec_snapshot)
+        changes = {"stage": stage, "spec_snapshot": spec, "policy_snapshot": record.policy_snapshot}
         before = _content(draft)
         apply_changes(draft, changes, restoring=True)
-        reason = _with_note(reason or f"restored revision {revision}", stage_note)
+        note = "; ".join(part for part in (stage_note, version_note) if part)
+        reason = _with_note(reason or f"restored revision {revision}", note)
         _next_revision(draft, before, user=user, reason=reason)
     return draft
 
@@ -306,8 +305,10 @@ def _with_note(reason, note):
         return reason
     room = HISTORY_REASON_LENGTH - len(note) - 3
     if len(reason) > room:
-        reason = reason[: room - 1] + "…"
-    return f"{reason} ({note})"
+        reason = reason[: max(room - 1, 1)] + "…"
+    text = f"{reason} ({note})"
+    # Notes of very long versions: the end of the note goes rather than the column's limit.
+    return text if len(text) <= HISTORY_REASON_LENGTH else text[: HISTORY_REASON_LENGTH - 2] + "…)"
 
 
 def record_validation(*, draft, user, passed, findings, checked_revision):

@@ -1,19 +1,23 @@
 """Readable differences between two states of a draft, or a draft and the live connector: scopes added
 or removed, tools moved between scopes, firearm decisions changed, and plain field changes.
 
-Each entry: {"area", "change", "path", "summary", "before", "after"}; `summary` is the sentence people read.
+Each entry: {"area", "change", "path", "summary", "before", "after", "details"}; `summary` is the
+sentence people read, `details` what changed inside the entry's object, field by field (see
+`details.py`): a tool's schema properties and annotation hints, a scope's firearm or KPI decision.
 """
 
-from workbench.contract import is_destructive, named, strings
+from workbench.contract import named, strings
+from workbench.kit.jsontext import same_json
 
-from .drafts import live_connector_snapshot
+from ..drafts import live_connector_snapshot
+from .details import MISSING, detail, field_detail, plain_details, schema_details
 
 NOT_DECIDED = object()
 SPEC_FIELDS = ("name", "version", "description")
 TOOL_FIELDS = ("title", "description", "inputSchema", "outputSchema", "annotations")
 
 
-def _entry(area, change, path, summary, before=None, after=None):
+def _entry(area, change, path, summary, before=None, after=None, details=None):
     return {
         "area": area,
         "change": change,
@@ -21,6 +25,7 @@ def _entry(area, change, path, summary, before=None, after=None):
         "summary": summary,
         "before": before,
         "after": after,
+        "details": details or [],
     }
 
 
@@ -89,7 +94,8 @@ def _tool_changes(old_tools, new_tools):
             _entry("tools", "removed", f"tools.{name}", f"tool {name} removed", before=old_tools[name])
         )
     for name in sorted(set(old_tools) & set(new_tools)):
-        changed = [f for f in TOOL_FIELDS if old_tools[name].get(f) != new_tools[name].get(f)]
+        old, new = old_tools[name], new_tools[name]
+        changed = [f for f in TOOL_FIELDS if not same_json(old.get(f), new.get(f))]
         if changed:
             out.append(
                 _entry(
@@ -97,10 +103,23 @@ def _tool_changes(old_tools, new_tools):
                     "changed",
                     f"tools.{name}",
                     f"tool {name}: {', '.join(changed)} changed",
-                    {f: old_tools[name].get(f) for f in changed},
-                    {f: new_tools[name].get(f) for f in changed},
+                    {f: old.get(f) for f in changed},
+                    {f: new.get(f) for f in changed},
+                    _tool_details(old, new, changed),
                 )
             )
+    return out
+
+
+def _tool_details(old, new, changed):
+    out = []
+    for field in changed:
+        if field in ("inputSchema", "outputSchema"):
+            out.extend(schema_details(old.get(field, MISSING), new.get(field, MISSING), field))
+        elif field == "annotations":
+            out.extend(plain_details(old.get(field), new.get(field), field))
+        else:
+            out.extend(field_detail(old.get(field), new.get(field), field))
     return out
 
 
@@ -212,7 +231,10 @@ def _firearm_changes(old_policy, new_policy, scope_names):
             summary, change = f"firearm {after} added to scope {scope} (was NONE)", "added"
         else:
             summary, change = f"firearm of scope {scope} changed from {before} to {after}", "changed"
-        out.append(_entry("firearms", change, path, summary, shown_before, shown_after))
+        aspect = detail(
+            path, change, "firearm", summary, shown_before, shown_after
+        )
+        out.append(_entry("firearms", change, path, summary, shown_before, shown_after, [aspect]))
     return out
 
 
@@ -222,15 +244,13 @@ def _kpi_changes(old_policy, new_policy):
     for scope in sorted(set(old) | set(new)):
         before, after = set(strings(old.get(scope))), set(strings(new.get(scope)))
         for kpi in sorted(after - before):
-            out.append(
-                _entry("kpis", "added", f"kpis.{scope}", f"KPI {kpi} added to scope {scope}", after=kpi)
-            )
+            summary = f"KPI {kpi} added to scope {scope}"
+            aspect = detail(f"kpis.{scope}", "added", "kpi", summary, after=kpi)
+            out.append(_entry("kpis", "added", f"kpis.{scope}", summary, after=kpi, details=[aspect]))
         for kpi in sorted(before - after):
-            out.append(
-                _entry(
-                    "kpis", "removed", f"kpis.{scope}", f"KPI {kpi} removed from scope {scope}", before=kpi
-                )
-            )
+            summary = f"KPI {kpi} removed from scope {scope}"
+            aspect = detail(f"kpis.{scope}", "removed", "kpi", summary, before=kpi)
+            out.append(_entry("kpis", "removed", f"kpis.{scope}", summary, before=kpi, details=[aspect]))
     return out
 
 
@@ -270,35 +290,3 @@ def draft_diff_against_live(draft):
     live_spec, live_policy = live_connector_snapshot(draft.connector_id)
     current = {"spec_snapshot": draft.spec_snapshot, "policy_snapshot": draft.policy_snapshot}
     return diff_states({"spec_snapshot": live_spec or {}, "policy_snapshot": live_policy or {}}, current)
-
-
-def publish_risk_flags(draft):
-    """What a publisher should look at twice before confirming."""
-    flags = []
-    spec, policy = _dict(draft.spec_snapshot), _dict(draft.policy_snapshot)
-    tools = _by_name(spec.get("tools"))
-    firearms = _dict(policy.get("firearms"))
-    for scope in _by_name(spec.get("scopes")).values():
-        name = scope.get("name")
-        if firearms.get(name) is None:
-            destructive = [t for t in strings(scope.get("tools")) if t in tools and is_destructive(tools[t])]
-            if destructive:
-                flags.append(
-                    f"destructive tool in a scope without a firearm: {name} ({', '.join(destructive[:5])})"
-                )
-    for entry in draft_diff_against_live(draft):
-        if (
-            entry["area"] == "firearms"
-            and entry["change"] == "removed"
-            and entry["before"] not in (None, "NONE")
-        ):
-            flags.append(
-                f"firearm removed from scope {entry['path'].split('.', 1)[1]} (was {entry['before']})"
-            )
-        if entry["area"] == "scopes" and entry["change"] == "removed" and entry["path"].count(".") == 1:
-            flags.append(f"scope {entry['path'].split('.', 1)[1]} removed: callers granted it lose access")
-    if draft.stage != draft.Stage.VERIFICATION:
-        flags.append(f"the draft is at stage {draft.stage}: publish happens only from verification")
-    elif not draft.publishable:
-        flags.append("validation of the current revision is missing or failed: publish will be refused")
-    return flags
