@@ -8,16 +8,18 @@ into drafts of the chosen tenant, and
 sheet needs the view permissions of what it shows; the page is there for whoever may use one of them.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from workbench.admin.coverage import CoveragePageMixin
+from workbench.admin.drafts.views import draft_admin_url
 from workbench.exchange import DRAFT_IMPORTS, EXPORTS
 from workbench.exchange.policy_matrix import PolicyMatrixResource
 from workbench.kit.admin import NoteAdmin, ReadOnlyAdmin
-from workbench.kit.admin.exchange import TsvExportAdmin, TsvImportAdmin
+from workbench.kit.admin.exchange import TsvExportAdmin, TsvImportAdmin, sentence
 from workbench.kit.exchange.http import tsv_response
 from workbench.models import TsvExchange
 from workbench.selectors.drafts import tenants_of
@@ -62,6 +64,20 @@ class TsvExchangeAdmin(CoveragePageMixin, TsvImportAdmin, TsvExportAdmin, NoteAd
 
     def import_tenants(self, request):
         return tenants_of(request.user, writable=True)
+
+    def post_import_messages(self, request, result):
+        """The summary, then one message per note; where a note names a draft the import wrote, the
+        draft's id links to its card (the rest of the note is escaped: it quotes the file's values)."""
+        messages.success(request, f"Imported: {result.report.summary()}")
+        drafts = getattr(result, "draft_notes", {})
+        for note in result.report.notes:
+            text, draft_id = sentence(note), drafts.get(note)
+            before, found, after = text.partition(draft_id) if draft_id else (text, "", "")
+            if not found:
+                messages.info(request, text)
+                continue
+            url = draft_admin_url("change", draft_id)
+            messages.info(request, format_html('{}<a href="{}">{}</a>{}', before, url, draft_id, after))
 
     def get_urls(self):
         download = path(

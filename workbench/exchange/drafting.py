@@ -229,6 +229,11 @@ class DraftImportResource(TsvImportResource):
         count_unchanged(result, unchanged)
         self.drafts.extend(drafts)
         self.notes.extend(notes)
+        # Which draft each note is about, so the admin's messages can link to it.
+        result.draft_notes = {
+            **getattr(result, "draft_notes", {}),
+            **{note: draft.pk for note, (draft, _) in zip(notes, drafts, strict=True)},
+        }
 
     def draft_note(self, draft, what, count, *, dry_run):
         """'created draft draft_1a2b of github 1.2.1 in acme (1 firearm decision)'"""

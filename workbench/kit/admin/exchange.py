@@ -148,6 +148,11 @@ class TenantConfirmImportForm(ConfirmImportForm):
         self.fields["tenant"].queryset = tenants
 
 
+def sentence(note):
+    """A report note ("created draft ...") as a message: capitalised, with a full stop."""
+    return note[:1].upper() + note[1:] + "."
+
+
 class TsvImportAdmin(ImportMixin):
     """`tsv_import`: the import resource class (e.g. FirearmResource); or `tsv_imports`, several, which
     the import form offers to choose from (those the user may run)."""
@@ -270,6 +275,12 @@ class TsvImportAdmin(ImportMixin):
             return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_import",
                                                 current_app=self.admin_site.name))
 
+    def post_import_messages(self, request, result):
+        """What the user reads after a written import: the summary, then each note of the run."""
+        messages.success(request, f"Imported: {result.report.summary()}")
+        for note in result.report.notes:
+            messages.info(request, sentence(note))
+
     def process_result(self, result, request):
         report = result.report
         if not report.ok:
@@ -283,9 +294,7 @@ class TsvImportAdmin(ImportMixin):
         if not self._needs_tenant:
             # A policy-matrix import changes drafts, not the scopes it lists: no scope log entries.
             self.generate_log_entries(result, request)
-        messages.success(request, f"Imported: {report.summary()}")
-        for note in report.notes:
-            messages.info(request, note[:1].upper() + note[1:] + ".")
+        self.post_import_messages(request, result)
         post_import.send(sender=None, model=self.model)
         return HttpResponseRedirect(
             reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_changelist",
