@@ -132,16 +132,18 @@ def test_try_this_tool_runs_the_gateway_and_shows_replays_and_refusals(client):
     page = client.get(url("try", tool.pk))
     assert page.status_code == 200
     assert json.loads(page.context["form"]["input"].value()) == {"phone": ""}
-    data = {"call_id": "admin-1", "input": json.dumps({"phone": "+15550400", "name": "Ann"})}
+    data = {"input": json.dumps({"phone": "+15550400", "name": "Ann"})}
     executed = client.post(url("try", tool.pk), data)
     assert executed.context["outcome"].replayed is False
     assert "Executed" in executed.content.decode()
     receipt = ToolReceipt.objects.get()
     assert receipt.user == user and Lead.objects.count() == 1
     assert client.get(executed.context["receipt_url"]).status_code == 200
-    replay = client.post(url("try", tool.pk), {**data, "call_id": "admin-2"})
+    # A new call (fresh call_id) with the same phone: the keyed tool answers with the first result.
+    replay = client.post(url("try", tool.pk), data)
+    assert replay.context["call"]["call_id"] != executed.context["call"]["call_id"]
     assert "Replayed an earlier call" in replay.content.decode()
-    refused = client.post(url("try", tool.pk), {"call_id": "admin-3", "input": json.dumps({"name": "x"})})
+    refused = client.post(url("try", tool.pk), {"input": json.dumps({"name": "x"})})
     assert refused.context["problem"]["code"] == "validation_error"
     assert "input.phone" in refused.content.decode()
 

@@ -19,7 +19,7 @@ def pretty(value):
 class PrettyJSONField(SafeJSONField):
     """A JSON textarea that shows the value indented, so a schema reads like the registry file."""
 
-    widget = forms.Textarea(attrs={"rows": 14, "cols": 90, "style": "font-family: monospace"})
+    widget = forms.Textarea(attrs={"rows": 14, "cols": 90, "class": "json-text"})
 
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):
@@ -67,9 +67,9 @@ class RegistryUploadForm(forms.Form):
 
 
 class TryToolForm(forms.Form):
-    call_id = forms.CharField(
-        max_length=200, help_text="Reuse a call_id to see a replay (or a 422 with other input)."
-    )
+    """One new call: the page gives every invoke a fresh call_id (reusing one with another input is the
+    gateway's 422, not what someone trying a tool twice means)."""
+
     input = PrettyJSONField(help_text="The input object, valid against the tool's input_schema.")
     idempotency_key = forms.CharField(
         max_length=200,
@@ -87,6 +87,34 @@ class TryToolForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tenant"].queryset = Tenant.objects.filter(memberships__user=user)
+
+
+class ReplayCallForm(TryToolForm):
+    """"Replay last call": the last call's call_id with the same arguments, carried in hidden fields, so
+    the gateway answers it as it answers any repeated call_id (README "Tool registry and gateway")."""
+
+    call_id = forms.CharField(max_length=200, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One line of JSON: a hidden field carries it back as it was.
+        self.fields["input"] = SafeJSONField(widget=forms.HiddenInput)
+        for name in ("idempotency_key", "tenant"):
+            self.fields[name].widget = forms.HiddenInput()
+
+    @classmethod
+    def of_call(cls, *, call_id, data, user):
+        """The form replaying the call just made with `data` (a TryToolForm's cleaned_data)."""
+        tenant = data.get("tenant")
+        return cls(
+            initial={
+                "call_id": call_id,
+                "input": data["input"],
+                "idempotency_key": data.get("idempotency_key") or "",
+                "tenant": tenant.slug if tenant else "",
+            },
+            user=user,
+        )
 
 
 def example_input(tool):

@@ -11,7 +11,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from registries.admin.tools.forms import RegistryUploadForm, TryToolForm, example_input, pretty
+from registries.admin.tools.forms import (
+    RegistryUploadForm,
+    ReplayCallForm,
+    TryToolForm,
+    example_input,
+    pretty,
+)
 from registries.models import ToolDefinition
 from registries.services.gateway import resolve_handler, tool_invoke
 from registries.services.tool_registry import (
@@ -153,19 +159,38 @@ class ToolPagesMixin:
         )
 
     def try_view(self, request, object_id):
-        """Invoke the tool as the signed-in user through the gateway (the same service as the API)."""
+        """Invoke the tool as the signed-in user through the gateway (the same service as the API).
+
+        "Invoke" is always a new call with a fresh call_id; "Replay last call" re-sends the last call's
+        call_id with the same arguments, and the gateway decides (a replay from the receipt, or for a
+        `none` tool a new run). The page says which of the two was asked and what the gateway did."""
         if not (self.has_perm(request, "invoke") and self.has_view_permission(request)):
             raise PermissionDenied
         tool = get_object_or_404(ToolDefinition, pk=object_id)
-        initial = {"call_id": f"admin-{uuid.uuid4().hex[:12]}", "input": example_input(tool)}
-        form = TryToolForm(request.POST or None, initial=initial, user=request.user)
-        outcome = problem = None
-        if request.method == "POST" and form.is_valid():
+        replaying = request.method == "POST" and "replay" in request.POST
+        posted = None if replaying else request.POST or None
+        form = TryToolForm(posted, initial={"input": example_input(tool)}, user=request.user)
+        replay_form = None
+        call = outcome = problem = None
+        if replaying:
+            replayed = ReplayCallForm(request.POST, user=request.user)
+            if replayed.is_valid():
+                data = replayed.cleaned_data
+                call = {"call_id": data["call_id"], "replay": True}
+                # The invoke form shows the replayed arguments, ready for a new call with them.
+                form = TryToolForm(initial={**data, "tenant": data["tenant"]}, user=request.user)
+            else:
+                problem = {"status": 400, "code": "validation_error", "detail": "The last call cannot be "
+                           "replayed: its arguments did not come back intact. Invoke it again.",
+                           "errors": [], "extra": {}}
+        elif request.method == "POST" and form.is_valid():
             data = form.cleaned_data
+            call = {"call_id": f"admin-{uuid.uuid4().hex[:12]}", "replay": False}
+        if call is not None:
             try:
                 outcome = tool_invoke(
                     tool_name=tool.name,
-                    call_id=data["call_id"],
+                    call_id=call["call_id"],
                     input=data["input"],
                     user=request.user,
                     idempotency_key=data["idempotency_key"] or None,
@@ -179,18 +204,22 @@ class ToolPagesMixin:
                     "errors": refused.errors,
                     "extra": refused.extra,
                 }
+            else:
+                replay_form = ReplayCallForm.of_call(call_id=call["call_id"], data=data, user=request.user)
         context = self._context(
             request,
             f"Try {tool.name}",
             tool=tool,
             form=form,
+            replay_form=replay_form,
+            call=call,
             outcome=outcome,
             problem=problem,
             coverage=coverage_text(tool),
             input_schema=pretty(tool.input_schema),
             result_json=pretty(outcome.result) if outcome else "",
             receipt_url=reverse("admin:registries_toolreceipt_change", args=[outcome.receipt.pk])
-            if outcome
+            if outcome and not outcome.foreign
             else "",
         )
         return TemplateResponse(request, f"{TEMPLATES}/try.html", context)
