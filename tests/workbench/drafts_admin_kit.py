@@ -4,7 +4,6 @@ data as a browser sends it."""
 from html.parser import HTMLParser
 
 from django.contrib.admin.utils import quote
-from django.forms import MultipleChoiceField
 from django.urls import reverse
 
 from tests.workbench.factories import MembershipFactory, StaffFactory
@@ -24,26 +23,78 @@ def url(name, *args):
     return reverse(f"admin:workbench_workbenchdraft_{name}", args=[quote(arg) for arg in args])
 
 
-def form_data(response):
-    """POST data equal to what a browser submits for the card as rendered."""
+class FormFields(HTMLParser):
+    """The successful controls of one form as a browser submits them (inputs, checked boxes, textareas,
+    selected options), leaving out disabled ones, submit buttons and anything inside a <template>."""
+
+    def __init__(self, html, form_id):
+        super().__init__(convert_charrefs=True)
+        self.form_id, self.inside, self.template = form_id, False, 0
+        self.fields = []  # (name, value) in page order
+        self.textarea = self.select = None
+        self.options = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+        if not self.inside:
+            return
+        if tag == "template":
+            self.template += 1
+        if self.template or "disabled" in attrs:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = (attrs.get("type") or "text").lower()
+            if kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self.fields.append((name, attrs.get("value") or "on"))
+            elif kind not in ("submit", "button", "image", "reset", "file"):
+                self.fields.append((name, attrs.get("value") or ""))
+        elif tag == "textarea" and name:
+            self.textarea = [name, ""]
+        elif tag == "select" and name:
+            self.select, self.options = (name, "multiple" in attrs), []
+        elif tag == "option" and self.select:
+            self.options.append((attrs.get("value", ""), "selected" in attrs))
+
+    def handle_data(self, data):
+        if self.textarea is not None:
+            self.textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "template" and self.inside:
+            self.template -= 1
+        elif tag == "textarea" and self.textarea is not None:
+            # The HTML parser drops the newline right after <textarea>; browsers send CRLF line ends.
+            name, text = self.textarea
+            self.fields.append((name, text.removeprefix("\n").replace("\n", "\r\n")))
+            self.textarea = None
+        elif tag == "select" and self.select:
+            (name, multiple), chosen = self.select, [value for value, selected in self.options if selected]
+            if not multiple and not chosen and self.options:
+                chosen = [self.options[0][0]]
+            self.fields.extend((name, value) for value in chosen)
+            self.select = None
+
+
+def form_fields(response, form_id="draft-card-form"):
+    """(name, value) pairs of the card form as a browser submits it, in page order."""
+    return FormFields(response.content.decode(), form_id).fields
+
+
+def form_data(response, form_id="draft-card-form"):
+    """POST data equal to what a browser submits for the card as rendered (a list where a name repeats)."""
     data = {}
-    forms = [
-        response.context["card"],
-        response.context["scopes"].management_form,
-        *response.context["scopes"],
-    ]
-    for form in forms:
-        for field in form:
-            if field.field.disabled:
-                continue
-            value = field.value()
-            if isinstance(field.field, MultipleChoiceField):
-                data[field.html_name] = [str(item) for item in value or []]
-            elif isinstance(value, bool):
-                if value:
-                    data[field.html_name] = "on"
-            else:
-                data[field.html_name] = "" if value is None else field.field.prepare_value(value)
+    for name, value in form_fields(response, form_id):
+        if name in data:
+            data[name] = [*data[name], value] if isinstance(data[name], list) else [data[name], value]
+        else:
+            data[name] = value
     return data
 
 

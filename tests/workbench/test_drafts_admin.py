@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.policies.factories import FirearmFactory, KpiDefinitionFactory
-from tests.workbench.drafts_admin_kit import PERMS, draft_links, form_data, staff_member, url
+from tests.workbench.drafts_admin_kit import PERMS, draft_links, form_data, form_fields, staff_member, url
 from tests.workbench.factories import (
     MembershipFactory,
     WorkbenchDraftFactory,
@@ -80,14 +80,14 @@ def test_card_saves_firearm_decisions_kpis_and_version_as_a_revision_with_the_ad
     client.force_login(user)
     card = client.get(url("change", draft.pk))
     assert card.status_code == 200
-    assert len(card.context["scopes"].forms) == 42  # 40 scopes and two blank rows for new ones
+    assert len(card.context["grid"].columns) == 40  # one column per scope, none blank
     data = form_data(card)
     data.update(
         {
             "version": "1.3.0",
-            "scopes-0-firearm": "firearm.external_write",
-            "scopes-1-firearm": "__none__",
-            "scopes-0-kpis": ["kpi.change_failure_rate"],
+            "s0.f": "firearm.external_write",
+            "s1.f": "__none__",
+            "s0.k": ["kpi.change_failure_rate"],
             "reason": "decided two scopes",
         }
     )
@@ -102,33 +102,47 @@ def test_card_saves_firearm_decisions_kpis_and_version_as_a_revision_with_the_ad
     assert (latest.history_user, latest.history_change_reason) == (user, "decided two scopes")
 
 
-def test_card_edits_scopes_and_tools_and_checks_the_tools_json(client):
+def test_card_edits_scopes_and_tools_in_the_grid_and_checks_each_tool_on_its_row(client):
     user = staff_member()
     draft = WorkbenchDraftFactory(tenant=user.memberships.get().tenant)
     client.force_login(user)
     data = form_data(client.get(url("change", draft.pk)))
-    tools = json.loads(data["tools"]) + [draft_tool("create_issue", destructive=False)]
+    # A new tool row and a new scope column in one save, the tool ticked in the new scope's column.
     data.update(
         {
-            "tools": json.dumps(tools),
-            "scopes-2-name": "issues",
-            "scopes-2-tools": ["create_issue"],
-            "scopes-1-DELETE": "on",
+            "tn": "3",
+            "t2.n": "create_issue",
+            "t2.s": '{"type": "object"}',
+            "t2.x": "on",  # as the new row shows them: destructive and open world, not set
+            "t2.w": "on",
+            "t2.p": "on",
+            "sn": "3",
+            "s2.n": "issues",
+            "s2.f": "__none__",
+            "t2.2": "on",
+            "s1.z": "on",
         }
     )
     assert client.post(url("change", draft.pk), data).status_code == 302
     draft.refresh_from_db()
     assert [s["name"] for s in draft.spec_snapshot["scopes"]] == ["admin_write", "issues"]
+    assert draft.spec_snapshot["scopes"][1]["tools"] == ["create_issue"]
+    created = draft.spec_snapshot["tools"][2]
+    # Only the hint that was changed from what the product assumes is set.
+    assert created == {"name": "create_issue", "inputSchema": {"type": "object"},
+                       "annotations": {"idempotentHint": True}}
+    assert draft.policy_snapshot["firearms"] == {"admin_write": None, "issues": None}
 
     data = form_data(client.get(url("change", draft.pk)))
-    data["tools"] = json.dumps([{"name": "x y", "inputSchema": {"type": "object", "properties": 5}}])
+    data.update({"t0.n": "x y", "t0.s": '{"type": "object", "properties": 5}'})
     refused = client.post(url("change", draft.pk), data)
     assert refused.status_code == 200
-    errors = " ".join(refused.context["card"].errors["tools"])
-    assert "tools[0].name" in errors and "tools[0].inputSchema" in errors
-    data["tools"] = "[not json"
-    card = client.post(url("change", draft.pk), data).context["card"]
-    assert "is not JSON" in " ".join(card.errors["tools"])
+    row = refused.context["grid"].rows[0]
+    assert any(message.startswith("name:") for message in row.errors)
+    assert any(message.startswith("inputSchema") for message in row.errors)
+    data["t0.s"] = "[not json"
+    row = client.post(url("change", draft.pk), data).context["grid"].rows[0]
+    assert len(row.errors) == 1 and "is not JSON" in row.errors[0]
 
 
 def test_stale_save_is_refused_naming_who_changed_it_and_when(client):
@@ -158,9 +172,9 @@ def test_card_rules_in_the_admin_version_up_only_and_scopes_frozen_unless_draft(
     assert "Version can only move up from 1.2.0." in response.context["card"].errors["version"]
     draft_update(draft_id=draft.pk, user=user, base_revision=1, changes={"status": "abandoned"})
     card = client.get(url("change", draft.pk))
-    scope = card.context["scopes"].forms[0]
-    assert scope.fields["tools"].disabled and scope.fields["name"].disabled
-    assert not scope.fields["firearm"].disabled and card.context["card"].fields["tools"].disabled
+    names = {name for name, _ in form_fields(card)}
+    assert not card.context["grid"].editable and "t0.n" not in names and "s0.n" not in names
+    assert {"s0.f", "status"} <= names  # firearm decisions, KPIs and the status stay editable
 
 
 def test_validate_history_diff_and_restore(client):

@@ -44,7 +44,7 @@ def card(client):
 def test_each_field_is_rendered_once_with_the_stored_value(card):
     _, _, page = card
     html = page.content.decode()
-    for name in ("portability", "entitlements", "skills", "version", "package_version", "tools"):
+    for name in ("portability", "entitlements", "skills", "version", "package_version", "tn"):
         assert len(re.findall(rf'\sname="{name}"', html)) == 1, name
     form = page.context["card"]
     assert json.loads(shown(form, "portability")) == {"runtimes": ["node"]}

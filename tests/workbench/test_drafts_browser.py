@@ -73,8 +73,8 @@ def test_import_decide_validate_publish_and_see_the_connector_live(page, server)
         "destructive": "firearm.external_write",
     }
     for index in range(3):
-        name = page.input_value(f"#id_scopes-{index}-name")
-        page.select_option(f"#id_scopes-{index}-firearm", decisions[name])
+        name = page.input_value(f"[name='s{index}.n']")
+        page.select_option(f"[name='s{index}.f']", decisions[name])
     # The stage select offers the moves the path allows: back, stay, or one forward.
     offered = page.eval_on_selector_all("#id_stage option", "options => options.map(o => o.value)")
     assert offered == ["definition", "scoping", "policy"]
@@ -84,7 +84,7 @@ def test_import_decide_validate_publish_and_see_the_connector_live(page, server)
     page.wait_for_selector("#validation-verdict")
     assert page.inner_text("#validation-verdict") == "passed"
     shot(page, "4_validated", full_page=True)
-    page.locator("#scopes").screenshot(path=str(ARTIFACTS / "drafts_4b_scopes.png"))
+    page.locator("#tools").screenshot(path=str(ARTIFACTS / "drafts_4b_scopes.png"))
 
     # Publish happens only from verification: at policy the confirmation warns and the publish is refused.
     page.click("#publish-button")

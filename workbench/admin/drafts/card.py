@@ -1,36 +1,24 @@
-"""The draft card page: its fields, scopes, tools and stage path; a save goes through draft_update."""
+"""The draft card page: its fields, the tools x scopes grid and the stage path; a save goes through
+draft_update. Who may only view the draft sees it as text, and is told it is their role."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from workbench.contract import is_destructive, is_read_only, named, strings
 from workbench.kit.admin import page_context
 from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 from workbench.models.drafts import STAGE_PATH, stage_index
+from workbench.selectors.drafts import drafts_editable_by
 from workbench.services.drafts import draft_update
 
-from .forms import CardForm, scope_formset, scopes_and_policy
+from .forms import CardForm, firearm_choices, kpi_choices
+from .grid import HINTS, Grid
 from .views import _card_url, _validate_and_report, get_draft
 
 
-def _posted_tool_names(card, draft):
-    """Tool choices for the scope rows: the tools as posted when they parse, else the stored ones."""
-    if card.is_bound and "tools" in card.fields and not card.fields["tools"].disabled:
-        try:
-            tools = card.fields["tools"].clean(card.data.get("tools", ""))
-        except ValidationError:
-            tools = None
-        if tools is not None:
-            return [tool.get("name") for tool in tools if isinstance(tool, dict)]
-    return [
-        tool.get("name") for tool in (draft.spec_snapshot or {}).get("tools") or [] if isinstance(tool, dict)
-    ]
-
-
-def _save_card(request, draft, card, scopes):
+def _save_card(request, draft, card, grid):
     spec = dict(draft.spec_snapshot or {})
     spec["version"] = card.cleaned_data["version"]
     spec["description"] = card.cleaned_data["description"]
@@ -39,12 +27,10 @@ def _save_card(request, draft, card, scopes):
     spec["portability"] = card.portability_value(spec.get("portability"))
     if card.cleaned_data["skills"] or "skills" in spec:
         spec["skills"] = card.cleaned_data["skills"]
-    if not card.fields["tools"].disabled:
-        spec["tools"] = card.cleaned_data["tools"]
-    scope_list, policy = scopes_and_policy(scopes, spec.get("scopes"))
-    if draft.status == WorkbenchDraft.Status.DRAFT:
-        spec["scopes"] = scope_list
-    changes = {"spec_snapshot": spec, "policy_snapshot": policy, "stage": card.cleaned_data["stage"]}
+    if grid.editable:
+        spec["tools"] = grid.tools()
+        spec["scopes"] = grid.scopes()
+    changes = {"spec_snapshot": spec, "policy_snapshot": grid.policy(), "stage": card.cleaned_data["stage"]}
     if draft.status != WorkbenchDraft.Status.PUBLISHED:
         changes["status"] = card.cleaned_data["status"]
     return draft_update(
@@ -56,37 +42,49 @@ def _save_card(request, draft, card, scopes):
     )
 
 
+def _read_only_reason(model_admin, request, draft):
+    """Why this user cannot change this draft, or "" when they can: their role first, then the status."""
+    if not model_admin.has_change_permission(request, draft):
+        return "You can view this draft; changing drafts needs the permission to change them."
+    if not drafts_editable_by(request.user).filter(pk=draft.pk).exists():
+        return (
+            f"You can view this draft; changing it needs the editor or owner role in {draft.tenant}."
+        )
+    if draft.status == WorkbenchDraft.Status.PUBLISHED:
+        return "This draft is published: it no longer changes. Start a new draft for the next version."
+    return ""
+
+
 def card_view(model_admin, request, object_id):
-    """The draft card (CONTRACT B3): name/ID fixed, version upward, scopes while draft, firearm decision
-    and KPIs per scope, validation read-only, stage progress."""
+    """The draft card (CONTRACT B3): name/ID fixed, version upward, tools and scopes while draft, firearm
+    decision and KPIs per scope, validation read-only, stage progress."""
     draft = get_draft(model_admin, request, object_id)
-    can_change = model_admin.has_change_permission(request, draft) and draft.status != "published"
-    editable = draft.status == WorkbenchDraft.Status.DRAFT
+    read_only = _read_only_reason(model_admin, request, draft)
+    can_change = not read_only
+    editable = can_change and draft.status == WorkbenchDraft.Status.DRAFT
+    grid_options = {"editable": editable, "firearms": firearm_choices(), "kpis": kpi_choices()}
     stale = None
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied
-        card = CardForm(request.POST, scopes_editable=editable, stage=draft.stage)
-        scopes = scope_formset(draft, data=request.POST, tool_names=_posted_tool_names(card, draft))
-        if card.is_valid() and scopes.is_valid():
+        card = CardForm(request.POST, stage=draft.stage)
+        grid = Grid(draft, request.POST, **grid_options)
+        if card.is_valid() and grid.is_valid():
             try:
-                saved = _save_card(request, draft, card, scopes)
+                saved = _save_card(request, draft, card, grid)
             except Refusal as refusal:
                 if refusal.status == 412:
                     stale = refusal
                 else:
-                    _card_errors(card, refusal)
+                    _card_errors(card, grid, refusal)
             else:
                 messages.success(request, f"Saved revision {saved.revision} of {saved.pk}.")
                 if "_validate" in request.POST:
                     _validate_and_report(request, saved, saved.revision)
                 return HttpResponseRedirect(_card_url(saved.pk))
     else:
-        card = CardForm(initial=CardForm.initial_for(draft), scopes_editable=editable, stage=draft.stage)
-        scopes = scope_formset(draft)
-    if not can_change:
-        for field in card.fields.values():
-            field.disabled = True
+        card = CardForm(initial=CardForm.initial_for(draft), stage=draft.stage)
+        grid = Grid(draft, **grid_options)
     return TemplateResponse(
         request,
         "admin/workbench/workbenchdraft/card.html",
@@ -96,19 +94,30 @@ def card_view(model_admin, request, object_id):
             f"Draft {draft.pk}: {draft.name or draft.connector_id}",
             draft=draft,
             card=card,
-            scopes=scopes,
+            grid=grid,
+            hints=HINTS,
+            error_links=_error_links(card, grid),
             stale=stale,
             can_change=can_change,
+            read_only_reason=read_only,
             scopes_editable=editable,
             stages=_stage_path(draft),
             stage_moves=[stage for stage in draft.stage_moves if stage != draft.stage],
             findings=draft.validation_findings or [],
             stage_lacks=draft.stage_lacks,
-            tools=_tool_rows(draft),
             can_publish=model_admin.has_publish_permission(request),
-            media=model_admin.media + card.media + scopes.media,
+            media=model_admin.media + card.media,
         ),
     )
+
+
+def _error_links(card, grid):
+    """Every mistake of a refused save once, in page order, with the anchor of the field it is on."""
+    links = [("draft-card-form", "Draft", message) for message in card.non_field_errors()]
+    for name, errors in card.errors.items():
+        if name != "__all__":
+            links += [(card[name].auto_id, card[name].label, message) for message in errors]
+    return links + grid.error_links()
 
 
 CARD_FIELDS = {
@@ -136,31 +145,32 @@ def _stage_path(draft):
     ]
 
 
-def _card_errors(card, refusal):
-    """A refused save on the card: each field error on its field where the card has one, the rest on top."""
+def _card_errors(card, grid, refusal):
+    """A refused save on the card: each field error on its card field, tool row or scope column where
+    the card has one, the rest on top."""
     if not refusal.errors:
         card.add_error(None, refusal.detail)
+    rows, columns = grid.live_rows(), grid.live_columns()
     for entry in refusal.errors:
-        target = CARD_FIELDS.get(entry["field"])
-        message = entry["message"]
-        card.add_error(target, message if target or not entry["field"] else f"{entry['field']}: {message}")
+        path, message = entry["field"] or "", entry["message"]
+        target = CARD_FIELDS.get(path)
+        place = _grid_place(path, rows, columns) if target is None else None
+        if place is not None:
+            place.errors.append(f"{path}: {message}")
+        else:
+            card.add_error(target, message if target or not path else f"{path}: {message}")
 
 
-def _tool_rows(draft):
-    spec = draft.spec_snapshot or {}
-    granted = {}
-    for scope in named(spec.get("scopes")):
-        for tool in strings(scope.get("tools")):
-            granted.setdefault(tool, []).append(scope["name"])
-    return [
-        {
-            "name": tool.get("name"),
-            "title": tool.get("title") or "",
-            "read_only": is_read_only(tool),
-            "destructive": is_destructive(tool),
-            "scopes": granted.get(tool["name"], []),
-        }
-        for tool in named(spec.get("tools"))
-    ]
-
-
+def _grid_place(path, rows, columns):
+    """The tool row or scope column a refusal's field path names (`spec_snapshot.tools[3].name`,
+    `spec_snapshot.scopes[1]`, `policy_snapshot.firearms.<scope>`), or None."""
+    for prefix, items in (("spec_snapshot.tools[", rows), ("spec_snapshot.scopes[", columns)):
+        if path.startswith(prefix):
+            position = path[len(prefix):].split("]", 1)[0]
+            if position.isdigit() and int(position) < len(items):
+                return items[int(position)]
+    for prefix in ("policy_snapshot.firearms.", "policy_snapshot.kpis."):
+        if path.startswith(prefix):
+            name = path[len(prefix):].split(".", 1)[0].split("[", 1)[0]
+            return next((column for column in columns if column.name == name), None)
+    return None

@@ -1,38 +1,13 @@
-"""Fields of the draft card that edit a part of the spec as text: the tools, portability and skills as
-JSON checked against the MCP contract (one error per problem, with its path), and the declared
-entitlements one per line."""
+"""Fields of the draft card that edit a part of the spec as text: portability and skills as JSON checked
+against the MCP contract (one error per problem, with its path), and the declared entitlements one per
+line. The tools are rows of the grid (grid.py)."""
 
 import json
 
 from django import forms
 
-from workbench.contract import section_findings, tool_findings
+from workbench.contract import section_findings
 from workbench.kit.forms import load_json_text
-
-
-class ToolsJsonField(forms.CharField):
-    """The tools array as JSON; every tool is checked as an MCP Tool, one error per problem with its path."""
-
-    widget = forms.Textarea(
-        attrs={"rows": 18, "cols": 100, "class": "vLargeTextField tools-json", "spellcheck": "false"}
-    )
-
-    def to_python(self, value):
-        text = super().to_python(value)
-        tools = load_json_text(text or "[]")
-        if not isinstance(tools, list):
-            raise forms.ValidationError("The tools must be a JSON array of MCP Tool objects.")
-        problems = [
-            f"{item['path']}: {item['message']}"
-            for index, tool in enumerate(tools)
-            for item in tool_findings(tool, f"tools[{index}]")
-        ]
-        if problems:
-            raise forms.ValidationError(problems)
-        return tools
-
-    def prepare_value(self, value):
-        return value if isinstance(value, str) else json.dumps(value or [], indent=2)
 
 
 class SpecSectionJsonField(forms.CharField):
