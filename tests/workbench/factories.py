@@ -190,3 +190,25 @@ def api_walk_to(client, item, stage="verification"):
         answer = client.patch(item, {"stage": following}, format="json", HTTP_IF_MATCH=answer["ETag"])
         assert answer.status_code == 200, answer.json()
     return answer
+
+
+class ProbeFactory(factory.django.DjangoModelFactory):
+    """A finished check probe of a draft's current revision that served exactly the draft's tools, unless
+    told otherwise (`status=`, `findings=`, `draft_revision=`)."""
+
+    class Meta:
+        model = "workbench.Probe"
+
+    draft = factory.SubFactory(WorkbenchDraftFactory)
+    tenant = factory.SelfAttribute("draft.tenant")
+    requested_by = factory.SelfAttribute("draft.owner")
+    kind = "check"
+    registry_type = "npm"
+    identifier = factory.LazyAttribute(lambda p: p.draft.spec_snapshot["packaging"]["identifier"])
+    version = factory.LazyAttribute(lambda p: p.draft.spec_snapshot["packaging"]["version"])
+    connector_id = factory.SelfAttribute("draft.connector_id")
+    draft_revision = factory.SelfAttribute("draft.revision")
+    status = "succeeded"
+    tools = factory.LazyAttribute(lambda p: p.draft.spec_snapshot["tools"])
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)

@@ -237,7 +237,9 @@ def test_validate_stores_the_result_tied_to_the_revision_and_keeps_the_revision(
     draft_validate(draft_id=draft.pk, user=draft.owner)
     draft.refresh_from_db()
     assert draft.validation_passed is True and draft.validated_revision == 1 and draft.revision == 1
-    assert draft.validation_findings == [] and draft.validated_by == draft.owner
+    # Nothing but the note that no sandbox probe checked this revision (it never blocks by default).
+    assert [f["code"] for f in draft.validation_findings] == ["no_probe"]
+    assert draft.validation_findings[0]["severity"] == "info" and draft.validated_by == draft.owner
     assert draft.history.first().history_change_reason == "validated revision 1: passed"
     draft_update(draft_id=draft.pk, user=draft.owner, base_revision=1, changes={"stage": "policy"})
     draft.refresh_from_db()

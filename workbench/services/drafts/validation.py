@@ -32,6 +32,7 @@ from workbench.models import WorkbenchDraft
 from workbench.selectors.drafts import latest_published_connector_spec
 
 from .errors import not_editable
+from .probe_results import probe_findings
 from .revisions import check_revision, lock_draft_for_change, record_validation
 
 ENTITLEMENT_STORE_MISSING = "missing dependency: entitlement store"
@@ -375,6 +376,7 @@ def draft_validate(*, draft_id, user, expected_revision=None):
             policy=draft.policy_snapshot,
             tenant_id=draft.tenant_id,
         )
+        findings = sorted([*findings, *probe_findings(draft)], key=lambda item: item["severity"] != "error")
         record_validation(
             draft=draft,
             user=user,
