@@ -15,12 +15,12 @@ from django.utils.html import format_html, format_html_join
 from registries.admin.server_json import ServerJsonDownloads
 from registries.models import MCP_CONNECTOR_CLASS, ComponentSpec, Connector, Scope, Skill
 from registries.selectors import latest_scope_count
+from registries.selectors.connector_page import latest_scopes_with_policy
 from registries.services import component_spec_deprecate, connector_transfer
 from workbench.kit.admin import (
     HistoryAdmin,
     NoteAdmin,
     ReadOnlyAdmin,
-    ReadOnlyInline,
     RowAdmin,
     adopt,
     model_perm,
@@ -29,8 +29,8 @@ from workbench.kit.admin import (
 )
 from workbench.kit.queries import SubqueryCount
 from workbench.kit.rows import row_save
-from workbench.tenancy.access import is_platform_staff
-from workbench.tenancy.models import Tenant
+from workbench.tenancy.access import is_platform_staff, tenant_ids
+from workbench.tenancy.models import Membership, Tenant
 
 
 class DeprecatedFilter(admin.SimpleListFilter):
@@ -194,24 +194,6 @@ class SkillAdmin(SpecVersionAdmin):
         return pre(obj.markdown)
 
 
-class LatestScopeInline(ReadOnlyInline):
-    model = Scope
-    verbose_name_plural = "scopes of the latest version"
-    fields = ["name", "version", "tool_list", "description"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).latest_published().select_related("spec", "connector")
-
-    @admin.display(description="version")
-    def version(self, obj):
-        return obj.spec.version
-
-    @admin.display(description="tools")
-    def tool_list(self, obj):
-        return ", ".join(obj.tools)
-
-
 class HasPublishedVersionFilter(admin.SimpleListFilter):
     title = "published"
     parameter_name = "published"
@@ -248,12 +230,30 @@ class ConnectorAdmin(ServerJsonDownloads, NoteAdmin, HistoryAdmin, ReadOnlyAdmin
     list_select_related = ["latest_spec", "owner"]
     search_fields = ["connector_id", "name", "description"]
     fields = [
-        "connector_id", "name", "description", "owner", "latest_spec", "versions_table",
+        "connector_id", "name", "description", "owner", "latest_spec", "versions_table", "latest_scopes",
         "server_json_download", "created_at",
     ]
     readonly_fields = fields
-    inlines = [LatestScopeInline]
     actions = ["transfer_selected"]
+    change_form_template = "admin/registries/connector/change_form.html"
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["start_next_version"] = self.start_next_version(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @staticmethod
+    def start_next_version(request, connector):
+        """What the "Start next version" button posts (to the draft add page, whose service decides), or
+        None when the user may not start one: no draft permission, nothing published, or (PRODUCT.md
+        section 10) not an owner or editor of the tenant owning the connector."""
+        if connector.latest_spec_id is None or not request.user.has_perm("workbench.add_workbenchdraft"):
+            return None
+        if connector.owner_id is not None:
+            writers = tenant_ids(request.user, roles=[Membership.Role.OWNER, Membership.Role.EDITOR])
+            if not writers.filter(tenant_id=connector.owner_id).exists():
+                return None
+        return {"connector_id": connector.connector_id, "tenant": connector.owner_id or ""}
 
     def has_transfer_permission(self, request):
         return model_perm(request, self.model._meta, "change") and is_platform_staff(request.user)
@@ -295,6 +295,43 @@ class ConnectorAdmin(ServerJsonDownloads, NoteAdmin, HistoryAdmin, ReadOnlyAdmin
     @admin.display(description="versions", ordering="version_total")
     def version_count(self, obj):
         return obj.version_total
+
+    @admin.display(description="scopes of the latest version")
+    def latest_scopes(self, obj):
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:registries_scope_change", args=[row.scope.pk]), row.scope.name,
+                    self._firearm(row.firearm), self._kpis(row.kpis), ", ".join(row.scope.tools) or "-",
+                )
+                for row in latest_scopes_with_policy(obj)
+            ),
+        )
+        if not rows:
+            return "No published scopes yet."
+        return format_html(
+            '<table class="connector-scopes"><thead><tr><th>scope</th><th>firearm decision</th><th>KPIs</th>'
+            "<th>tools</th></tr></thead><tbody>{}</tbody></table>", rows,
+        )
+
+    @staticmethod
+    def _firearm(firearm):
+        if firearm is None:
+            return format_html('<span title="{}">NONE</span>', "decided: no firearm")
+        url = reverse("admin:policies_firearm_change", args=[firearm.pk])
+        return format_html('<a href="{}">{}</a> ({})', url, firearm.firearm_id, firearm.severity)
+
+    @staticmethod
+    def _kpis(bindings):
+        if not bindings:
+            return "-"
+        return format_html_join(
+            ", ", '<a href="{}">{}</a> ({})',
+            ((reverse("admin:policies_kpidefinition_change", args=[b.kpi.pk]), b.kpi.kpi_id, b.effect)
+             for b in bindings),
+        )
 
     @admin.display(description="published versions")
     def versions_table(self, obj):
