@@ -56,7 +56,9 @@ def hint_shown(tool, key):
 
 
 def schema_text(value):
-    return json.dumps(value, indent=1, ensure_ascii=False)
+    """A schema as the card shows it: on one line while it is short, else indented."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else json.dumps(value, indent=1, ensure_ascii=False)
 
 
 def textarea_text(value):
@@ -303,9 +305,14 @@ class Grid:
             row.errors.extend(f"Input schema: {message}" for message in error.messages)
             return
         row.tool = tool
+        # One message per place: the contract's shape check and its JSON Schema check may both speak
+        # about the same value ("'object' was expected" and "not a valid JSON Schema").
+        said = set()
         for item in tool_findings(tool, "tool"):
             path = item["path"].removeprefix("tool").lstrip(".") or "tool"
-            row.errors.append(f"{path}: {item['message']}")
+            if path not in said:
+                said.add(path)
+                row.errors.append(f"{path}: {item['message']}")
 
     def _tool(self, row):
         stored = self.stored_tools[row.origin] if row.origin is not None else {}
