@@ -1,4 +1,5 @@
-# Connector Workbench. `make run` serves a local copy with demo data; `make test` runs the suite.
+# Connector Workbench. `make run` serves a local copy with demo data (and runs a background worker for
+# sandbox probes beside the web server, stopped with it); `make test` runs the suite.
 # The virtualenv is a file target: a fresh clone (or a changed pyproject.toml) installs on first use.
 
 SHELL := /bin/bash
@@ -40,6 +41,9 @@ run: $(INSTALLED)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_environment dev
 	$(PY) manage.py create_local_staff --url http://$(HOST):$(PORT)/admin/
+	$(PY) manage.py probes_recover
+	$(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Runs against DATABASE_URL when it is set (pytest-django creates and drops a test_ database there).

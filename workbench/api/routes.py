@@ -7,10 +7,12 @@ from django.urls import path
 from workbench.api.coverage import CoverageViewSet
 from workbench.api.drafts import DraftViewSet
 from workbench.api.exports import ConnectorsExportView, CoverageExportView, PolicyMatrixExportView
+from workbench.api.probes import ProbeViewSet
 
 ROUTES = [
     ("drafts", DraftViewSet, "draft"),
     ("coverage", CoverageViewSet, "coverage"),
+    ("probes", ProbeViewSet, "probe"),
 ]
 
 PATHS = [

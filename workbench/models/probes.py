@@ -84,6 +84,9 @@ class Probe(models.Model):
 
     class Meta:
         ordering = ["-created_at", "id"]
+        # No permissions of its own: a probe is part of a draft's life. Reading one takes the drafts' view
+        # permission, starting an import their add permission, checking a draft their change permission.
+        default_permissions = ()
         constraints = [
             models.CheckConstraint(
                 condition=ids.matches("id", PROBE_ID),

@@ -53,6 +53,16 @@ def _draft_expect(action, *, create=False):
     return expect
 
 
+def _probe_read_expect(role, row_name):
+    """Probes are read with the drafts' view permission (they have none of their own), by the tenant's
+    members and auditors."""
+    if not role.has("workbench.view_workbenchdraft"):
+        return 403
+    if row_name is None:
+        return 200
+    return 200 if reads(role, "workbench.probe", "A") else 404
+
+
 def _approve_expect(role, row_name):
     # A second person approves: the grant's granter (owner_a) may not, whatever the table says.
     generic = _generic(OPS_BY_NAME["approve"], role, row_name)
@@ -73,6 +83,7 @@ SCOPE_OF = {
     "receipt": "A",
     "usage": "A",
     "draft": "A",
+    "probe": "A",
 }
 
 
@@ -364,6 +375,34 @@ OPERATIONS = {
         },
         expect=_draft_expect("add", create=True),
     ),
+    # Sandbox probes: starting one is creating (import) or changing (check) a draft; reading one takes
+    # the drafts' view permission.
+    ("post", "/api/v1/drafts/import-package/"): _op(
+        "workbench.workbenchdraft",
+        "create",
+        body={
+            "A": {
+                "tenant": "tenant-a",
+                "connector_id": "matrix-package",
+                "registry_type": "pypi",
+                "identifier": "matrix-server",
+                "version": "1.0.0",
+            }
+        },
+        expect=_draft_expect("add", create=True),
+    ),
+    ("post", "/api/v1/drafts/{id}/probe/"): _op(
+        "workbench.workbenchdraft",
+        "write_action",
+        "draft",
+        action="change",
+        body={},
+        expect=_draft_expect("change"),
+    ),
+    ("get", "/api/v1/probes/"): _op(
+        "workbench.probe", "list", key=lambda item: item["id"], expect=_probe_read_expect
+    ),
+    ("get", "/api/v1/probes/{id}/"): _op("workbench.probe", "retrieve", "probe", expect=_probe_read_expect),
     # The MCP registry (/v0): a token of anyone holding the connectors' view permission reads every
     # published version (the setting WORKBENCH_REGISTRY_PUBLIC, off here, opens it to anyone).
     ("get", "/v0/servers"): _op("registries.connector", "list"),
@@ -391,6 +430,7 @@ LIST_ROW = {
     "policies.firearmgrant": "grant",
     "registries.toolreceipt": "receipt",
     "workbench.workbenchdraft": "draft",
+    "workbench.probe": "probe",
 }
 ROW_ID = {
     "budget_a": lambda row: row.budget_id,
@@ -398,6 +438,7 @@ ROW_ID = {
     "grant": lambda row: str(row.uid),
     "receipt": lambda row: str(row.uid),
     "draft": lambda row: row.pk,
+    "probe": lambda row: row.pk,
 }
 
 

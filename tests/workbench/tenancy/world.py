@@ -192,6 +192,7 @@ def build():
         "usage": usage,
         "membership": membership,
         "draft": draft,
+        "probe": wf.ProbeFactory(draft=draft),
         **domain,
         "exchange": scope,
     }
