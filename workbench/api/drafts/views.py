@@ -39,7 +39,6 @@ from .probing import DraftProbingMixin
 from .serializers import (
     DIFF_RESPONSE,
     DraftCreateSerializer,
-    DraftDiffSerializer,
     DraftFilter,
     DraftSerializer,
     DraftUpdateSerializer,
@@ -232,17 +231,14 @@ class DraftViewSet(
     )
     @action(detail=True, methods=["get"])
     def diff(self, request, pk=None):
-        """The structured diff from one revision (or the live connector) to another (or live): one entry per
-        change (area, change, path, summary, before, after) with its details field by field (a tool's
-        schema properties and how they changed: type, required, enum, ...; annotation hints; firearm
-        and KPI decisions per scope)."""
+        """Readable changes from one revision (or the live connector) to another revision."""
         draft = self.get_object()
         before_key = request.query_params.get("from", "live")
         after_key = request.query_params.get("to", str(draft.revision))
         changes = diff_states(
             draft_side(draft, before_key, param="from"), draft_side(draft, after_key, param="to")
         )
-        return Response(DraftDiffSerializer({"from": before_key, "to": after_key, "changes": changes}).data)
+        return Response({"from": before_key, "to": after_key, "changes": changes})
 
     @extend_schema(request=ImportMcpSerializer, responses={201: DraftSerializer})
     @action(detail=False, methods=["post"], url_path="import-mcp")
