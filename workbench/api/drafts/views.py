@@ -39,6 +39,7 @@ from .probing import DraftProbingMixin
 from .serializers import (
     DIFF_RESPONSE,
     DraftCreateSerializer,
+    DraftDiffSerializer,
     DraftFilter,
     DraftSerializer,
     DraftUpdateSerializer,
@@ -231,14 +232,17 @@ class DraftViewSet(
     )
     @action(detail=True, methods=["get"])
     def diff(self, request, pk=None):
-        """Readable changes from one revision (or the live connector) to another revision."""
+        """The structured diff from one revision (or the live connector) to another (or live): one entry per
+        change (area, change, path, summary, before, after) with its details field by field (a tool's
+        schema properties and how they changed: type, required, enum, ...; annotation hints; firearm
+        and KPI decisions per scope)."""
         draft = self.get_object()
         before_key = request.query_params.get("from", "live")
         after_key = request.query_params.get("to", str(draft.revision))
         changes = diff_states(
             draft_side(draft, before_key, param="from"), draft_side(draft, after_key, param="to")
         )
-        return Response({"from": before_key, "to": after_key, "changes": changes})
+        return Response(DraftDiffSerializer({"from": before_key, "to": after_key, "changes": changes}).data)
 
     @extend_schema(request=ImportMcpSerializer, responses={201: DraftSerializer})
     @action(detail=False, methods=["post"], url_path="import-mcp")
