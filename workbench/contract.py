@@ -132,7 +132,8 @@ def is_destructive(tool):
 
 
 def is_exact_version(value):
-    return isinstance(value, str) and bool(EXACT_VERSION.match(value))
+    # fullmatch: "$" alone would let "1.2.0\n" through.
+    return isinstance(value, str) and bool(EXACT_VERSION.fullmatch(value))
 
 
 def declared_entitlements(spec):
@@ -143,3 +144,64 @@ def declared_entitlements(spec):
         value = value.get("entitlements") if isinstance(value, dict) else None
         found.extend(value if isinstance(value, list) else [value] if value else [])
     return [str(item) for item in found]
+
+
+# -- packaging --------------------------------------------------------------------------------------
+
+#: npm: an optional @scope, lower case, at most 214 characters (npm's validate-npm-package-name)
+NPM_PACKAGE = re.compile(r"^(@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$")
+#: PyPI: a PEP 508 project name
+PYPI_PROJECT = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
+#: OCI: an image reference as the distribution grammar writes it: [registry[:port]/]path[:tag][@digest]
+_OCI_DOMAIN = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])(?:\.(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]))*(?::[0-9]+)?"  # noqa: E501
+_OCI_PATH = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+OCI_IMAGE = re.compile(
+    rf"^(?:{_OCI_DOMAIN}/)?{_OCI_PATH}(?:/{_OCI_PATH})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
+)
+PACKAGE_REQUIRED = ("registry_type", "identifier", "version")
+IDENTIFIERS = {
+    "npm": (NPM_PACKAGE, 214, "an npm package name such as @acme/github-mcp (lower case, optional @scope)"),
+    "pypi": (PYPI_PROJECT, 200, "a PyPI project name such as acme-github-mcp"),
+    "oci": (OCI_IMAGE, 500, "an OCI image reference such as ghcr.io/acme/github-mcp[:tag][@sha256:…]"),
+}
+
+
+def packaging_problems(packaging, prefix="packaging"):
+    """{field path: [message]} of everything wrong with a draft's packaging: the contract's shape (registry
+    type, required identifier and version, transport), an identifier of the registry type's form (npm
+    name, PyPI project, OCI image reference) and an exact version (no range, no tag such as latest).
+    The MCP import page, the API's import-mcp and the draft service all judge packaging with this."""
+    problems = {}
+
+    def add(key, message):
+        problems.setdefault(f"{prefix}.{key}" if key else prefix, []).append(message)
+
+    if isinstance(packaging, dict):
+        # An empty value is a value not given: said the same way whether a form left the field out or
+        # an API client sent "".
+        blank = [key for key, value in packaging.items() if value == ""]
+        for key in blank:
+            add(key, "Required when a package is given." if key in PACKAGE_REQUIRED else "Must not be empty.")
+        packaging = {key: value for key, value in packaging.items() if key not in blank}
+    for item in schema_findings(section_validator("packaging"), packaging, prefix):
+        path = item["path"]
+        missing = re.match(r"^'([^']+)' is a required property$", item["message"])
+        if missing:
+            if f"{prefix}.{missing.group(1)}" not in problems:
+                add(missing.group(1), "Required when a package is given.")
+        else:
+            # jsonschema quotes the value: a huge one is not sent back whole.
+            problems.setdefault(path, []).append(_sentence(item["message"])[:300])
+    if not isinstance(packaging, dict):
+        return problems
+    identifier, registry_type = packaging.get("identifier"), packaging.get("registry_type")
+    rule = IDENTIFIERS.get(registry_type) if isinstance(registry_type, str) else None
+    if rule and isinstance(identifier, str) and identifier:
+        pattern, longest, what = rule
+        if len(identifier) > longest or not pattern.fullmatch(identifier):
+            add("identifier", f"Not {what}.")
+    version = packaging.get("version")
+    if isinstance(version, str) and version and not is_exact_version(version):
+        add("version", f"Must be an exact version such as 1.2.0, not {version[:50]!r} (no ranges, no tags).")
+    return problems

@@ -121,10 +121,15 @@ def import_view(model_admin, request):
                 reason="imported in the admin",
             )
         except Refusal as refusal:
-            problems = [
-                f"{entry['field']}: {entry['message']}" if entry["field"] else entry["message"]
-                for entry in refusal.errors
-            ] or [refusal.detail]
+            for entry in refusal.errors:
+                if (entry["field"] or "").startswith("packaging."):
+                    form.add_packaging_error(entry["field"], [entry["message"]])
+                else:
+                    problems.append(
+                        f"{entry['field']}: {entry['message']}" if entry["field"] else entry["message"]
+                    )
+            if not refusal.errors:
+                problems.append(refusal.detail)
         else:
             scopes = ", ".join(f"{s['name']} ({len(s['tools'])})" for s in draft.spec_snapshot["scopes"])
             messages.success(

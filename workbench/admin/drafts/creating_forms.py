@@ -2,6 +2,7 @@
 
 from django import forms
 
+from workbench.contract import packaging_problems
 from workbench.kit import identifiers as ids
 from workbench.kit import uploads
 
@@ -24,14 +25,32 @@ class DraftAddForm(forms.Form):
 
 
 class ImportMcpForm(DraftAddForm):
+    """The tools/list result (pasted or uploaded) and, optionally, the package the server runs from:
+    registry type, identifier, exact version and transport, judged by the contract's packaging rule
+    (workbench.contract.packaging_problems), as the API's import-mcp and the draft service judge them."""
+
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
-    identifier = forms.CharField(
-        label="npm package",
+    registry_type = forms.ChoiceField(
+        label="Package registry",
         required=False,
-        max_length=200,
-        help_text="e.g. @modelcontextprotocol/server-github",
+        choices=[("", "no package"), ("npm", "npm"), ("pypi", "PyPI"), ("oci", "OCI image")],
     )
-    package_version = forms.CharField(label="Package version", required=False, max_length=64)
+    identifier = forms.CharField(
+        label="Package",
+        required=False,
+        max_length=500,
+        help_text="npm: @modelcontextprotocol/server-github; PyPI: mcp-server-git; "
+        "OCI: ghcr.io/acme/github-mcp (an image reference).",
+    )
+    package_version = forms.CharField(
+        label="Package version", required=False, max_length=64,
+        help_text="An exact version: no ranges, not 'latest'.",
+    )
+    transport = forms.ChoiceField(
+        required=False,
+        initial="stdio",
+        choices=[("stdio", "stdio"), ("streamable-http", "streamable-http"), ("sse", "sse")],
+    )
     tools_json = forms.CharField(
         label="tools/list result",
         required=False,
@@ -39,6 +58,14 @@ class ImportMcpForm(DraftAddForm):
         help_text="Paste the JSON the server answered to tools/list.",
     )
     tools_file = forms.FileField(label="…or upload it", required=False)
+
+    #: packaging key -> the form field that edits it
+    PACKAGING_FIELDS = {
+        "registry_type": "registry_type",
+        "identifier": "identifier",
+        "version": "package_version",
+        "transport": "transport",
+    }
 
     def clean_tools_file(self):
         return uploads.check_upload(self.cleaned_data.get("tools_file"))
@@ -52,16 +79,23 @@ class ImportMcpForm(DraftAddForm):
             cleaned["tools_list"] = cleaned["tools_json"]
         else:
             raise forms.ValidationError("Paste or upload the tools/list result.")
+        packaging = self.packaging()
+        for path, messages in packaging_problems(packaging).items() if packaging else ():
+            self.add_packaging_error(path, messages)
         return cleaned
 
+    def add_packaging_error(self, path, messages):
+        """Put a `packaging.<key>` problem (the form's or the service's) on the field that edits it."""
+        name = self.PACKAGING_FIELDS.get(path.removeprefix("packaging."))
+        if name in self.fields and name not in self.errors:
+            self.add_error(name, messages)
+        else:
+            self.add_error(None, [f"{path}: {message}" for message in messages])
+
     def packaging(self):
-        packaging = {}
-        if self.cleaned_data.get("identifier"):
-            packaging = {
-                "registry_type": "npm",
-                "identifier": self.cleaned_data["identifier"],
-                "transport": "stdio",
-            }
-        if self.cleaned_data.get("package_version"):
-            packaging["version"] = self.cleaned_data["package_version"]
-        return packaging
+        """The packaging the fields give: {} when no package is given at all (transport alone is none)."""
+        data = self.cleaned_data
+        given = {key: (data.get(name) or "").strip() for key, name in self.PACKAGING_FIELDS.items()}
+        if not any(given[key] for key in ("registry_type", "identifier", "version")):
+            return {}
+        return {key: value for key, value in given.items() if value}

@@ -2,7 +2,7 @@
 proposed from their annotations. Firearm decisions are left for a person (validation lists each one)."""
 
 
-from workbench.contract import is_destructive, is_read_only, tool_findings
+from workbench.contract import is_destructive, is_read_only, packaging_problems, tool_findings
 from workbench.kit import jsontext
 from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
@@ -95,9 +95,14 @@ def draft_import_mcp(
     packaging=None,
     reason="imported from an MCP server's tools/list",
 ):
-    """Create a draft from a tools/list result (stage `scoping`, no firearm decisions yet)."""
+    """Create a draft from a tools/list result (stage `scoping`, no firearm decisions yet), with the
+    package it runs from when `packaging` is given (checked by the contract's packaging rule)."""
     tools = parse_tools_list(tools_list)
     check_tools(tools)
+    if packaging not in (None, {}):
+        problems = packaging_problems(packaging)
+        if problems:
+            raise Refusal.fields(problems)
     spec = {
         "id": connector_id,
         "name": name or connector_id,
