@@ -226,3 +226,25 @@ def test_a_running_probe_past_its_deadline_is_marked_failed_and_keeps_that_state
     probe_store(probe_id=late.pk, outcome=outcome())
     late.refresh_from_db()
     assert late.status == "failed"
+
+
+def test_the_recover_command_marks_lost_probes_failed():
+    import io
+
+    from django.core.management import call_command
+
+    lost = ProbeFactory(status="running", deadline_at=timezone.now() - timedelta(minutes=1))
+    out = io.StringIO()
+    call_command("probes_recover", stdout=out)
+    assert out.getvalue().strip() == "1 lost probe marked failed."
+    lost.refresh_from_db()
+    assert lost.status == "failed" and lost.finished_at is not None
+
+
+def test_reading_a_lost_probe_through_the_api_reports_it_failed():
+    from tests.workbench.factories import token_client
+
+    lost = ProbeFactory(status="running", deadline_at=timezone.now() - timedelta(minutes=1))
+    reader = editor(tenant=lost.tenant, perms=["workbench.view_workbenchdraft"])
+    answer = token_client(reader).get(f"/api/v1/probes/{lost.pk}/").json()
+    assert answer["status"] == "failed" and "worker stopped" in answer["reason"]

@@ -147,6 +147,10 @@ def probe_store(*, probe_id, outcome):
 
 
 def _packaging(probe):
+    if probe.registry_type == Probe.RegistryType.LOCAL:
+        # The contract has no registry for a file of the test suite: a check of the draft probes the
+        # same file again, found through this probe (requesting.py).
+        return {}
     packaging = {"registry_type": probe.registry_type, "identifier": probe.identifier}
     if probe.version:
         packaging["version"] = probe.version
