@@ -5,6 +5,7 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from registries.models import EngineRoute
 from tests.admin_helpers import logged_in, staff
@@ -68,12 +69,15 @@ def test_the_index_shows_the_state_of_the_registries_at_a_glance(client, admin_u
     # Open drafts of the user's tenants only (the golden registry's draft is in another tenant).
     assert squash(section(html, "drafts")).startswith("Open drafts by stage 0 definition 0 scoping 1 policy")
     coverage = section(html, "coverage")
-    assert re.search(r"/chat/\*.*?PARTIAL.*?width: 50%.*?50% \(1/2\)", coverage, re.S)
-    assert re.search(r"/search/\*.*?DONE.*?width: 100%", coverage, re.S)
-    assert re.search(r"/voice/\*.*?none.*?MISSING.*?width: 0%", coverage, re.S)
+    assert re.search(r'/chat/\*.*?PARTIAL.*?<progress class="wb-bar" max="100" value="50".*?50% .*?\(1/2\)',
+                     coverage, re.S)
+    done = r'/search/\*.*?DONE.*?<progress class="wb-bar wb-done" max="100" value="100"'
+    assert re.search(done, coverage, re.S)
+    # Nothing wraps the route: no bar, and not "0% (0/0)".
+    assert re.search(r"/voice/\*.*?none.*?MISSING.*?no wrapper", coverage, re.S)
     # Seed 000, gap 2: a declared billing entitlement is a missing dependency, so never DONE.
     assert re.search(
-        r"/payments/\*.*?PARTIAL.*?width: 100%.*?"
+        r'/payments/\*.*?PARTIAL.*?value="100".*?'
         r"missing dependency: entitlement store \(declares billing.seats\)",
         coverage,
         re.S,
@@ -199,3 +203,87 @@ def test_grants_are_counted_for_the_users_tenants_or_every_tenant_for_an_auditor
             assert firearms.endswith(f"firearm.external_write high {count}"), user
         else:
             assert "firearm.external_write" not in firearms, user
+
+
+def coverage_row(html, route):
+    """The coverage table's row of `route`."""
+    rows = re.findall(r"<tr>(.*?)</tr>", section(html, "coverage"), re.S)
+    return next(row for row in rows if f"<td>{route}</td>" in row)
+
+
+def test_coverage_bars_are_real_bars_with_the_percentage_beside_them(client, admin_user):
+    golden_registry()
+    logged_in(client, admin_user)
+    html = dashboard_html(client)
+    chat = coverage_row(html, "/chat/*")
+    bar = re.search(r'<progress class="wb-bar" max="100" value="(\d+)" aria-label="([^"]+)">', chat)
+    assert bar and bar.groups() == ("50", "policy coverage of /chat/*")
+    assert 'class="wb-percent">50%' in chat and "PARTIAL 50% (1/2)" in squash(chat)
+    # Nothing wraps /voice/*: "no wrapper", no bar, no "0% (0/0)".
+    voice = coverage_row(html, "/voice/*")
+    assert "no wrapper" in voice and "<progress" not in voice and "0%" not in voice
+
+
+def test_the_dashboard_has_no_inline_style_or_script_and_links_its_stylesheet(client, admin_user):
+    golden_registry()
+    logged_in(client, admin_user)
+    html = client.get("/admin/").content.decode()
+    assert "<style" not in html and " style=" not in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+    assert re.search(r'<link rel="stylesheet" href="/static/workbench/dashboard\.css"', html)
+
+
+def test_the_stylesheet_writes_down_the_contrast_of_its_bar_colours():
+    """The comment of dashboard.css states each ratio; recompute them from the colours it declares."""
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[2] / "workbench/static/workbench/dashboard.css").read_text()
+
+    def luminance(colour):
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    def ratio(a, b):
+        high, low = sorted((luminance(a), luminance(b)), reverse=True)
+        return (high + 0.05) / (low + 0.05)
+
+    light = dict(re.findall(r"--wb-([a-z-]+): (#[0-9a-f]{6})", css.split("@media")[0]))
+    dark = dict(re.findall(r"--wb-([a-z-]+): (#[0-9a-f]{6})", css.split("@media")[1].split("}")[0]))
+    for theme, panel in ((light, "#ffffff"), (dark, "#121212")):
+        for fill in ("done", "partial"):
+            # WCAG 2.1 SC 1.4.11: 3:1 for a graphical object against its neighbours
+            assert ratio(theme[fill], theme["track"]) >= 3 and ratio(theme[fill], panel) >= 3
+            assert f"{ratio(theme[fill], theme['track']):.2f}:1 against the track" in css
+        assert ratio(theme["track-border"], panel) >= 3
+
+
+QUICK = ("Start a draft", "Import from an MCP server", "Import a TSV")
+
+
+def quick_links(client, user):
+    links = section(dashboard_html(logged_in(client, user)), "quick-links")
+    return [label for label in QUICK if links and f">{label}</a>" in links]
+
+
+def test_quick_links_are_shown_to_who_may_use_them(client):
+    acme = TenantFactory(slug="acme")
+    draft_perms = ["workbench.add_workbenchdraft", "workbench.view_workbenchdraft"]
+    editor = UserFactory(is_staff=True, perms=[*draft_perms, "registries.view_scope"])
+    MembershipFactory(tenant=acme, user=editor, role="editor")
+    assert quick_links(client, editor) == list(QUICK)
+    html = dashboard_html(client)
+    for name in ("workbench_workbenchdraft_add", "workbench_workbenchdraft_import_mcp",
+                 "workbench_tsvexchange_import"):
+        assert f'href="{reverse(f"admin:{name}")}"' in html
+    # No sheet to import without the view permission of what it edits: the drafts only.
+    drafter = UserFactory(is_staff=True, perms=draft_perms)
+    MembershipFactory(tenant=acme, user=drafter, role="editor")
+    assert quick_links(client, drafter) == ["Start a draft", "Import from an MCP server"]
+    # A viewer writes no drafts; without the add permission nobody does.
+    viewer = UserFactory(is_staff=True, perms=[*draft_perms, "registries.view_scope"])
+    MembershipFactory(tenant=acme, user=viewer, role="viewer")
+    assert quick_links(client, viewer) == []
+    reader = UserFactory(is_staff=True, perms=["workbench.view_workbenchdraft", "registries.view_scope"])
+    MembershipFactory(tenant=acme, user=reader, role="editor")
+    assert quick_links(client, reader) == []

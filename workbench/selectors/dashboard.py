@@ -1,5 +1,6 @@
 """What the admin index shows at a glance: registry counts, drafts by stage, coverage per engine route,
-recent publishes, firearms with active grants and connectors with a missing dependency.
+recent publishes, firearms with active grants and connectors with a missing dependency; quick links to
+start a draft, import from an MCP server or import a TSV, for who may.
 
 Each section is a fixed number of queries whatever the row counts, and appears only to users who
 may view what it summarises (drafts: only those of the user's tenants).
@@ -29,7 +30,7 @@ from workbench.selectors.coverage import (
     seen_by,
     spec_entitlements,
 )
-from workbench.selectors.drafts import drafts_visible_to
+from workbench.selectors.drafts import drafts_visible_to, tenants_of
 
 ROUTES_SHOWN = 30
 PUBLISHES_SHOWN = 8
@@ -136,7 +137,27 @@ def connectors_missing_dependencies(limit=DEPENDENCIES_SHOWN):
     return found[:limit]
 
 
-def dashboard(user):
+def quick_links(can, user, *, may_import_tsv=False):
+    """Start a draft, import from an MCP server, import a TSV: each shown to who may do it (the draft
+    pages need the add permission and a tenant where the user writes drafts; the TSV import is the
+    exchange page's own answer, `may_import_tsv`, since its sheets are admin knowledge)."""
+    if not can("workbench.add_workbenchdraft"):
+        return []
+    if not tenants_of(user, writable=True).exists():
+        return []
+    links = [
+        Tile("Start a draft", "", reverse("admin:workbench_workbenchdraft_add"),
+             "a new connector, or the next version of a live one"),
+        Tile("Import from an MCP server", "", reverse("admin:workbench_workbenchdraft_import_mcp"),
+             "a tools/list result and its package"),
+    ]
+    if may_import_tsv:
+        links.append(Tile("Import a TSV", "", reverse("admin:workbench_tsvexchange_import"),
+                          "policy matrix, firearm or KPI bindings, into drafts"))
+    return links
+
+
+def dashboard(user, *, may_import_tsv=False):
     """Everything the admin index shows for `user`; a section is None when the user may not see it."""
     perms = user.get_all_permissions() if user.is_active else set()
 
@@ -144,6 +165,7 @@ def dashboard(user):
         return user.is_superuser or all(name in perms for name in names)
 
     return {
+        "quick_links": quick_links(can, user, may_import_tsv=may_import_tsv),
         "counts": registry_counts(can, user),
         "drafts": drafts_by_stage(user) if can("workbench.view_workbenchdraft") else None,
         # Coverage is read from routes, scopes and firearm bindings: the same permissions as the API's
