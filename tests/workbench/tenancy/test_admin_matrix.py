@@ -89,6 +89,10 @@ def _draft_custom(action):
             return 200 if role.has("workbench.add_workbenchdraft") else 403
         if not reads(role, "workbench.workbenchdraft", "A"):
             return 404
+        if action == "restore":
+            # The restore preview: only for whoever could confirm it (a writer of the draft).
+            label = "workbench.workbenchdraft"
+            return 200 if role.has(perm(label, "change")) and writes(role, label, "A") else 403
         return 200 if role.has("workbench.view_workbenchdraft") else 403
 
     return expect
@@ -122,6 +126,7 @@ CUSTOM = {
     "workbench_workbenchdraft_import_mcp": (False, _draft_custom("import_mcp")),
     "workbench_workbenchdraft_import_server_json": (False, _draft_custom("import_server_json")),
     "workbench_workbenchdraft_diff": (True, _draft_custom("diff")),
+    "workbench_workbenchdraft_restore": (True, _draft_custom("restore")),
     "workbench_tsvexchange_download": (
         "connectors",
         lambda role: 200 if _has_all(role, _sheet_perms("connectors")) else 403,
@@ -179,7 +184,6 @@ CUSTOM = {
 #: URLs reached only by POST (their GET is refused for everyone) or served by another page's flow.
 POST_ONLY = {
     "workbench_workbenchdraft_validate",
-    "workbench_workbenchdraft_restore",
     "workbench_tsvexchange_process_import",
     "policies_firearm_process_import",
     "policies_firearmgrant_process_import",
@@ -188,6 +192,9 @@ POST_ONLY = {
 
 #: admin action -> callable(role) -> offered?
 ACTIONS = {
+    ("workbench.workbenchdraft", "validate_selected"): lambda role: role.has(
+        "workbench.change_workbenchdraft"
+    ),
     ("workbench.workbenchdraft", "publish_selected"): lambda role: role.has(
         "workbench.publish_workbenchdraft"
     ),

@@ -1,6 +1,6 @@
 """Admin for workbench drafts: the card, revisions (history, diff, restore), import from an MCP server or
-from a server.json and the "Publish selected drafts" action. Staff see the drafts of their own tenants
-only."""
+from a server.json and the "Validate selected drafts" and "Publish selected drafts" actions. Staff see
+the drafts of their own tenants only."""
 
 from django.contrib import admin
 from django.urls import path
@@ -31,7 +31,7 @@ class WorkbenchDraftAdmin(admin.ModelAdmin):
     list_filter = ["status", "stage", ("tenant", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["tenant", "owner", "revised_by"]
     search_fields = ["id", "connector_id"]
-    actions = ["publish_selected"]
+    actions = ["validate_selected", "publish_selected"]
     change_list_template = "admin/workbench/workbenchdraft/change_list.html"
 
     def get_queryset(self, request):
@@ -58,6 +58,10 @@ class WorkbenchDraftAdmin(admin.ModelAdmin):
                 '<span title="about revision {}">{} (outdated)</span>', obj.validated_revision, verdict
             )
         return verdict
+
+    @admin.action(description="Validate selected drafts", permissions=["change"])
+    def validate_selected(self, request, queryset):
+        return publishing.validate_selected(self, request, queryset)
 
     @admin.action(description="Publish selected drafts", permissions=["publish"])
     def publish_selected(self, request, queryset):

@@ -1,8 +1,10 @@
-"""The "Publish selected drafts" admin action and its confirmation page.
+"""The "Publish selected drafts" and "Validate selected drafts" admin actions.
 
-The page shows each draft at the revision it was read at and carries that revision in the form; the
-confirm publishes that revision or nothing: if someone saved the draft in between, the publish service
-refuses under the draft's row lock and the message names who changed it and when."""
+The publish confirmation page shows each draft at the revision it was read at (its diff against live,
+side by side, its risk flags and whether publishing it would be refused, and why) and carries that
+revision in the form; "Yes, publish" is disabled when every selected draft would be refused. The confirm
+publishes that revision or nothing: if someone saved the draft in between, the publish service refuses
+under the draft's row lock and the message names who changed it and when."""
 
 from django.contrib import messages
 from django.contrib.admin import helpers
@@ -11,8 +13,10 @@ from django.template.response import TemplateResponse
 from workbench.kit.admin import page_context
 from workbench.kit.refusals import Refusal
 from workbench.selectors.draft_diff import draft_diff_against_live, publish_risk_flags
-from workbench.services.drafts import draft_publish
+from workbench.selectors.publish_checks import publish_refusals
+from workbench.services.drafts import draft_publish, draft_validate
 
+from .diff_rows import diff_rows
 from .views import _posted_revision
 
 
@@ -46,15 +50,20 @@ def publish_confirmation(model_admin, request, queryset):
                     messages.SUCCESS,
                 )
         return None
-    items = [
-        {
-            "draft": draft,
-            "revision_field": revision_field(draft),
-            "changes": draft_diff_against_live(draft),
-            "flags": publish_risk_flags(draft),
-        }
-        for draft in drafts
-    ]
+    refusals = publish_refusals(drafts, request.user)
+    items = []
+    for draft in drafts:
+        changes = draft_diff_against_live(draft)
+        items.append(
+            {
+                "draft": draft,
+                "revision_field": revision_field(draft),
+                "changes": changes,
+                "groups": diff_rows(changes),
+                "flags": publish_risk_flags(draft),
+                "refusal": refusals[draft.pk],
+            }
+        )
     return TemplateResponse(
         request,
         "admin/workbench/workbenchdraft/publish_confirm.html",
@@ -63,7 +72,35 @@ def publish_confirmation(model_admin, request, queryset):
             request,
             "Publish selected drafts",
             items=items,
+            all_refused=all(item["refusal"] is not None for item in items),
             queryset=drafts,
             action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
         ),
     )
+
+
+def validate_selected(model_admin, request, queryset):
+    """The "Validate selected drafts" action: each draft validated on its own (one refusal stops no
+    other) at its current revision, one message each: passed, failed with its error count, or not
+    validated and why."""
+    for draft_id in queryset.values_list("pk", flat=True):
+        try:
+            draft = draft_validate(draft_id=draft_id, user=request.user)
+        except Refusal as refusal:
+            model_admin.message_user(request, f"{draft_id}: not validated. {refusal.message}", messages.ERROR)
+            continue
+        errors = sum(1 for item in draft.validation_findings if item.get("severity") == "error")
+        warnings = len(draft.validation_findings) - errors
+        if draft.validation_passed:
+            model_admin.message_user(
+                request,
+                f"{draft_id}: revision {draft.revision} passed validation ({warnings} warnings).",
+                messages.SUCCESS,
+            )
+        else:
+            model_admin.message_user(
+                request,
+                f"{draft_id}: revision {draft.revision} failed validation: {errors} errors, {warnings} "
+                "warnings.",
+                messages.ERROR,
+            )

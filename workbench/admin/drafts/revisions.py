@@ -1,4 +1,5 @@
-"""The history of a draft: every save with who, when and why, diffs between revisions (or live), restore."""
+"""The history of a draft: every save with who, when and why, side-by-side diffs between any two
+revisions (or live), and restore, which shows what it would change before it asks for confirmation."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -7,16 +8,29 @@ from django.template.response import TemplateResponse
 
 from workbench.kit.admin import page_context
 from workbench.kit.refusals import Refusal
-from workbench.selectors.draft_diff import diff_states
+from workbench.selectors.draft_diff import diff_states, restored_spec
 from workbench.selectors.drafts import (
+    REVISION_NUMBER,
     draft_history,
     draft_revision_numbers,
     draft_revision_record,
     draft_side,
+    drafts_editable_by,
 )
 from workbench.services.drafts import draft_restore, restore_stage
 
+from .diff_rows import diff_rows, side_choices
 from .views import _card_url, _posted_revision, draft_admin_url, get_draft
+
+
+def _may_restore(model_admin, request, draft):
+    # The restore service's own gate is the access table (drafts_editable_by): asked here too, so a
+    # viewer is not offered a preview of a restore they cannot confirm.
+    return (
+        model_admin.has_change_permission(request, draft)
+        and draft.status != "published"
+        and drafts_editable_by(request.user).filter(pk=draft.pk).exists()
+    )
 
 
 def history_view(model_admin, request, object_id):
@@ -35,13 +49,15 @@ def history_view(model_admin, request, object_id):
             f"History of {draft.pk}",
             draft=draft,
             records=records,
-            revisions=draft_revision_numbers(draft),
-            can_restore=model_admin.has_change_permission(request, draft) and draft.status != "published",
+            sides=side_choices(draft),
+            current=str(draft.revision),
+            can_restore=_may_restore(model_admin, request, draft),
         ),
     )
 
 
 def diff_view(model_admin, request, object_id):
+    """Any two sides side by side: revisions or live, chosen on the page itself."""
     draft = get_draft(model_admin, request, object_id)
     before = request.GET.get("from", "live")
     after = request.GET.get("to", str(draft.revision))
@@ -52,26 +68,76 @@ def diff_view(model_admin, request, object_id):
     except Refusal as refusal:
         messages.error(request, f"Cannot compare: {refusal.detail}")
         return HttpResponseRedirect(draft_admin_url("history", draft.pk))
+
+    def side(key):
+        return "live" if key == "live" else f"revision {key}"
+
     return TemplateResponse(
         request,
         "admin/workbench/workbenchdraft/diff.html",
         page_context(
             model_admin,
             request,
-            f"{draft.pk}: {'live' if before == 'live' else 'revision ' + before} → revision {after}",
+            f"{draft.pk}: {side(before)} → {side(after)}",
             draft=draft,
             changes=changes,
+            groups=diff_rows(changes),
             before=before,
             after=after,
-            revisions=draft_revision_numbers(draft),
+            sides=side_choices(draft),
         ),
     )
 
 
+def _current_side(draft):
+    return {
+        "stage": draft.stage,
+        "status": draft.status,
+        "spec_snapshot": draft.spec_snapshot,
+        "policy_snapshot": draft.policy_snapshot,
+    }
+
+
 def restore_view(model_admin, request, object_id):
+    """GET: the preview of restoring `?revision=` (the diff from the current revision to what the restore
+    would write), or a choice of revision; POST: the confirmation, carrying the revision it showed."""
     draft = get_draft(model_admin, request, object_id)
-    if request.method != "POST" or not model_admin.has_change_permission(request, draft):
+    if not _may_restore(model_admin, request, draft):
         raise PermissionDenied
+    if request.method == "POST":
+        return _restore(request, draft)
+    raw = request.GET.get("revision", "")
+    record = draft_revision_record(draft, int(raw)) if REVISION_NUMBER.fullmatch(raw) else None
+    if raw and record is None:
+        messages.error(request, f"Draft {draft.pk} has no revision {raw[:12]!r} to restore.")
+        return HttpResponseRedirect(draft_admin_url("history", draft.pk))
+    context = {"draft": draft, "revision": None, "revisions": draft_revision_numbers(draft)}
+    title = f"Restore a revision of {draft.pk}"
+    if record is not None:
+        stage, stage_note = restore_stage(draft.stage, record.stage)
+        spec, version_note = restored_spec(draft.spec_snapshot, record.spec_snapshot)
+        restored = {**_current_side(draft), "stage": stage, "spec_snapshot": spec}
+        restored["policy_snapshot"] = record.policy_snapshot
+        changes = diff_states(_current_side(draft), restored)
+        context.update(
+            revision=record.revision,
+            changes=changes,
+            groups=diff_rows(changes),
+            stage_note=stage_note,
+            version_note=version_note,
+            revision_version=(record.spec_snapshot or {}).get("version")
+            if isinstance(record.spec_snapshot, dict)
+            else None,
+        )
+        title = f"Restore revision {record.revision} of {draft.pk}?"
+    return TemplateResponse(
+        request,
+        "admin/workbench/workbenchdraft/restore_preview.html",
+        page_context(model_admin, request, title, **context),
+    )
+
+
+def _restore(request, draft):
     revision, base_revision = _posted_revision(request, "revision"), _posted_revision(request)
     try:
         if revision is None or base_revision is None:

@@ -3,7 +3,7 @@ import, history entries, the diff answer, and the list filters."""
 
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from workbench.models import Tenant, WorkbenchDraft
@@ -182,14 +182,48 @@ class HistoryEntrySerializer(serializers.Serializer):
         return {"+": "created", "~": "changed", "-": "deleted"}.get(record.history_type, record.history_type)
 
 
-DIFF_RESPONSE = inline_serializer(
-    "DraftDiff",
-    {
-        "from": serializers.CharField(),
-        "to": serializers.CharField(),
-        "changes": serializers.ListField(child=serializers.DictField()),
-    },
-)
+CHANGES = ["added", "removed", "changed", "moved"]
+
+
+class DiffDetailSerializer(serializers.Serializer):
+    """One field inside a changed object: a schema keyword of a property, an annotation hint, a decision."""
+
+    path = serializers.CharField(
+        help_text="JSON path inside the entry's object, e.g. inputSchema.properties.limit.type"
+    )
+    change = serializers.ChoiceField(choices=CHANGES[:3])
+    aspect = serializers.CharField(
+        help_text="What changed: type, required, enum, description, firearm, kpi, ..."
+    )
+    summary = serializers.CharField()
+    before = serializers.JSONField(allow_null=True, help_text="The value before (null when added).")
+    after = serializers.JSONField(allow_null=True, help_text="The value after (null when removed).")
+
+
+class DiffEntrySerializer(serializers.Serializer):
+    area = serializers.ChoiceField(choices=["draft", "spec", "tools", "scopes", "firearms", "kpis"])
+    change = serializers.ChoiceField(choices=CHANGES)
+    path = serializers.CharField()
+    summary = serializers.CharField(help_text="The sentence people read.")
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+    details = DiffDetailSerializer(many=True, help_text="Field by field, inside the entry's object.")
+
+
+class DraftDiffSerializer(serializers.Serializer):
+    """The structured diff from one side (a revision or live) to another."""
+
+    # "from" is a keyword: the field is declared under another name and renamed below.
+    from_ = serializers.CharField(help_text="A revision number or 'live'.")
+    to = serializers.CharField(help_text="A revision number or 'live'.")
+    changes = DiffEntrySerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {"from": fields.pop("from_"), **fields}
+
+
+DIFF_RESPONSE = DraftDiffSerializer
 
 
 class DraftFilter(filters.FilterSet):

@@ -1,0 +1,60 @@
+"""The side-by-side rows the diff, restore preview and publish confirmation pages show: one row per
+change, or per detail of a changed object (a schema property's type, an annotation hint), with the
+before and after values as short text."""
+
+import json
+
+from workbench.selectors.drafts import draft_revision_numbers
+
+#: The longest value shown in a cell; the API's diff carries the whole value.
+SHOWN = 400
+LABELS = {"added": "added", "removed": "removed", "changed": "changed", "moved": "moved"}
+
+
+def shown(value):
+    """A value as a cell shows it: strings as they are, the rest as JSON, cut at SHOWN characters."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
+
+
+def diff_rows(changes):
+    """[{entry, rows}] for the template: each entry with its detail rows (the entry itself when it has
+    none), each row {change, label, what, before, after}."""
+    out = []
+    for entry in changes:
+        details = entry.get("details") or []
+        if details and not (len(details) == 1 and details[0]["summary"] == entry["summary"]):
+            rows = [
+                {
+                    "change": item["change"],
+                    "label": LABELS.get(item["change"], item["change"]),
+                    "what": item["path"],
+                    "note": item["summary"],
+                    "before": shown(item["before"]),
+                    "after": shown(item["after"]),
+                }
+                for item in details
+            ]
+        else:
+            rows = [
+                {
+                    "change": entry["change"],
+                    "label": LABELS.get(entry["change"], entry["change"]),
+                    "what": entry["path"],
+                    "note": "",
+                    "before": shown(entry["before"]),
+                    "after": shown(entry["after"]),
+                }
+            ]
+        out.append({"entry": entry, "rows": rows, "grouped": len(rows) > 1 or bool(rows[0]["note"])})
+    return out
+
+
+def side_choices(draft):
+    """The from/to choices of a comparison: live, then every revision of the draft."""
+    return [("live", "live (published)")] + [
+        (str(number), f"revision {number}" + (" (current)" if number == draft.revision else ""))
+        for number in draft_revision_numbers(draft)
+    ]
