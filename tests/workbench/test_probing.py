@@ -3,6 +3,7 @@ from their path through the same sandbox a package gets. No database needed; run
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -401,3 +402,71 @@ def test_npm_unknown_version_and_unknown_package(tmp_path):
                                           version="1.0.0"))
     assert not missing.ok
     assert missing.reason == "npm has no package 'workbench-probe-no-such-package-7f3c'"
+
+
+@needs_bwrap
+def test_a_server_flooding_stderr_is_cut_at_the_file_limit_and_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "FILE_MAX_MB", 1)
+
+    outcome = probe(tmp_path, local("chatty"))
+
+    assert outcome.ok, outcome.reason
+    assert len(outcome.tools) == 3
+    assert "chatty: done" not in outcome.stderr_tail  # 4 MB were written, 1 MB was kept
+    numbers = [int(number) for number in re.findall(r"chatty line (\d{6}) ", outcome.stderr_tail)]
+    line_bytes = len(f"chatty line 000000 {'.' * 24}\n")
+    assert numbers and max(numbers) * line_bytes < 1024 * 1024  # the last line kept lies within 1 MB
+
+
+# Remote servers: streamable HTTP, public addresses only unless allowed.
+
+@pytest.fixture
+def remote_server():
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    process = subprocess.Popen([sys.executable, str(SERVERS / "remote.py"), str(port)])
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail("the remote test server did not start")
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_remote_server_is_read_over_streamable_http(tmp_path, remote_server):
+    outcome = probe(tmp_path, ProbeTarget(kind="remote", url=remote_server), allow_private_urls=True)
+
+    assert outcome.ok, outcome.reason
+    assert (outcome.server_name, outcome.server_version) == ("probe-fixture", "1.2.3")
+    assert [tool["name"] for tool in outcome.tools] == ["search_notes", "create_note", "delete_note"]
+    assert outcome.stderr_tail == ""
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5432/", "http://localhost/mcp", "http://[::1]/",
+                                 "http://169.254.169.254/latest/meta-data/", "http://10.0.0.8/mcp"])
+def test_a_remote_probe_refuses_private_addresses(tmp_path, url):
+    outcome = probe(tmp_path, ProbeTarget(kind="remote", url=url))
+
+    assert not outcome.ok
+    assert "a private or reserved address; remote probes reach public servers only" in outcome.reason
+
+
+def test_an_unreachable_remote_fails_with_a_reason(tmp_path):
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]  # nothing listens there once the socket closes
+
+    outcome = probe(tmp_path, ProbeTarget(kind="remote", url=f"http://127.0.0.1:{port}/mcp"),
+                    allow_private_urls=True, limits=ProbeLimits(run_seconds=10))
+
+    assert not outcome.ok
+    assert outcome.reason.startswith(f"cannot speak MCP with http://127.0.0.1:{port}/mcp: ")

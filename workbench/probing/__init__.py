@@ -4,11 +4,12 @@ it isolated with bubblewrap, and read what it serves (initialize, then every too
 Django-free on purpose: the caller (workbench.services) passes every setting in. The interface:
 
     run_probe(target, *, limits=None, cache_dir, cache_cap_bytes=2 GiB, allow_unisolated=False,
-              bwrap="bwrap") -> ProbeOutcome      # never raises for a failed probe
-    validate_target(target)                       # raises InvalidTarget(field, reason) for bad input
+              bwrap="bwrap", allow_private_urls=False) -> ProbeOutcome   # never raises for a failed probe
+    validate_target(target)            # raises InvalidTarget(field, reason) for bad input, before queuing
 
 Beyond the first brief: ProbeLimits.max_pages (tools/list pages before giving up), ProbeOutcome.cache_hit
-(nothing was installed for this probe), run_probe's `bwrap` (the bubblewrap executable to use).
+(nothing was installed for this probe), run_probe's `bwrap` (the bubblewrap executable to use) and
+`allow_private_urls` (a remote probe may reach loopback/private addresses: tests, local development).
 """
 
 from .runner import run_probe

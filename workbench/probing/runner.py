@@ -14,6 +14,7 @@ from . import sandbox
 from .cache import PackageCache, entry_key
 from .client import ExchangeFailed, remote_transport, run_exchange, stdio_transport
 from .install import TAIL_BYTES, InstallFailed, install, tail
+from .remote import private_address_refusal
 from .target import InvalidTarget, ProbeLimits, ProbeOutcome, validate_target
 
 DEFAULT_CACHE_CAP = 2 * 1024**3
@@ -23,10 +24,13 @@ _MEMORY_SIGNS = re.compile(
 
 
 def run_probe(target, *, limits=None, cache_dir, cache_cap_bytes=DEFAULT_CACHE_CAP, allow_unisolated=False,
-              bwrap="bwrap"):
+              bwrap="bwrap", allow_private_urls=False):
     """Probe `target` and return a ProbeOutcome; a failing probe is ok=False with the reason, never an
     exception. Raises TypeError/ValueError only for bad arguments (not for a bad target: that is a failed
-    outcome naming the field; call validate_target first to refuse it up front)."""
+    outcome naming the field; call validate_target first to refuse it up front).
+
+    `bwrap` names the bubblewrap executable; `allow_private_urls` lets a remote probe reach loopback and
+    private addresses (tests, local development)."""
     limits = ProbeLimits() if limits is None else limits
     if not isinstance(limits, ProbeLimits):
         raise TypeError(f"limits must be a ProbeLimits, not {type(limits).__name__}")
@@ -40,7 +44,8 @@ def run_probe(target, *, limits=None, cache_dir, cache_cap_bytes=DEFAULT_CACHE_C
     except InvalidTarget as error:
         return ProbeOutcome(ok=False, reason=f"{error.field}: {error.reason}")
     if target.kind == "remote":
-        outcome = _probe_remote(target, limits)
+        refusal = "" if allow_private_urls else private_address_refusal(target.url)
+        outcome = ProbeOutcome(ok=False, reason=refusal) if refusal else _probe_remote(target, limits)
     else:
         outcome = _probe_stdio(target, limits, Path(os.path.realpath(cache_dir)), cache_cap_bytes,
                                allow_unisolated, bwrap)

@@ -25,6 +25,9 @@ ETC_FILES = (
 )
 SERVER_PATH = "/usr/local/bin:/usr/bin:/bin"
 TMPFS_MAX_MB = 256
+# RLIMIT_FSIZE: the server's stderr is a file on the worker's disk; past this size its writes fail
+# (Python and Node ignore SIGXFSZ and get EFBIG) instead of filling the disk within the run limit.
+FILE_MAX_MB = 64
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,10 @@ def check_isolation(bwrap, read_only_paths):
 def isolated_launch(bwrap, argv, *, read_only_paths, extra_path, memory_mb, status_path):
     executable = bwrap_path(bwrap)
     sandbox = _sandbox_args(read_only_paths, memory_mb=memory_mb, extra_path=extra_path)
-    script = 'exec 3>"$1"; ulimit -d "$2"; shift 2; exec "$@"'
+    script = 'exec 3>"$1"; ulimit -d "$2"; ulimit -f "$3"; shift 3; exec "$@"'
     return Launch(
         command="/bin/sh",
-        args=["-c", script, "sh", str(status_path), str(_data_kb(memory_mb)),
+        args=["-c", script, "sh", str(status_path), str(_data_kb(memory_mb)), str(_file_blocks()),
               executable, "--json-status-fd", "3", *sandbox, "--", *argv],
         isolated=True,
     )
@@ -76,12 +79,13 @@ def unisolated_launch(argv, *, workdir, extra_path, memory_mb, status_path):
     a clean environment, a private working directory as HOME and TMPDIR, the memory limit."""
     env = [f"{name}={value}" for name, value in _server_env(extra_path, home=str(workdir)).items()]
     script = (
-        'status=$1; ulimit -d "$2"; cd "$3" || exit 126; shift 3; "$@"; '
+        'status=$1; ulimit -d "$2"; ulimit -f "$3"; cd "$4" || exit 126; shift 4; "$@"; '
         'echo "{\\"exit-code\\": $?}" > "$status"'
     )
     return Launch(
         command="/bin/sh",
-        args=["-c", script, "sh", str(status_path), str(_data_kb(memory_mb)), str(workdir),
+        args=["-c", script, "sh", str(status_path), str(_data_kb(memory_mb)), str(_file_blocks()),
+              str(workdir),
               "/usr/bin/env", "-i", *env, *argv],
         isolated=False,
     )
@@ -104,7 +108,9 @@ def exit_code(status_path):
 
 
 def interpreter_paths():
-    """What the current Python needs to run inside the sandbox: its installation and its venv."""
+    """What a Python server needs inside the sandbox: the installation the worker's Python (and every
+    venv made from it) runs on, and the worker's venv (a local script runs on it; it holds libraries,
+    no secrets: the project's own directory is not bound)."""
     return sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)})
 
 
@@ -118,6 +124,10 @@ def _data_kb(memory_mb):
     # start under a 512 MB RLIMIT_AS: "Failed to reserve virtual memory for CodeRange"); the data limit
     # counts the private writable memory a server can actually fill, for Python and Node alike.
     return int(memory_mb) * 1024
+
+
+def _file_blocks():
+    return FILE_MAX_MB * 1024 * 1024 // 512  # POSIX sh counts ulimit -f in 512-byte blocks
 
 
 def _server_env(extra_path, *, home):
