@@ -61,7 +61,9 @@ def test_the_page_saves_npm_pypi_and_oci_packaging(
 
 def test_the_page_takes_an_uploaded_tools_list_file(client, importer):
     upload = SimpleUploadedFile("tools.json", json.dumps({"result": TOOLS}).encode(), "application/json")
-    data = {**page_data(importer, tools_json=""), "tools_file": upload}
+    # The registry select and transport as the browser sends them by default: no package given.
+    defaults = {"registry_type": "npm", "transport": "stdio"}
+    data = {**page_data(importer, tools_json="", **defaults), "tools_file": upload}
     response = client.post(url("import_mcp"), data)
     draft = WorkbenchDraft.objects.get()
     assert response.status_code == 302
@@ -76,6 +78,7 @@ def test_the_page_offers_the_three_registries_and_a_file_upload(client, importer
     assert [value for value, _ in response.context["form"].fields["registry_type"].choices] == [
         "", "npm", "pypi", "oci",
     ]
+    assert response.context["form"]["registry_type"].value() == "npm"
 
 
 @pytest.mark.parametrize("registry_type, identifier, version, field, said", WRONG)

@@ -33,7 +33,9 @@ class ImportMcpForm(DraftAddForm):
     registry_type = forms.ChoiceField(
         label="Package registry",
         required=False,
-        choices=[("", "no package"), ("npm", "npm"), ("pypi", "PyPI"), ("oci", "OCI image")],
+        initial="npm",
+        choices=[("", "---------"), ("npm", "npm"), ("pypi", "PyPI"), ("oci", "OCI image")],
+        help_text="Where the server's package is published; leave the package empty for none.",
     )
     identifier = forms.CharField(
         label="Package",
@@ -93,9 +95,10 @@ class ImportMcpForm(DraftAddForm):
             self.add_error(None, [f"{path}: {message}" for message in messages])
 
     def packaging(self):
-        """The packaging the fields give: {} when no package is given at all (transport alone is none)."""
+        """The packaging the fields give: {} when neither a package nor its version is given (the registry
+        select and the transport have defaults, so alone they give no package)."""
         data = self.cleaned_data
         given = {key: (data.get(name) or "").strip() for key, name in self.PACKAGING_FIELDS.items()}
-        if not any(given[key] for key in ("registry_type", "identifier", "version")):
+        if not (given["identifier"] or given["version"]):
             return {}
         return {key: value for key, value in given.items() if value}
