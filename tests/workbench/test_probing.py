@@ -470,3 +470,16 @@ def test_an_unreachable_remote_fails_with_a_reason(tmp_path):
 
     assert not outcome.ok
     assert outcome.reason.startswith(f"cannot speak MCP with http://127.0.0.1:{port}/mcp: ")
+
+
+@needs_bwrap
+def test_the_command_line_prints_what_a_server_serves(tmp_path, capsys):
+    from workbench.probing.__main__ import main
+
+    assert main(["local", str(SERVERS / "normal.py"), "--cache-dir", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("ok: probe-fixture 1.2.3 (protocol ")
+    assert "  delete_note  [destructiveHint=True, idempotentHint=True]" in printed
+
+    assert main(["pypi", "mcp-server-time", "latest", "--cache-dir", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.startswith("failed: version: 'latest' is not one exact PEP 440 version")
