@@ -483,3 +483,14 @@ def test_the_command_line_prints_what_a_server_serves(tmp_path, capsys):
 
     assert main(["pypi", "mcp-server-time", "latest", "--cache-dir", str(tmp_path)]) == 1
     assert capsys.readouterr().out.startswith("failed: version: 'latest' is not one exact PEP 440 version")
+
+
+@needs_bwrap
+def test_a_cache_directory_that_cannot_be_used_is_a_failed_probe(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+
+    outcome = run_probe(package(), cache_dir=blocked / "cache")
+
+    assert not outcome.ok
+    assert outcome.reason.startswith("the probe could not run on this machine: ")

@@ -47,8 +47,11 @@ def run_probe(target, *, limits=None, cache_dir, cache_cap_bytes=DEFAULT_CACHE_C
         refusal = "" if allow_private_urls else private_address_refusal(target.url)
         outcome = ProbeOutcome(ok=False, reason=refusal) if refusal else _probe_remote(target, limits)
     else:
-        outcome = _probe_stdio(target, limits, Path(os.path.realpath(cache_dir)), cache_cap_bytes,
-                               allow_unisolated, bwrap)
+        try:
+            outcome = _probe_stdio(target, limits, Path(os.path.realpath(cache_dir)), cache_cap_bytes,
+                                   allow_unisolated, bwrap)
+        except OSError as error:  # the machine, not the server: a cache directory not writable, a full disk
+            outcome = ProbeOutcome(ok=False, reason=f"the probe could not run on this machine: {error}")
     outcome.timing = {"install_ms": 0.0, **outcome.timing, "total_ms": _ms_since(started)}
     return outcome
 
@@ -98,7 +101,10 @@ def _probe_stdio(target, limits, cache_dir, cache_cap, allow_unisolated, bwrap):
             except InstallFailed as error:
                 return ProbeOutcome(ok=False, reason=error.reason, stderr_tail=error.output_tail,
                                     timing={"install_ms": _ms_since(install_started)})
-            cache.evict(keep=key)
+            try:
+                cache.evict(keep=key)
+            except OSError:  # a cache over its cap for a while is no reason to fail this probe
+                pass
         install_ms = 0.0 if cache_hit else _ms_since(install_started)
         argv, problem = _package_argv(target, entry, meta)
         if problem:
