@@ -91,7 +91,7 @@ def test_restore_preview_shows_the_diff_then_the_confirm_restores_keeping_the_ve
     # The version does not go back, so it is no change of the preview; the page says why.
     assert not any(row["what"] == "spec_snapshot.version" for row in rows)
     html = preview.content.decode()
-    assert "version kept at 1.3.0 (revision 1 had 1.2.0)" in html
+    assert "Version kept at 1.3.0 (revision 1 had 1.2.0)" in html
     assert 'name="base_revision" value="2"' in html and 'id="confirm-restore"' in html
     assert WorkbenchDraft.objects.get(pk=draft.pk).revision == 2  # a GET writes nothing
 

@@ -87,13 +87,12 @@ def test_import_decide_validate_publish_and_see_the_connector_live(page, server)
     shot(page, "4_validated", full_page=True)
     page.locator("#tools").screenshot(path=str(ARTIFACTS / "drafts_4b_scopes.png"))
 
-    # Publish happens only from verification: at policy the confirmation warns and the publish is refused.
+    # Publish happens only from verification: at policy the confirmation says the publish would be
+    # refused and why, and offers no "Yes, publish" (every selected draft would be refused).
     page.click("#publish-button")
     page.wait_for_selector("#confirm-publish")
-    assert "publish happens only from verification" in page.content()
-    page.click("#confirm-publish")
-    page.wait_for_selector(".messagelist")
-    assert "not published" in page.inner_text(".messagelist")
+    assert "publish happens only from verification" in page.inner_text(".publish-refused")
+    assert page.is_disabled("#confirm-publish")
     assert not Connector.objects.filter(connector_id="github").exists()
 
     page.goto(f"{base}/admin/workbench/workbenchdraft/")
