@@ -15,6 +15,7 @@ from workbench.services.drafts import draft_update
 
 from .forms import CardForm, firearm_choices, kpi_choices
 from .grid import HINTS, Grid
+from .grid_rows import tool_rows_html
 from .views import _card_url, _validate_and_report, get_draft
 
 
@@ -95,6 +96,7 @@ def card_view(model_admin, request, object_id):
             draft=draft,
             card=card,
             grid=grid,
+            tool_rows=tool_rows_html(grid),
             hints=HINTS,
             error_links=_error_links(card, grid),
             stale=stale,

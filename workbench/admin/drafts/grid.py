@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
-from django.utils.safestring import mark_safe
 
 from workbench.contract import is_destructive, named, strings, tool_findings
 from workbench.kit import identifiers as ids
@@ -61,12 +60,6 @@ def schema_text(value):
     return text if len(text) <= 60 else json.dumps(value, indent=1, ensure_ascii=False)
 
 
-def textarea_text(value):
-    """Textarea content escaped only where HTML needs it (`&` and `<`): quotes stay quotes, which keeps
-    a card of 300 schemas small."""
-    return mark_safe(str(value).replace("&", "&amp;").replace("<", "&lt;"))  # noqa: S308 (escaped here)
-
-
 def _text(value):
     return value if isinstance(value, str) else ""
 
@@ -101,10 +94,6 @@ class ToolRow:
     deleted: bool = False
     errors: list = field(default_factory=list)
     tool: dict | None = None  # the MCP Tool the row describes, once it checks out
-
-    @property
-    def schema_html(self):
-        return textarea_text(self.schema)
 
     @property
     def anchor(self):
