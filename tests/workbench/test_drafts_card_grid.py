@@ -270,3 +270,34 @@ def test_an_editor_of_a_published_or_abandoned_draft_is_told_the_status(editor):
     WorkbenchDraftFactory._meta.model.objects.filter(pk=draft.pk).update(status="published")
     page = client.get(url("change", draft.pk))
     assert "This draft is published" in page.content.decode()
+
+
+def test_an_abandoned_draft_saves_firearm_decisions_and_kpis_but_keeps_tools_and_scopes(editor):
+    client, tenant = editor
+    draft = card_draft(tenant)
+    type(draft).objects.filter(pk=draft.pk).update(status="abandoned")
+    before = draft.spec_snapshot
+    # Posted tool and scope fields are not the card's to take while the draft is abandoned.
+    saved = post(client, draft, **{"s0.f": "firearm.external_write", "s1.k": ["kpi.change_failure_rate"],
+                                   "t0.n": "renamed", "tn": "3", "sn": "2", "s0.n": "renamed_scope"})
+    assert saved.status_code == 302, saved.context and saved.context["error_links"]
+    draft.refresh_from_db()
+    assert draft.spec_snapshot == before
+    assert draft.policy_snapshot == {
+        "firearms": {"scope_0": "firearm.external_write"}, "kpis": {"scope_1": ["kpi.change_failure_rate"]}
+    }
+
+
+def test_markup_in_tool_text_is_shown_as_text_and_saves_back_unchanged(editor):
+    client, tenant = editor
+    hostile = '</textarea><script>alert("x")</script> & <b>'
+    tool = {**draft_tool("odd"), "title": hostile, "description": hostile,
+            "inputSchema": {"type": "object", "description": hostile}}
+    spec = draft_spec("notes", tools=[tool], scopes=[{"name": "s", "description": hostile, "tools": ["odd"]}])
+    draft = WorkbenchDraftFactory(tenant=tenant, connector_id="notes", spec_snapshot=spec,
+                                  policy_snapshot={"firearms": {}, "kpis": {}})
+    page = client.get(url("change", draft.pk))
+    assert "<script>" not in page.content.decode()
+    assert client.post(url("change", draft.pk), form_data(page)).status_code == 302
+    draft.refresh_from_db()
+    assert draft.revision == 1 and draft.spec_snapshot == spec
