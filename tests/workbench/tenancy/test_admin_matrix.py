@@ -25,6 +25,7 @@ ROWS = {
     "workbench.membership": ("membership", "A"),
     "workbench.workbenchdraft": ("draft", "A"),
     "workbench.tsvexchange": ("exchange", "platform"),
+    "workbench.probe": ("probe", "A"),
     "registries.componentspec": ("spec", "platform"),
     "registries.skill": ("skill", "platform"),
     "registries.connector": ("connector", "platform"),
@@ -85,7 +86,7 @@ def _exchange_view(role):
 #: custom admin URL name -> (row needed?, callable(role) -> expected status)
 def _draft_custom(action):
     def expect(role):
-        if action in ("import_mcp", "import_server_json"):
+        if action in ("import_mcp", "import_server_json", "import_package"):
             return 200 if role.has("workbench.add_workbenchdraft") else 403
         if not reads(role, "workbench.workbenchdraft", "A"):
             return 404
@@ -127,6 +128,9 @@ CUSTOM = {
     "workbench_workbenchdraft_import_server_json": (False, _draft_custom("import_server_json")),
     "workbench_workbenchdraft_diff": (True, _draft_custom("diff")),
     "workbench_workbenchdraft_restore": (True, _draft_custom("restore")),
+    # Sandbox probes: the import page is a draft's add page; a draft's check page reads like its diff.
+    "workbench_probe_import": (False, _draft_custom("import_package")),
+    "workbench_workbenchdraft_probe": (True, _draft_custom("probe")),
     "workbench_tsvexchange_download": (
         "connectors",
         lambda role: 200 if _has_all(role, _sheet_perms("connectors")) else 403,
@@ -244,6 +248,8 @@ def test_every_registered_model_and_admin_url_is_in_the_matrix():
 def _view_perm(role, label):
     if label == "workbench.tsvexchange":
         return _exchange_view(role)
+    if label == "workbench.probe":  # no permissions of its own: a part of a draft's life
+        return role.has("workbench.view_workbenchdraft")
     return role.has(perm(label, "view")) or (
         role.has(perm(label, "change")) and writes_somewhere(role, label)
     )

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import path
 from django.utils.html import format_html
 
+from workbench.admin.probes.pages import draft_probe_view
 from workbench.models import WorkbenchDraft
 from workbench.selectors.drafts import drafts_visible_to
 from workbench.services.drafts import PUBLISH_PERMISSION
@@ -84,6 +85,11 @@ class WorkbenchDraftAdmin(admin.ModelAdmin):
                 "<path:object_id>/validate/",
                 wrap(lambda request, object_id: views.validate_view(self, request, object_id)),
                 name="workbench_workbenchdraft_validate",
+            ),
+            path(
+                "<path:object_id>/probe/",
+                wrap(lambda request, object_id: draft_probe_view(self, request, object_id)),
+                name="workbench_workbenchdraft_probe",
             ),
             path(
                 "<path:object_id>/diff/",
