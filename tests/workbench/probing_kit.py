@@ -26,12 +26,14 @@ def probe(tmp_path, target, **options):
 
 
 class FakeInstaller:
-    """Installs the normal server as a venv with a console script (the SDK from the project's venv)."""
+    """Installs the normal server as a venv with console scripts (the SDK from the project's venv): one
+    named like the package, or the names given as `bins`."""
 
-    def __init__(self, padding_bytes=0, delay=0.0):
+    def __init__(self, padding_bytes=0, delay=0.0, bins=None):
         self.calls = []
         self.padding_bytes = padding_bytes
         self.delay = delay
+        self.bins = bins
 
     def __call__(self, target, build_path, *, seconds):
         self.calls.append(target)
@@ -39,10 +41,12 @@ class FakeInstaller:
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
         site = next(venv.glob("lib/python*/site-packages"))
         (site / "project.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-        (venv / "bin" / target.identifier).write_text((SERVERS / "normal.py").read_text())
+        bins = [target.identifier] if self.bins is None else self.bins
+        for name in bins:
+            (venv / "bin" / name).write_text((SERVERS / "normal.py").read_text())
         (venv / "padding").write_bytes(b"x" * self.padding_bytes)
         time.sleep(self.delay)  # a slow download: lets two workers overlap
-        return {"kind": "pypi", "bins": [target.identifier], "installed_version": target.version}
+        return {"kind": "pypi", "bins": bins, "installed_version": target.version}
 
 
 def package(name="notes-server", version="1.0.0"):

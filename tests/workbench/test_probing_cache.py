@@ -4,6 +4,7 @@ used first, never an entry in use), with an installer stand-in that needs no net
 import os
 import threading
 import time
+from dataclasses import replace
 
 from tests.workbench.probing_kit import FakeInstaller, needs_bwrap, package, probe
 from workbench.probing import runner as probe_runner
@@ -83,3 +84,31 @@ def test_eviction_never_removes_an_entry_in_use_nor_the_one_kept(tmp_path):
     assert {path.name for path in cache.entries.iterdir()} == {"in-use", "kept"}
     assert cache.lookup("in-use")["size_bytes"] == 1000
     assert cache.evict(keep="kept") == ["in-use"]  # released: now it may go
+
+
+@needs_bwrap
+def test_the_executable_to_start_is_the_packages_own_or_the_one_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(probe_runner, "install", FakeInstaller(bins=["notes-admin", "notes-mcp"]))
+
+    several = probe(tmp_path, package())
+    assert not several.ok
+    assert several.reason == "the package has several executables (notes-admin, notes-mcp): name one as bin"
+    assert several.cache_hit is False  # installed, kept, and reused below
+
+    wrong = probe(tmp_path, replace(package(), bin="notes-cli"))
+    assert wrong.reason == "bin: the package has no executable 'notes-cli' (it has: notes-admin, notes-mcp)"
+
+    named = probe(tmp_path, replace(package(), bin="notes-mcp"))
+    assert named.ok, named.reason
+    assert named.cache_hit is True
+    assert len(named.tools) == 3
+
+
+@needs_bwrap
+def test_a_single_executable_is_started_whatever_its_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(probe_runner, "install", FakeInstaller(bins=["serve"]))
+
+    outcome = probe(tmp_path, package())
+
+    assert outcome.ok, outcome.reason
+    assert outcome.server_name == "probe-fixture"

@@ -83,7 +83,8 @@ def _probe_stdio(target, limits, cache_dir, cache_cap, allow_unisolated, bwrap):
     if target.kind == "local":
         script = Path(target.identifier)
         if not script.is_file():
-            return ProbeOutcome(ok=False, reason=f"identifier: no such file {target.identifier}")
+            return ProbeOutcome(ok=False, reason=f"identifier: no such file {target.identifier}",
+                                isolated=isolate)
         argv = [sys.executable, str(script)]
         paths = [*sandbox.interpreter_paths(), os.path.realpath(script.parent)]
         return _run_server(argv, paths, [], limits, isolate, bwrap)
@@ -100,7 +101,7 @@ def _probe_stdio(target, limits, cache_dir, cache_cap, allow_unisolated, bwrap):
                     meta = cache.publish(key, build_path, meta)
             except InstallFailed as error:
                 return ProbeOutcome(ok=False, reason=error.reason, stderr_tail=error.output_tail,
-                                    timing={"install_ms": _ms_since(install_started)})
+                                    isolated=isolate, timing={"install_ms": _ms_since(install_started)})
             try:
                 cache.evict(keep=key)
             except OSError:  # a cache over its cap for a while is no reason to fail this probe
@@ -108,7 +109,7 @@ def _probe_stdio(target, limits, cache_dir, cache_cap, allow_unisolated, bwrap):
         install_ms = 0.0 if cache_hit else _ms_since(install_started)
         argv, problem = _package_argv(target, entry, meta)
         if problem:
-            outcome = ProbeOutcome(ok=False, reason=problem)
+            outcome = ProbeOutcome(ok=False, reason=problem, isolated=isolate)
         else:
             paths = [*sandbox.interpreter_paths(), str(entry)]
             if target.kind == "npm":
