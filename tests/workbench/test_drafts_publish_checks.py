@@ -1,5 +1,6 @@
-"""The publish confirmation's forecast (selectors/publish_checks) says what draft_publish does: one
-rule set, asked by both; these cases pin that they agree, draft by draft."""
+"""The publish confirmation's forecast (`publish_forecast`: the rules of selectors/publish_checks and
+the registries' re-check) says what draft_publish does: one rule set, asked by both; these cases pin
+that they agree, draft by draft."""
 
 import pytest
 from django.db import connection, transaction
@@ -11,7 +12,7 @@ from tests.workbench.publish_kit import publisher, ready_draft
 from workbench.kit.refusals import Refusal
 from workbench.models import WorkbenchDraft
 from workbench.selectors.publish_checks import publish_refusals
-from workbench.services.drafts import draft_publish, draft_update, draft_validate
+from workbench.services.drafts import draft_publish, draft_update, draft_validate, publish_forecast
 from workbench.tenancy.models import Membership
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def published_code(draft, user):
 
 
 def forecast(draft, user):
-    refusal = publish_refusals([WorkbenchDraft.objects.get(pk=draft.pk)], user)[draft.pk]
+    refusal = publish_forecast([WorkbenchDraft.objects.get(pk=draft.pk)], user)[draft.pk]
     return None if refusal is None else refusal.code
 
 
@@ -67,6 +68,13 @@ def _owned_elsewhere(draft):
     return draft
 
 
+def _published_since(draft):
+    # Someone published 1.2.0 since validation (the owning tenant, so ownership is no reason).
+    live = ConnectorSpecFactory(spec_id="github", version="1.2.0")
+    ConnectorFactory(connector_id="github", latest_spec=live, owner=draft.tenant)
+    return draft
+
+
 CASES = {
     "ready": (lambda d: d, None),
     "at policy": (_at_policy, "wrong_stage"),
@@ -74,6 +82,7 @@ CASES = {
     "validation failed": (_failed, "validation_failed"),
     "abandoned": (_abandoned, "draft_not_open"),
     "connector of another tenant": (_owned_elsewhere, "not_connector_owner"),
+    "version published since validation": (_published_since, "version_conflict"),
 }
 
 

@@ -13,8 +13,7 @@ from django.template.response import TemplateResponse
 from workbench.kit.admin import page_context
 from workbench.kit.refusals import Refusal
 from workbench.selectors.draft_diff import draft_diff_against_live, publish_risk_flags
-from workbench.selectors.publish_checks import publish_refusals
-from workbench.services.drafts import draft_publish, draft_validate
+from workbench.services.drafts import draft_publish, draft_validate, publish_forecast
 
 from .diff_rows import diff_rows
 from .views import _posted_revision
@@ -50,7 +49,7 @@ def publish_confirmation(model_admin, request, queryset):
                     messages.SUCCESS,
                 )
         return None
-    refusals = publish_refusals(drafts, request.user)
+    refusals = publish_forecast(drafts, request.user)
     items = []
     for draft in drafts:
         changes = draft_diff_against_live(draft)

@@ -21,6 +21,7 @@ from workbench.models import WorkbenchDraft
 from workbench.selectors.publish_checks import (
     PUBLISH_PERMISSION,  # noqa: F401  (re-exported: the services' name for it)
     publish_permission_refusal,
+    publish_refusals,
     publish_state_refusal,
 )
 
@@ -62,6 +63,22 @@ def _recheck_against_registries(draft):
             "The live registries changed since validation: " + "; ".join(e["message"] for e in errors[:3]),
             errors=errors,
         )
+
+
+def publish_forecast(drafts, user):
+    """{draft pk: the Refusal publishing it would meet now, or None}, writing nothing: the preconditions
+    (`publish_refusals`, the rules `draft_publish` itself applies) and then, for a draft that meets
+    them, the same re-check against the live registries that publish makes. For the confirmation page;
+    `draft_publish` decides again under its locks."""
+    drafts = list(drafts)
+    forecast = publish_refusals(drafts, user)
+    for draft in drafts:
+        if forecast[draft.pk] is None:
+            try:
+                _recheck_against_registries(draft)
+            except Refusal as refusal:
+                forecast[draft.pk] = refusal
+    return forecast
 
 
 def _insert(save, what):
