@@ -3,8 +3,8 @@
 once here so that `draft_publish` raises exactly what the confirmation page announces.
 
 `draft_publish` checks them again under the draft's row lock; the page's answer is a forecast for the
-revision it shows (the registries' re-check at publish, which needs the live state at that moment,
-is not forecast)."""
+revision it shows. The registries' re-check (version above the latest published, engaged locks) is the
+validation service's, so `publish_forecast` in the publish service adds it to these."""
 
 from django.conf import settings
 
