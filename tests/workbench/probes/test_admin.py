@@ -138,3 +138,10 @@ def test_the_drafts_list_links_the_import_page(client):
     assert IMPORT.encode() in page.content and b"Import from a package" in page.content
 
 
+
+
+@pytest.mark.parametrize("object_id", ["probe_5F00", "probe_00", "x" * 3000, "probe_zz"])
+def test_an_id_that_cannot_be_a_probe_or_draft_is_not_found(client, object_id):
+    client = _client(client, editor(perms=PERMS))
+    assert client.get(f"/admin/workbench/probe/{object_id}/change/").status_code == 302
+    assert client.get(f"/admin/workbench/workbenchdraft/{object_id}/probe/").status_code == 404

@@ -2,6 +2,8 @@
 (refreshes itself while the probe is queued or running; links the draft on success, shows the reason and
 the stderr tail on failure) and a draft's "Check against the live server" page."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
@@ -12,12 +14,16 @@ from django.urls import reverse
 from workbench.kit.admin.base import add_errors_to_form, page_context
 from workbench.kit.refusals import Refusal
 from workbench.models import Probe
+from workbench.models.drafts import DRAFT_ID as DRAFT_ID_PATTERN
+from workbench.models.probes import PROBE_ID as PROBE_ID_PATTERN
 from workbench.selectors.drafts import drafts_editable_by, drafts_visible_to, tenants_of
 from workbench.selectors.probes import latest_checks_by_revision
 from workbench.services.probes import probe_request_check, probe_request_import, probes_fail_overdue
 
 from .forms import ImportPackageForm
 
+PROBE_ID = re.compile(PROBE_ID_PATTERN.strip("^$"))
+DRAFT_ID = re.compile(DRAFT_ID_PATTERN.strip("^$"))
 #: Seconds between two loads of a status page while its probe is under way.
 REFRESH_SECONDS = 2
 
@@ -52,13 +58,16 @@ def status_view(model_admin, request, object_id):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     probe_id = unquote(object_id)
-    probes_fail_overdue(probe_ids=[probe_id])
-    probe = (
-        model_admin.get_queryset(request)
-        .select_related("requested_by", "created_draft", "draft")
-        .filter(pk=probe_id)
-        .first()
-    )
+    probe = None
+    # Only an id that can be one reaches the database (a NUL in a query is PostgreSQL's error).
+    if PROBE_ID.fullmatch(probe_id):
+        probes_fail_overdue(probe_ids=[probe_id])
+        probe = (
+            model_admin.get_queryset(request)
+            .select_related("requested_by", "created_draft", "draft")
+            .filter(pk=probe_id)
+            .first()
+        )
     if probe is None:
         # As every change page of the admin: another tenant's probe does not exist for the user.
         return model_admin._get_obj_does_not_exist_redirect(request, model_admin.model._meta, object_id)
@@ -87,7 +96,10 @@ def draft_probe_url(draft_id):
 def draft_probe_view(model_admin, request, object_id):
     """Check against the live server: the newest probe of each revision of the draft, and a button that
     starts one of the current revision (for whoever may change the draft)."""
-    draft = drafts_visible_to(request.user).filter(pk=unquote(object_id)).first()
+    draft_id = unquote(object_id)
+    draft = None
+    if DRAFT_ID.fullmatch(draft_id):
+        draft = drafts_visible_to(request.user).filter(pk=draft_id).first()
     if draft is None:
         raise Http404("No such draft.")
     if not model_admin.has_view_or_change_permission(request, draft):
