@@ -25,6 +25,7 @@ DRAFT_REFERENCE = inline_serializer(
         "url": serializers.URLField(),
         "revision": serializers.IntegerField(allow_null=True),
     },
+    allow_null=True,
 )
 
 

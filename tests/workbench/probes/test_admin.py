@@ -61,7 +61,8 @@ def test_the_import_form_names_a_bad_version_and_starts_nothing(client, runner):
     body = {"tenant": user.memberships.get().tenant.slug, "connector_id": "notes", "registry_type": "pypi",
             "identifier": "notes-server", "version": ">=1.0"}
     page = _client(client, user).post(IMPORT, body)
-    assert page.status_code == 200 and b"exact version" in page.content and not Probe.objects.exists()
+    assert page.status_code == 200 and b"is not one exact PEP 440 version" in page.content
+    assert not Probe.objects.exists()
 
 
 def test_a_probe_under_way_reloads_itself_with_a_progress_indicator(client):

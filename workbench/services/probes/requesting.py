@@ -44,7 +44,7 @@ def probe_request_import(*, user, tenant, connector_id, registry_type, identifie
             message = "A local file is probed only from the directories the test suite configures."
             raise Refusal.invalid([field_error("identifier", "not_allowed", message)])
     else:
-        check_package(registry_type, identifier, version)
+        check_package(registry_type, identifier, version, bin or "")
     with transaction.atomic():
         if not tenants_of(user, writable=True).filter(pk=tenant.pk).exists():
             raise not_a_writer()

@@ -8,75 +8,38 @@ from pathlib import Path
 from django.conf import settings
 
 from workbench.kit.refusals import Refusal, field_error
+from workbench.probing import InvalidTarget, ProbeTarget, validate_target
 
-# PEP 508 names; npm's package names (an optional @scope/, lower case, at most 214 characters).
-PYPI_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?")
-NPM_NAME = re.compile(r"(?:@[a-z0-9-~][a-z0-9-._~]*/)?[a-z0-9-~][a-z0-9-._~]*")
-NPM_NAME_LIMIT = 214
-# Exact versions only: PEP 440 public versions (1.2, 2025.9.25, 1.0rc1, 1.0.post2) and semver (1.2.3,
-# 1.2.3-beta.1); no ranges, wildcards or tags such as latest.
-PYPI_VERSION = re.compile(
-    r"(?:[0-9]{1,9}!)?[0-9]{1,9}(?:\.[0-9]{1,9}){0,5}(?:(?:a|b|rc)[0-9]{1,9})?(?:\.post[0-9]{1,9})?"
-    r"(?:\.dev[0-9]{1,9})?"
-)
-NPM_VERSION = re.compile(
-    r"(?:0|[1-9][0-9]{0,8})\.(?:0|[1-9][0-9]{0,8})\.(?:0|[1-9][0-9]{0,8})"
-    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
-)
-VERSION_LIMIT = 64
 URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
 URL_LIMIT = 500
 PACKAGE_TYPES = ("pypi", "npm")
+EXAMPLES = {"pypi": "mcp-server-time 2026.10.19", "npm": "@modelcontextprotocol/server-everything 2025.11.25"}
 
 
 def _refuse(field, message, code="invalid"):
     raise Refusal.invalid([field_error(field, code, message)])
 
 
-def package_errors(registry_type, identifier, version, *, prefix=""):
-    """Field errors ({field, code, message}) of a package target; empty when it is a package the probe can
-    install exactly."""
-    errors = []
+def package_errors(registry_type, identifier, version, *, bin="", prefix=""):
+    """Field errors ({field, code, message}) of a package target; empty when it names one exact version of
+    a package the probe can install (the runner's own check, workbench.probing.validate_target)."""
     if registry_type not in PACKAGE_TYPES:
-        errors.append(
-            field_error(f"{prefix}registry_type", "invalid_choice", "The registry type is pypi or npm.")
-        )
-        return errors
-    identifier = identifier if isinstance(identifier, str) else ""
-    version = version if isinstance(version, str) else ""
-    if registry_type == "pypi" and not PYPI_NAME.fullmatch(identifier):
-        errors.append(
-            field_error(
-                f"{prefix}identifier",
-                "invalid",
-                "Enter a PyPI project name: letters, digits, '.', '_' or '-', starting and ending with a "
-                "letter or digit (at most 100 characters), e.g. 'mcp-server-time'.",
-            )
-        )
-    if registry_type == "npm" and (len(identifier) > NPM_NAME_LIMIT or not NPM_NAME.fullmatch(identifier)):
-        errors.append(
-            field_error(
-                f"{prefix}identifier",
-                "invalid",
-                "Enter an npm package name: lower case, an optional @scope/, at most 214 characters, "
-                "e.g. '@modelcontextprotocol/server-everything'.",
-            )
-        )
-    pattern = PYPI_VERSION if registry_type == "pypi" else NPM_VERSION
-    if len(version) > VERSION_LIMIT or not pattern.fullmatch(version):
-        example = "2025.9.25 or 1.2.0rc1" if registry_type == "pypi" else "1.2.0 or 1.2.0-beta.1"
-        errors.append(
-            field_error(
-                f"{prefix}version",
-                "inexact_version",
-                f"Name one exact version, e.g. {example} (no ranges, wildcards or tags such as latest).",
-            )
-        )
-    return errors
+        return [field_error(f"{prefix}registry_type", "invalid_choice", "The registry type is pypi or npm.")]
+    values = {"identifier": identifier, "version": version, "bin": bin}
+    for name, value in values.items():
+        if not isinstance(value, str):
+            return [field_error(f"{prefix}{name}", "invalid", "Enter text.")]
+    try:
+        validate_target(ProbeTarget(kind=registry_type, **values))
+    except InvalidTarget as invalid:
+        code = "inexact_version" if invalid.field == "version" else "invalid"
+        message = f"{invalid.reason[0].upper()}{invalid.reason[1:]}, e.g. {EXAMPLES[registry_type]}."
+        return [field_error(f"{prefix}{invalid.field}", code, message)]
+    return []
 
 
-def check_package(registry_type, identifier, version):
-    errors = package_errors(registry_type, identifier, version)
+def check_package(registry_type, identifier, version, bin=""):
+    errors = package_errors(registry_type, identifier, version, bin=bin)
     if errors:
         raise Refusal.invalid(errors)
 
@@ -111,14 +74,14 @@ def target_of_packaging(packaging, remotes=None):
         return {"registry_type": "local", "identifier": packaging["identifier"], "version": "", "url": "",
                 "bin": ""}
     if kind in PACKAGE_TYPES:
+        binary = packaging.get("bin") if isinstance(packaging.get("bin"), str) else ""
         errors = package_errors(
-            kind, packaging.get("identifier"), packaging.get("version"), prefix=f"{where}."
+            kind, packaging.get("identifier"), packaging.get("version"), bin=binary, prefix=f"{where}."
         )
         if errors:
             raise Refusal.invalid(errors)
-        binary = packaging.get("bin") if isinstance(packaging.get("bin"), str) else ""
         return {"registry_type": kind, "identifier": packaging["identifier"], "version": packaging["version"],
-                "url": "", "bin": binary[:214]}
+                "url": "", "bin": binary}
     for remote in remotes if isinstance(remotes, list) else []:
         url = remote.get("url") if isinstance(remote, dict) else None
         if remote.get("type") == "streamable-http" and isinstance(url, str) and URL.fullmatch(url):
