@@ -28,14 +28,16 @@ browser_marks = [
     pytest.mark.skipif(not CHROMIUM and not IN_CI, reason="Chromium is not installed (apt install chromium)"),
 ]
 
-__all__ = ["server", "page", "browser_marks", "login", "shot", "sync_api", "ARTIFACTS"]
+__all__ = ["browser_live_server", "server", "page", "browser_marks", "login", "shot", "sync_api", "ARTIFACTS"]
 
 
-@pytest.fixture(scope="module")
-def server(live_server, django_db_blocker):
+@pytest.fixture(scope="session")
+def browser_live_server(django_db_setup, live_server, django_db_blocker):
     """pytest-django's session live server. Its request threads may still hold a PostgreSQL session
-    after this module (the browser's keep-alive connection), which would block dropping the test
-    database at the end of the run: end those sessions here."""
+    after the run (the browser's keep-alive connection), which would block dropping the test database
+    at the end: end those sessions then. Only at the end of the session: ended after each module, they
+    took the connection a later browser module's test was using (its ORM calls inside Playwright's
+    sync API use another connection than this finalizer's)."""
     yield live_server
     with django_db_blocker.unblock():
         from django.db import connection
@@ -46,6 +48,11 @@ def server(live_server, django_db_blocker):
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
+
+
+@pytest.fixture(scope="module")
+def server(browser_live_server):
+    return browser_live_server
 
 
 @pytest.fixture
