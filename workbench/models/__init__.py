@@ -1,8 +1,9 @@
 from workbench.tenancy.models import Membership, Tenant
 
+from .audit import SecurityEvent
 from .drafts import WorkbenchDraft
 from .exchange import TsvExchange
 from .probes import Probe
 from .snapshots import DraftSnapshot
 
-__all__ = ["DraftSnapshot", "Membership", "Probe", "Tenant", "TsvExchange", "WorkbenchDraft"]
+__all__ = ["DraftSnapshot", "Membership", "Probe", "SecurityEvent", "Tenant", "TsvExchange", "WorkbenchDraft"]

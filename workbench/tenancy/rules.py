@@ -64,6 +64,8 @@ TABLE = {
     "workbench.workbenchdraft": _tenant(writers=(OWNER, EDITOR), platform_writes=False),
     "workbench.tsvexchange": Rule(LIVE, written_by=PUBLISHED_BY),
     "workbench.probe": _tenant(written_by="sandbox probes (started by its draft owners and editors)"),
+    # Events without a tenant (sign-ins, platform writes) are read by auditors and platform staff only.
+    "workbench.securityevent": _tenant(written_by="the audit trail, with the change each records"),
     # registries: what exists
     "registries.componentspec": _platform(),
     "registries.skill": _platform(),
