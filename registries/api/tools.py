@@ -198,6 +198,8 @@ class ToolDefinitionViewSet(AccessMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["name", "position", "updated_at"]
     search_fields = ["name", "description"]
     action_permissions = {"invoke": ["%(app_label)s.invoke_%(model_name)s"]}
+    # The rate-limit kind of the invoke action ("invoke"); the other actions count as reads or writes.
+    throttle_scope = None
     queryset = ToolDefinition.objects.select_related("connector").order_by("position", "name")
 
     @extend_schema(
@@ -213,7 +215,9 @@ class ToolDefinitionViewSet(AccessMixin, viewsets.ReadOnlyModelViewSet):
             )
         ],
     )
-    @action(detail=True, methods=["post"], filter_backends=[])
+    # Counted against the invoke rates, not the write rates (workbench/api/throttling.py): the throttle
+    # runs before this view, so a refused call never reaches the gateway and leaves no receipt.
+    @action(detail=True, methods=["post"], filter_backends=[], throttle_scope="invoke")
     def invoke(self, request, name=None):
         """Invoke the tool through the gateway: validated, policy-checked, idempotent, with a receipt."""
         body = InvokeSerializer(data=request.data)
