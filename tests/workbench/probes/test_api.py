@@ -118,3 +118,23 @@ def test_the_probe_list_is_a_fixed_number_of_queries():
             ProbeFactory(draft=probe.draft)
     assert counts[0] == counts[1]
     assert len(client.get("/api/v1/probes/").json()["results"]) == 11
+
+
+def test_checking_takes_the_change_permission_and_importing_the_add_permission(runner):
+    draft = WorkbenchDraftFactory(
+        owner=editor(perms=["workbench.view_workbenchdraft", "workbench.add_workbenchdraft"])
+    )
+    client = token_client(draft.owner)
+    assert client.post(f"/api/v1/drafts/{draft.pk}/probe/").status_code == 403
+    reader = token_client(editor(tenant=draft.tenant, perms=["workbench.view_workbenchdraft"]))
+    body = {**BODY, "tenant": draft.tenant.slug}
+    answer = reader.post("/api/v1/drafts/import-package/", body, format="json")
+    assert answer.status_code == 403 and not Probe.objects.exists()
+
+
+def test_importing_into_a_tenant_the_user_does_not_write_in_is_refused(runner):
+    other = WorkbenchDraftFactory().tenant
+    client = token_client(editor(perms=PERMS))
+    answer = client.post("/api/v1/drafts/import-package/", {**BODY, "tenant": other.slug}, format="json")
+    assert answer.status_code == 403 and answer.json()["code"] == "not_a_writer"
+    assert not Probe.objects.exists()

@@ -248,3 +248,15 @@ def test_reading_a_lost_probe_through_the_api_reports_it_failed():
     reader = editor(tenant=lost.tenant, perms=["workbench.view_workbenchdraft"])
     answer = token_client(reader).get(f"/api/v1/probes/{lost.pk}/").json()
     assert answer["status"] == "failed" and "worker stopped" in answer["reason"]
+
+
+def test_a_probe_whose_outcome_cannot_be_stored_fails_instead_of_staying_running(
+    runner, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("workbench.services.probes.running._create_draft", lambda probe, tools: broken())
+    probe = _import(editor(), django_capture_on_commit_callbacks)
+    assert probe.status == "failed" and "Storing the outcome failed" in probe.reason
+    assert not WorkbenchDraft.objects.exists()

@@ -57,7 +57,12 @@ def probe_run(*, probe_id):
     except Exception as error:  # the runner promises not to raise; a bug in it must not leave it running
         logger.exception("probe %s: the runner failed", probe_id)
         outcome = {"ok": False, "reason": f"The probe runner failed: {type(error).__name__}: {error}"}
-    return probe_store(probe_id=probe_id, outcome=outcome)
+    try:
+        return probe_store(probe_id=probe_id, outcome=outcome)
+    except Exception as error:  # rolled back whole; the probe must still end, not stay running
+        logger.exception("probe %s: storing its outcome failed", probe_id)
+        failed = {**outcome, "ok": False, "reason": f"Storing the outcome failed: {type(error).__name__}."}
+        return probe_store(probe_id=probe_id, outcome=failed)
 
 
 def outcome_of(probe):
