@@ -5,7 +5,8 @@ the `Problem` component. Which statuses an operation can give follows from what 
 here from the generated operation rather than written on each view:
 
 - every operation: 401 (no or unknown credentials), 403 (refused for who you are), 406 (an Accept header
-  naming no type the endpoint answers) and 503 (database_unavailable, with Retry-After);
+  naming no type the endpoint answers), 429 (throttled: over a rate limit, with Retry-After) and 503
+  (database_unavailable, with Retry-After);
 - a path parameter: 404 (no such row, or none you may address);
 - a GET with query parameters (filters, ordering, pagination): 400 for a value the filter or the pager
   refuses; a paginated list also 404 for a page past the last;
@@ -52,6 +53,10 @@ DESCRIPTIONS = {
     "413": "The request body is larger than the limit (code body_too_large, with `limit` in bytes).",
     "415": "The request body is not JSON (code unsupported_media_type).",
     "428": "If-Match is missing or names no revision (code precondition_required).",
+    "429": (
+        "Over a rate limit of the token or of the tenant (code throttled; README \"Production\"); retry "
+        "after Retry-After seconds."
+    ),
     "503": "The database cannot be reached (code database_unavailable); retry after Retry-After seconds.",
 }
 #: Answers the HTTP server gives before the API sees the request: documented without a body.
@@ -81,7 +86,7 @@ class ProblemAutoSchema(AutoSchema):
     answers_not_acceptable = True
 
     def problem_codes(self):
-        codes = ["401", "403", "503"]
+        codes = ["401", "403", "429", "503"]
         if self.answers_not_acceptable:
             codes.append("406")
         parameters = self.operation.get("parameters", [])
