@@ -16,3 +16,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Background tasks run at once, in the process that enqueues them (after the enqueuing transaction
 # commits, as in production).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# API rate limits off: the suite makes many calls from one token. tests/workbench/test_rate_limits.py
+# turns them on, low, where it tests them.
+WORKBENCH_RATES = {"read": None, "write": None, "invoke": None}
+WORKBENCH_TENANT_RATES = {"read": None, "write": None, "invoke": None}
