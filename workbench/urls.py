@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.permissions import AllowAny
+from drf_spectacular.views import SpectacularAPIView
 
 from registries.api import mcp_registry
+from workbench.api import docs
 from workbench.kit.api.errors import not_found
 
 urlpatterns = [
@@ -13,18 +13,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("workbench.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # The docs pages are a static shell anyone may open; the schema they fetch needs a signed-in user
-    # (admin session or token), like every endpoint.
-    path(
-        "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
-        name="api-docs",
-    ),
-    path(
-        "api/redoc/",
-        SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
-        name="api-redoc",
-    ),
+    # The docs pages, under the Content-Security-Policy (workbench/api/docs.py).
+    path("api/docs/", docs.swagger_view, name="api-docs"),
+    path("api/redoc/", docs.redoc_view, name="api-redoc"),
     # The MCP Registry read API (openapi.yaml's paths, names with their '/' decoded); any other /v0/ URL
     # is the registry's JSON 404 (POST /v0/publish too: publishing goes through drafts).
     re_path(r"^v0/servers$", mcp_registry.ServerListView.as_view(), name="mcp-registry-servers"),

@@ -39,7 +39,9 @@ def coverage_text(tool):
     handler = resolve_handler(tool.name)
     if handler.configured:
         return format_html("<b>real</b> <code>{}</code>", handler.path)
-    return format_html('<b style="color:#ba2121">not_configured</b> (expected <code>{}</code>)', handler.path)
+    return format_html(
+        '<b class="wb-not-configured">not_configured</b> (expected <code>{}</code>)', handler.path
+    )
 
 
 class ToolPagesMixin:

@@ -348,4 +348,4 @@ def run_with_reason(
 
 def pre(value):
     """Monospace block for markdown, JSON and lists on read-only pages."""
-    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', value)
+    return format_html('<pre class="wb-pre">{}</pre>', value)
