@@ -160,6 +160,15 @@ OCI_IMAGE = re.compile(
     r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
 )
 PACKAGE_REQUIRED = ("registry_type", "identifier", "version")
+#: how forms name the values the contract allows (a value without a label shows as itself)
+PACKAGING_LABELS = {"pypi": "PyPI", "oci": "OCI image", "nuget": "NuGet", "mcpb": "MCP bundle (mcpb)"}
+
+
+def packaging_choices(key):
+    """(value, label) of every value the contract schema allows for packaging `key` (`registry_type`,
+    `transport`): the card and the MCP import page offer exactly these."""
+    allowed = load_schema("mcp_contract")["$defs"]["packaging"]["properties"][key]["enum"]
+    return [(value, PACKAGING_LABELS.get(value, value)) for value in allowed]
 IDENTIFIERS = {
     "npm": (NPM_PACKAGE, 214, "an npm package name such as @acme/github-mcp (lower case, optional @scope)"),
     "pypi": (PYPI_PROJECT, 200, "a PyPI project name such as acme-github-mcp"),

@@ -71,12 +71,13 @@ def test_the_page_takes_an_uploaded_tools_list_file(client, importer):
     assert draft.spec_snapshot["packaging"] == {}  # no package given: none is made up
 
 
-def test_the_page_offers_the_three_registries_and_a_file_upload(client, importer):
+def test_the_page_offers_the_contracts_registries_and_a_file_upload(client, importer):
     response = client.get(url("import_mcp"))
     html = response.content.decode()
     assert 'enctype="multipart/form-data"' in html and 'type="file"' in html
+    # The contract schema's registry types decide what is offered (the card offers the same).
     assert [value for value, _ in response.context["form"].fields["registry_type"].choices] == [
-        "", "npm", "pypi", "oci",
+        "", "npm", "pypi", "oci", "nuget", "mcpb",
     ]
     assert response.context["form"]["registry_type"].value() == "npm"
 

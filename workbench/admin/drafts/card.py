@@ -13,7 +13,7 @@ from workbench.models.drafts import STAGE_PATH, stage_index
 from workbench.selectors.drafts import drafts_editable_by
 from workbench.services.drafts import draft_update
 
-from .forms import CardForm, firearm_choices, kpi_choices
+from .forms import PACKAGING_FIELDS, CardForm, firearm_choices, kpi_choices
 from .grid import HINTS, Grid
 from .grid_rows import tool_rows_html
 from .views import _card_url, _validate_and_report, get_draft
@@ -68,7 +68,7 @@ def card_view(model_admin, request, object_id):
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied
-        card = CardForm(request.POST, stage=draft.stage)
+        card = CardForm(request.POST, stage=draft.stage, stored_spec=draft.spec_snapshot)
         grid = Grid(draft, request.POST, **grid_options)
         if card.is_valid() and grid.is_valid():
             try:
@@ -107,7 +107,8 @@ def card_view(model_admin, request, object_id):
             stage_moves=[stage for stage in draft.stage_moves if stage != draft.stage],
             findings=draft.validation_findings or [],
             stage_lacks=draft.stage_lacks,
-            can_publish=model_admin.has_publish_permission(request),
+            # Publishing is a change too: a viewer holding the permission still only views this draft.
+            can_publish=can_change and model_admin.has_publish_permission(request),
             media=model_admin.media + card.media,
         ),
     )
@@ -128,6 +129,7 @@ CARD_FIELDS = {
     "stage": "stage",
     "spec_snapshot.portability": "portability",
     "spec_snapshot.skills": "skills",
+    **{f"spec_snapshot.packaging.{key}": name for key, name in PACKAGING_FIELDS.items()},
 }
 
 

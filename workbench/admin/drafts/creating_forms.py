@@ -2,7 +2,7 @@
 
 from django import forms
 
-from workbench.contract import packaging_problems
+from workbench.contract import packaging_choices, packaging_problems
 from workbench.kit import identifiers as ids
 from workbench.kit import uploads
 
@@ -34,7 +34,7 @@ class ImportMcpForm(DraftAddForm):
         label="Package registry",
         required=False,
         initial="npm",
-        choices=[("", "---------"), ("npm", "npm"), ("pypi", "PyPI"), ("oci", "OCI image")],
+        choices=[("", "---------"), *packaging_choices("registry_type")],
         help_text="Where the server's package is published; leave the package empty for none.",
     )
     identifier = forms.CharField(
@@ -51,7 +51,7 @@ class ImportMcpForm(DraftAddForm):
     transport = forms.ChoiceField(
         required=False,
         initial="stdio",
-        choices=[("stdio", "stdio"), ("streamable-http", "streamable-http"), ("sse", "sse")],
+        choices=packaging_choices("transport"),
     )
     tools_json = forms.CharField(
         label="tools/list result",

@@ -5,14 +5,23 @@ the tools x scopes grid (grid.py)."""
 from django import forms
 
 from policies.models import Firearm, KpiDefinition
+from workbench.contract import packaging_choices, packaging_problems
 from workbench.kit import identifiers as ids
 from workbench.models import WorkbenchDraft
 from workbench.models.drafts import stage_index, stage_moves
+from workbench.services.drafts.card import version_move_problem
 
 from .fields import EntitlementsField, SpecSectionJsonField
 from .grid import NONE_DECISION
 
-PACKAGING_FIELDS = ("registry_type", "identifier", "version", "bin", "transport")
+#: packaging key -> the card field that edits it
+PACKAGING_FIELDS = {
+    "registry_type": "registry_type",
+    "identifier": "identifier",
+    "version": "package_version",
+    "bin": "bin",
+    "transport": "transport",
+}
 
 
 def stage_choices(current):
@@ -35,14 +44,7 @@ class CardForm(forms.Form):
     registry_type = forms.ChoiceField(
         label="Package registry",
         required=False,
-        choices=[
-            ("", "---------"),
-            ("npm", "npm"),
-            ("pypi", "pypi"),
-            ("oci", "oci"),
-            ("nuget", "nuget"),
-            ("mcpb", "mcpb"),
-        ],
+        choices=[("", "---------"), *packaging_choices("registry_type")],
     )
     identifier = forms.CharField(label="Package", required=False, max_length=200)
     package_version = forms.CharField(
@@ -53,13 +55,7 @@ class CardForm(forms.Form):
     )
     bin = forms.CharField(required=False, max_length=200)
     transport = forms.ChoiceField(
-        required=False,
-        choices=[
-            ("", "---------"),
-            ("stdio", "stdio"),
-            ("streamable-http", "streamable-http"),
-            ("sse", "sse"),
-        ],
+        required=False, choices=[("", "---------"), *packaging_choices("transport")]
     )
     portability = SpecSectionJsonField(
         section="portability",
@@ -82,8 +78,10 @@ class CardForm(forms.Form):
     )
     reason = forms.CharField(required=False, max_length=100, help_text="Why (kept in the history).")
 
-    def __init__(self, *args, stage=None, **kwargs):
+    def __init__(self, *args, stage=None, stored_spec=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The stored spec the save starts from: the version and packaging rules judge against it.
+        self.stored_spec = stored_spec if isinstance(stored_spec, dict) else {}
         if stage is not None:
             # The select offers the moves the path allows; any posted stage is still accepted here, so a
             # move the path forbids is refused by the draft service (409 wrong_stage), as in the API.
@@ -120,6 +118,31 @@ class CardForm(forms.Form):
             raise forms.ValidationError("Declared entitlements have their own field; list them there.")
         return portability
 
+    def clean_version(self):
+        # The draft service's own rule, asked here too so a refused version is listed with the form's
+        # other mistakes instead of in a second round after they are fixed.
+        version = self.cleaned_data["version"]
+        problem = version_move_problem(self.stored_spec.get("version"), version)
+        if problem:
+            raise forms.ValidationError(problem)
+        return version
+
+    def clean(self):
+        cleaned = super().clean()
+        # The contract's packaging rule (the MCP import page's and validation's), on the field it names;
+        # a field already in error (e.g. an unknown registry) is not judged twice.
+        packaging = self.packaging(self.stored_spec.get("packaging"))
+        if packaging:
+            for path, messages in packaging_problems(packaging).items():
+                name = PACKAGING_FIELDS.get(path.removeprefix("packaging."))
+                if name in self.errors:
+                    continue
+                if name in self.fields:
+                    self.add_error(name, messages)
+                else:
+                    self.add_error(None, [f"{path}: {message}" for message in messages])
+        return cleaned
+
     @classmethod
     def initial_for(cls, draft):
         spec = draft.spec_snapshot if isinstance(draft.spec_snapshot, dict) else {}
@@ -155,14 +178,7 @@ class CardForm(forms.Form):
     def packaging(self, stored):
         """The stored packaging with the card's fields applied (a stored non-object is replaced)."""
         packaging = dict(stored) if isinstance(stored, dict) else {}
-        values = {
-            "registry_type": "registry_type",
-            "identifier": "identifier",
-            "version": "package_version",
-            "bin": "bin",
-            "transport": "transport",
-        }
-        for key, field in values.items():
+        for key, field in PACKAGING_FIELDS.items():
             value = self.cleaned_data.get(field) or ""
             if value:
                 packaging[key] = value

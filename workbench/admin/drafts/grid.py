@@ -145,6 +145,8 @@ class Grid:
         policy = draft.policy_snapshot if isinstance(draft.policy_snapshot, dict) else {}
         self.stored_tools = spec.get("tools") if isinstance(spec.get("tools"), list) else []
         self.stored_scopes = named(spec.get("scopes"))
+        scopes = spec.get("scopes") if isinstance(spec.get("scopes"), list) else []
+        self.unnamed_scopes = [scope for scope in scopes if not _is_named(scope)]
         # Positions of the stored tools the rows edit (an item that is not a named tool has no row).
         self.named_origins = [index for index, tool in enumerate(self.stored_tools) if _is_named(tool)]
         self.editable = editable
@@ -349,9 +351,11 @@ class Grid:
         ]
 
     def scopes(self):
-        """The scopes in page order; while the draft is not editable, the stored ones."""
+        """The scopes in page order, then any stored item that is not a named scope object (kept as
+        tools() keeps such tools; validation reports them); while the draft is not editable, the stored
+        ones."""
         if not self.editable:
-            return self.stored_scopes
+            return self.stored_scopes + self.unnamed_scopes
         rows = self.live_rows()
         scopes = []
         for column in self.live_columns():
@@ -361,7 +365,7 @@ class Grid:
                 scope["description"] = column.description
             scope["tools"] = [row.name for row in rows if row.cells[column.index]]
             scopes.append(scope)
-        return scopes
+        return scopes + self.unnamed_scopes
 
     def policy(self):
         """The firearm decisions and KPIs the columns describe; an undecided firearm has no key."""

@@ -85,6 +85,18 @@ def restore_stage(current, revision_stage):
     return current, f"stage stays {current}, {revision_stage} is {ahead} stages on"
 
 
+def version_move_problem(old_version, new_version):
+    """Why a save may not move the version from `old_version` to `new_version` ("" when it may): a
+    version only moves up (semver). The card's form asks this too, so its mistakes come in one round."""
+    if new_version == old_version:
+        return ""
+    if semver.parse(new_version) is None:
+        return "Version must be MAJOR.MINOR.PATCH with parts of at most 9 digits, e.g. 1.2.0."
+    if semver.parse(old_version) and semver.parse(new_version) <= semver.parse(old_version):
+        return f"Version can only move up from {old_version}."
+    return ""
+
+
 def apply_changes(draft, changes, *, restoring=False):
     """Apply `changes` to the (locked) draft in memory, refusing what the card forbids. A spec in
     `changes` is the caller's no longer: the draft takes it (with its defaults filled in)."""
@@ -114,14 +126,11 @@ def apply_changes(draft, changes, *, restoring=False):
             errors["spec_snapshot.id"] = "The ID is fixed after creation."
         if old_spec.get("name") and new_spec.get("name") != old_spec.get("name"):
             errors["spec_snapshot.name"] = "The name is fixed after creation."
-        old_version, new_version = old_spec.get("version"), new_spec.get("version")
-        if new_version != old_version and not restoring:
-            if semver.parse(new_version) is None:
-                errors["spec_snapshot.version"] = (
-                    "Version must be MAJOR.MINOR.PATCH with parts of at most 9 digits, e.g. 1.2.0."
-                )
-            elif semver.parse(old_version) and semver.parse(new_version) <= semver.parse(old_version):
-                errors["spec_snapshot.version"] = f"Version can only move up from {old_version}."
+        version_problem = None if restoring else version_move_problem(
+            old_spec.get("version"), new_spec.get("version")
+        )
+        if version_problem:
+            errors["spec_snapshot.version"] = version_problem
         scopes_or_tools_changed = any(
             not same_json(new_spec.get(key), old_spec.get(key)) for key in ("scopes", "tools")
         )

@@ -1,0 +1,139 @@
+"""The draft card after review 14: packaging judged by the contract's one rule on its own field, a
+version that may not move refused with the form's other mistakes in one round, the registry and
+transport choices the contract allows, no Publish button for a viewer, and stored scope items that
+are not named objects kept as stored tools are."""
+
+import pytest
+
+from tests.policies.factories import FirearmFactory, KpiDefinitionFactory
+from tests.workbench.drafts_admin_kit import PERMS, form_data, staff_member, url
+from tests.workbench.factories import MembershipFactory, WorkbenchDraftFactory, draft_spec, draft_tool
+from tests.workbench.test_drafts_card_grid import card_draft
+from workbench.admin.drafts.creating_forms import ImportMcpForm
+from workbench.admin.drafts.forms import CardForm
+from workbench.contract import packaging_choices
+from workbench.schemas import load_schema
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor(client):
+    FirearmFactory(firearm_id="firearm.external_write")
+    KpiDefinitionFactory(kpi_id="kpi.change_failure_rate")
+    user = staff_member()
+    client.force_login(user)
+    return client, user.memberships.get().tenant
+
+
+def post(client, draft, **changes):
+    data = form_data(client.get(url("change", draft.pk)))
+    data.update(changes)
+    return client.post(url("change", draft.pk), data)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"registry_type": "oci", "identifier": "not a ref!!"}, "identifier", "OCI image reference"),
+        ({"package_version": "^1.0.0"}, "package_version", "exact version"),
+        ({"registry_type": "npm", "identifier": "Upper/Case"}, "identifier", "npm package name"),
+        ({"identifier": ""}, "identifier", "Required when a package is given"),
+    ],
+)
+def test_packaging_the_import_page_refuses_is_refused_on_its_field(editor, changes, field, words):
+    client, tenant = editor
+    draft = card_draft(tenant)
+    refused = post(client, draft, **changes)
+    assert refused.status_code == 200
+    card = refused.context["card"]
+    assert list(card.errors) == [field] and words in " ".join(card.errors[field])
+    ((anchor, _label, _message),) = refused.context["error_links"]
+    assert anchor == f"id_{field}"
+    draft.refresh_from_db()
+    assert draft.revision == 1
+
+
+def test_an_unknown_registry_type_is_one_message(editor):
+    client, tenant = editor
+    refused = post(client, card_draft(tenant), registry_type="cargo")
+    assert [(anchor, message[:22]) for anchor, _, message in refused.context["error_links"]] == [
+        ("id_registry_type", "Select a valid choice.")
+    ]
+
+
+def test_good_packaging_and_no_packaging_save(editor):
+    client, tenant = editor
+    draft = card_draft(tenant)
+    saved = post(client, draft, registry_type="oci", identifier="ghcr.io/acme/notes-mcp:1.2.0",
+                 package_version="1.2.0", transport="stdio")
+    assert saved.status_code == 302, saved.context and saved.context["error_links"]
+    draft.refresh_from_db()
+    assert draft.spec_snapshot["packaging"]["identifier"] == "ghcr.io/acme/notes-mcp:1.2.0"
+    cleared = {"registry_type": "", "identifier": "", "package_version": "", "bin": "", "transport": ""}
+    assert post(client, draft, **cleared).status_code == 302
+    draft.refresh_from_db()
+    assert draft.spec_snapshot["packaging"] == {}
+
+
+def test_a_version_that_may_not_move_is_listed_with_the_other_mistakes_in_one_round(editor):
+    client, tenant = editor
+    draft = card_draft(tenant)  # at 1.2.0
+    refused = post(client, draft, version="1.1.0", **{"s0.n": "Bad Name", "t0.s": "{"})
+    assert refused.status_code == 200
+    links = {anchor: message for anchor, _, message in refused.context["error_links"]}
+    assert set(links) == {"id_version", "c0", "t0"}
+    assert links["id_version"] == "Version can only move up from 1.2.0."
+    # The same sentence the draft service refuses with (one rule, asked by the form first).
+    from workbench.services.drafts.card import version_move_problem
+
+    assert version_move_problem("1.2.0", "1.1.0") == links["id_version"]
+    assert version_move_problem("1.2.0", "1.2.0") == "" and version_move_problem("1.2.0", "1.3.0") == ""
+    same = post(client, draft, version="1.2.0", description="kept version")
+    assert same.status_code == 302
+
+
+def test_the_registry_and_transport_choices_are_the_contracts_in_both_forms():
+    packaging = load_schema("mcp_contract")["$defs"]["packaging"]["properties"]
+    for key in ("registry_type", "transport"):
+        allowed = packaging[key]["enum"]
+        assert [value for value, _ in packaging_choices(key)] == allowed
+        card = [value for value, _ in CardForm.base_fields[key].choices if value]
+        importing = [value for value, _ in ImportMcpForm.base_fields[key].choices if value]
+        assert card == importing == allowed, key
+
+
+def test_a_viewer_with_the_publish_permission_sees_no_publish_button(client):
+    draft = card_draft(MembershipFactory().tenant)
+    viewer = staff_member(tenant=draft.tenant, perms=[*PERMS, "workbench.publish_workbenchdraft"])
+    viewer.memberships.update(role="viewer")
+    client.force_login(viewer)
+    page = client.get(url("change", draft.pk))
+    assert page.status_code == 200 and page.context["can_publish"] is False
+    assert 'id="publish-button"' not in page.content.decode()
+
+
+def test_an_editor_with_the_publish_permission_sees_the_publish_button(client):
+    editor = staff_member(perms=[*PERMS, "workbench.publish_workbenchdraft"])
+    draft = card_draft(editor.memberships.get().tenant)
+    client.force_login(editor)
+    page = client.get(url("change", draft.pk))
+    assert page.context["can_publish"] is True and 'id="publish-button"' in page.content.decode()
+
+
+def test_stored_scope_items_that_are_not_named_objects_are_kept_on_save(editor):
+    client, tenant = editor
+    odd = ["not a scope", {"description": "no name"}, {"name": 7}]
+    spec = draft_spec(
+        "notes", tools=[draft_tool("tool_0")], scopes=[{"name": "s", "tools": ["tool_0"]}, *odd]
+    )
+    draft = WorkbenchDraftFactory(tenant=tenant, connector_id="notes", spec_snapshot=spec,
+                                  policy_snapshot={"firearms": {}, "kpis": {}})
+    page = client.get(url("change", draft.pk))
+    assert len(page.context["grid"].columns) == 1
+    saved = post(client, draft, **{"sn": "2", "s1.n": "added", "s1.f": "__none__", "t0.1": "on"})
+    assert saved.status_code == 302, saved.context and saved.context["error_links"]
+    draft.refresh_from_db()
+    scopes = draft.spec_snapshot["scopes"]
+    assert scopes[:2] == [{"name": "s", "tools": ["tool_0"]}, {"name": "added", "tools": ["tool_0"]}]
+    assert scopes[2:] == odd
