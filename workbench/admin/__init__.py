@@ -1,1 +1,1 @@
-from . import accounts, drafts, exchange, probes, tenants  # noqa: F401
+from . import accounts, audit, drafts, exchange, probes, tenants  # noqa: F401

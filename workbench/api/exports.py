@@ -1,4 +1,5 @@
-"""TSV downloads under /api/v1/exports/: connectors.tsv, policy-matrix.tsv and coverage.tsv.
+"""TSV downloads under /api/v1/exports/: connectors.tsv, policy-matrix.tsv and coverage.tsv, and the audit
+trail's security-events.tsv (the events the caller may read).
 
 Each answers `text/tab-separated-values; charset=utf-8`, streamed as rows are read, byte for byte the
 file the admin export and `manage.py export_tsv` give. Authentication is required (token or admin
@@ -13,6 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from workbench.exchange import EXPORTS
+from workbench.exchange.security_events import SecurityEventResource
 from workbench.kit.api.schema import ProblemAutoSchema
 from workbench.kit.exchange.http import tsv_response
 from workbench.kit.exchange.tsv import CONTENT_TYPE
@@ -41,8 +43,8 @@ class TsvExportView(APIView):
         return tsv_response(self.resource_class())
 
 
-def _documented(kind, summary):
-    resource_class = EXPORTS[kind]
+def _documented(kind, summary, resource_class=None):
+    resource_class = resource_class or EXPORTS[kind]
     return extend_schema(
         operation_id=f"exports_{kind.replace('-', '_')}_tsv",
         tags=["exports"],
@@ -79,3 +81,15 @@ class CoverageExportView(TsvExportView):
     @_documented("coverage", "Coverage report: one row per engine route")
     def get(self, request):
         return super().get(request)
+
+
+class SecurityEventsExportView(TsvExportView):
+    resource_class = SecurityEventResource
+
+    @_documented(
+        "security-events",
+        "Security events: the audit trail the caller may read (their tenants'; all for auditors)",
+        SecurityEventResource,
+    )
+    def get(self, request):
+        return tsv_response(self.resource_class(user=request.user))

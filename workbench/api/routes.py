@@ -6,7 +6,12 @@ from django.urls import path
 
 from workbench.api.coverage import CoverageViewSet
 from workbench.api.drafts import DraftViewSet
-from workbench.api.exports import ConnectorsExportView, CoverageExportView, PolicyMatrixExportView
+from workbench.api.exports import (
+    ConnectorsExportView,
+    CoverageExportView,
+    PolicyMatrixExportView,
+    SecurityEventsExportView,
+)
 from workbench.api.probes import ProbeViewSet
 
 ROUTES = [
@@ -19,4 +24,5 @@ PATHS = [
     path("exports/connectors.tsv", ConnectorsExportView.as_view(), name="export-connectors"),
     path("exports/policy-matrix.tsv", PolicyMatrixExportView.as_view(), name="export-policy-matrix"),
     path("exports/coverage.tsv", CoverageExportView.as_view(), name="export-coverage"),
+    path("exports/security-events.tsv", SecurityEventsExportView.as_view(), name="export-security-events"),
 ]

@@ -5,9 +5,16 @@ every write leaves."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.dispatch import Signal
 
 from workbench.kit import access
 from workbench.kit.refusals import Refusal, field_error
+
+#: Sent inside a write's transaction, once per row `row_save` or `row_delete` writes and once per import
+#: that writes many rows (`announce_write`): the audit trail records the platform-scope ones, so a write
+#: and its security event commit or roll back together. Arguments: actor, instance (None for an import),
+#: action ("add", "change", "delete", "import"), reason, detail.
+row_written = Signal()
 
 # simple-history's history_change_reason column is a CharField(max_length=100): PostgreSQL refuses longer.
 HISTORY_REASON_LENGTH = 100
@@ -40,13 +47,15 @@ def row_save(*, instance, user, reason="", exclude=None):
     history column) and `user` land on its history row. A row the model refuses is a 400 Refusal naming
     each field; a write the user may not make a 403 Refusal saying why."""
     with transaction.atomic():
-        access.check_write(user, instance, "add" if instance._state.adding else "change")
+        action = "add" if instance._state.adding else "change"
+        access.check_write(user, instance, action)
         try:
             instance.full_clean(exclude=exclude)
         except ValidationError as error:
             raise Refusal.from_validation_error(error) from error
         mark_history(instance, user=None if user is access.SYSTEM else user, reason=reason)
         instance.save()
+        announce_write(actor=user, model=type(instance), instance=instance, action=action, reason=reason)
     return instance
 
 
@@ -57,11 +66,22 @@ def row_delete(*, instance, user, reason=""):
         with transaction.atomic():
             access.check_write(user, instance, "delete")
             mark_history(instance, user=None if user is access.SYSTEM else user, reason=reason)
+            # Announced before the delete, while the row still has its key; a refused delete rolls back both.
+            announce_write(
+                actor=user, model=type(instance), instance=instance, action="delete", reason=reason
+            )
             instance.delete()
     except (ProtectedError, RestrictedError) as error:
         raise protected_refusal(error) from error
     except ValidationError as error:
         raise Refusal(409, "immutable", " ".join(error.messages)) from error
+
+
+def announce_write(*, actor, model, action, instance=None, reason="", detail=None):
+    """Tell `row_written`'s listeners, in the caller's transaction, that `actor` wrote `model` rows."""
+    row_written.send(
+        sender=model, actor=actor, instance=instance, action=action, reason=reason, detail=detail or {}
+    )
 
 
 def protected_refusal(error):

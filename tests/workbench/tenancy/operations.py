@@ -415,6 +415,7 @@ OPERATIONS = {
     ("get", "/api/v1/exports/connectors.tsv"): _op("registries.connector", "list"),
     ("get", "/api/v1/exports/policy-matrix.tsv"): _op("registries.scope", "list"),
     ("get", "/api/v1/exports/coverage.tsv"): _op("registries.engineroute", "list"),
+    ("get", "/api/v1/exports/security-events.tsv"): _op("workbench.securityevent", "list"),
     # The coverage report as JSON: the coverage export's permissions (routes, scopes, firearm bindings).
     ("get", "/api/v1/coverage/"): _op(
         "registries.engineroute",

@@ -26,6 +26,7 @@ ROWS = {
     "workbench.workbenchdraft": ("draft", "A"),
     "workbench.tsvexchange": ("exchange", "platform"),
     "workbench.probe": ("probe", "A"),
+    "workbench.securityevent": ("security_event", "A"),
     "registries.componentspec": ("spec", "platform"),
     "registries.skill": ("skill", "platform"),
     "registries.connector": ("connector", "platform"),
@@ -131,6 +132,10 @@ CUSTOM = {
     # Sandbox probes: the import page is a draft's add page; a draft's check page reads like its diff.
     "workbench_probe_import": (False, _draft_custom("import_package")),
     "workbench_workbenchdraft_probe": (True, _draft_custom("probe")),
+    # The audit trail's TSV: whoever may view security events downloads the ones they may read.
+    "workbench_securityevent_export": (
+        False, lambda role: 200 if role.has("workbench.view_securityevent") else 403
+    ),
     "workbench_tsvexchange_download": (
         "connectors",
         lambda role: 200 if _has_all(role, _sheet_perms("connectors")) else 403,
@@ -219,6 +224,9 @@ ACTIONS = {
     ),
     ("registries.skill", "deprecate_selected"): lambda role: (
         role.has("registries.change_skill") and role.platform_staff
+    ),
+    ("workbench.securityevent", "export_tsv_selected"): lambda role: role.has(
+        "workbench.view_securityevent"
     ),
     ("registries.connector", "transfer_selected"): lambda role: (
         role.has("registries.change_connector") and role.platform_staff

@@ -16,6 +16,7 @@ from tests.policies import factories as pf
 from tests.registries import factories as rf
 from tests.workbench import factories as wf
 from workbench.models import Membership
+from workbench.services.audit import audit_record
 from workbench.services.drafts import draft_validate
 
 APPS = ("workbench", "registries", "policies", "auth", "knox")
@@ -193,6 +194,7 @@ def build():
         "membership": membership,
         "draft": draft,
         "probe": wf.ProbeFactory(draft=draft),
+        "security_event": audit_record(kind="membership_changed", subject="matrix", tenant=tenant_a),
         **domain,
         "exchange": scope,
     }

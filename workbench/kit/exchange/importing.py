@@ -24,7 +24,7 @@ from workbench.kit import access, uploads
 from workbench.kit.exchange import tsv
 from workbench.kit.exchange.reports import ImportReport, RowOutcome, messages_of
 from workbench.kit.refusals import Refusal
-from workbench.kit.rows import history_reason
+from workbench.kit.rows import announce_write, history_reason
 
 OUTCOMES = {
     RowResult.IMPORT_TYPE_NEW: "new",
@@ -230,6 +230,19 @@ class TsvImportResource(resources.ModelResource):
                     **kwargs,
                 )
         result.report = self.report(dataset, result, dry_run=dry_run)
+        return result
+
+    def import_data_inner(self, dataset, dry_run, *args, **kwargs):
+        result = super().import_data_inner(dataset, dry_run, *args, **kwargs)
+        written = {kind: result.totals.get(kind, 0) for kind in ("new", "update", "delete")}
+        failed = result.has_errors() or result.has_validation_errors()
+        if not dry_run and not failed and any(written.values()):
+            # Still inside import_data's transaction: the announcement rolls back with the rows.
+            detail = {"file": self.file_name, **written}
+            announce_write(
+                actor=self.user, model=self.writes_model(), action="import", reason=self.change_reason(),
+                detail=detail,
+            )
         return result
 
     def before_import(self, dataset, **kwargs):

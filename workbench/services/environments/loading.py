@@ -22,6 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from workbench.kit.access import SYSTEM
 from workbench.kit.refusals import Refusal, field_error
 from workbench.kit.rows import row_save
+from workbench.services.audit import record_platform_write
 
 SEEDS_DIR = Path(settings.BASE_DIR) / "seeds"
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
@@ -306,4 +307,10 @@ def environment_load(*, name, plan=False, reason=None, allow_demo_users=False):
             raise EnvironmentLoadError(problems)
         if plan:
             transaction.set_rollback(True)
+        elif report.changed:
+            # Its rows are written by the system actor: the load is one platform-scope write.
+            record_platform_write(
+                actor=None, action="load", subject=f"environment {name}", reason=reason,
+                detail={"changes": len(report.changes)},
+            )
     return report

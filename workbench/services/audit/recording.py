@@ -45,7 +45,7 @@ def audit_record(*, kind, actor=None, subject="", tenant=None, request=None, det
             subject=_text(subject, SUBJECT_LIMIT),
             tenant_id=getattr(tenant, "pk", tenant),
             ip=client_ip(request),
-            user_agent=_text(request.META.get("HTTP_USER_AGENT", "") if request else "", USER_AGENT_LIMIT),
+            user_agent=_text(_meta(request).get("HTTP_USER_AGENT", ""), USER_AGENT_LIMIT),
             detail=bounded_detail(detail),
         )
 
@@ -53,13 +53,18 @@ def audit_record(*, kind, actor=None, subject="", tenant=None, request=None, det
 def client_ip(request):
     """The peer's address as the server saw it (REMOTE_ADDR); None when there is no valid one. Behind a
     proxy, the proxy must set REMOTE_ADDR (gunicorn's --forwarded-allow-ips) for this to be the client."""
-    if request is None:
+    value = str(_meta(request).get("REMOTE_ADDR") or "").strip()
+    if not value:
         return None
-    value = str(request.META.get("REMOTE_ADDR") or "").strip()
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
         return None
+
+
+def _meta(request):
+    # Imports run from a command stand in a bare namespace with only a user for the request.
+    return getattr(request, "META", None) or {}
 
 
 def _is_person(user):

@@ -1,0 +1,48 @@
+"""The audit trail as TSV: the security events a person may read, oldest first (the admin export, the API
+download `exports/security-events.tsv`).
+
+id, at (UTC), kind, actor (username as recorded), subject, tenant (slug; empty for events without one),
+ip, detail (compact JSON, keys sorted). The User-Agent is left out: it is free text a client chose. Every
+text was made printable when the event was recorded, so no cell holds a tab or a line break.
+"""
+
+import json
+
+from import_export import widgets
+from import_export.fields import Field
+
+from workbench.kit.exchange import tsv
+from workbench.kit.exchange.exporting import TsvExportResource
+from workbench.selectors.audit import security_events_visible_to
+
+
+class JsonCell(widgets.Widget):
+    def render(self, value, obj=None, **kwargs):
+        if value in (None, {}, []):
+            return ""
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class SecurityEventResource(TsvExportResource):
+    kind = "security-events"
+    export_permissions = ("workbench.view_securityevent",)
+
+    id = Field(attribute="id", column_name="id", widget=tsv.IntCell())
+    at = Field(attribute="at", column_name="at", widget=tsv.TimeCell())
+    event_kind = Field(attribute="kind", column_name="kind", widget=tsv.TextCell())
+    actor = Field(attribute="actor_username", column_name="actor", widget=tsv.TextCell())
+    subject = Field(attribute="subject", column_name="subject", widget=tsv.TextCell())
+    tenant = Field(attribute="tenant__slug", column_name="tenant", widget=tsv.TextCell())
+    ip = Field(attribute="ip", column_name="ip", widget=tsv.TextCell())
+    detail = Field(attribute="detail", column_name="detail", widget=JsonCell())
+
+    class Meta:
+        fields = ("id", "at", "event_kind", "actor", "subject", "tenant", "ip", "detail")
+
+    def __init__(self, *, user=None, **kwargs):
+        """`user`: whose events (security_events_visible_to); none gives none."""
+        super().__init__(**kwargs)
+        self.user = user
+
+    def get_queryset(self):
+        return security_events_visible_to(self.user).select_related(None).order_by("at", "id")
