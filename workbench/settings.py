@@ -5,6 +5,7 @@ DJANGO_DEBUG        "1"/"true" for development; off by default
 DJANGO_SECRET_KEY   required unless DJANGO_DEBUG is on
 DJANGO_ALLOWED_HOSTS comma-separated host names (default: localhost,127.0.0.1 in debug)
 WORKBENCH_RECEIPT_RETENTION_DAYS days tool receipts are kept before purge_receipts removes them (90)
+WORKBENCH_AUDIT_RETENTION_DAYS days security events are kept before purge_security_events removes them (365)
 """
 
 import os
@@ -208,6 +209,8 @@ SPECTACULAR_SETTINGS = {
 # and how long receipts are kept before `purge_receipts` removes them.
 WORKBENCH_TOOL_HANDLER_PACKAGES = ["registries.handlers"]
 WORKBENCH_RECEIPT_RETENTION_DAYS = int(os.environ.get("WORKBENCH_RECEIPT_RETENTION_DAYS", "90"))
+# How long the audit trail keeps security events; `purge_security_events` (run daily) removes older ones.
+WORKBENCH_AUDIT_RETENTION_DAYS = int(os.environ.get("WORKBENCH_AUDIT_RETENTION_DAYS", "365"))
 # Four eyes on publish: when on, nobody publishes a draft revision they wrote themselves.
 WORKBENCH_REQUIRE_REVIEW = env_bool("WORKBENCH_REQUIRE_REVIEW")
 # The MCP registry read API (/v0, README "Serving as an MCP registry"): server names are
