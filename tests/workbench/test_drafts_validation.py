@@ -318,3 +318,114 @@ def test_validate_refuses_a_draft_that_is_not_open_and_keeps_its_result(status):
     assert refused.value.status == 409 and refused.value.code == "draft_not_editable"
     draft.refresh_from_db()
     assert (draft.validation_passed, draft.validated_at, draft.history.count()) == stored
+
+
+# -- packaging: the MCP import page's rule (workbench.contract.packaging_problems) --------------------
+
+
+def packaging_findings(packaging):
+    spec = draft_spec("github")
+    spec["packaging"] = packaging
+    return [item for item in findings_for(spec=spec) if item["path"].startswith("spec_snapshot.packaging")]
+
+
+@pytest.mark.parametrize(
+    ("packaging", "expected"),
+    [
+        (
+            {"registry_type": "oci", "identifier": "not a ref!!", "version": "1.0.0"},
+            {("invalid_package_identifier", "spec_snapshot.packaging.identifier")},
+        ),
+        (
+            {"registry_type": "npm", "identifier": "Not_An_Npm Name", "version": "^1.0.0"},
+            {
+                ("invalid_package_identifier", "spec_snapshot.packaging.identifier"),
+                ("inexact_package_version", "spec_snapshot.packaging.version"),
+            },
+        ),
+        (
+            {"registry_type": "pypi", "identifier": "-bad-", "version": "latest"},
+            {
+                ("invalid_package_identifier", "spec_snapshot.packaging.identifier"),
+                ("inexact_package_version", "spec_snapshot.packaging.version"),
+            },
+        ),
+        (
+            {"registry_type": "cargo", "identifier": "x", "version": "1.0.0"},
+            {("contract", "spec_snapshot.packaging.registry_type")},
+        ),
+        (
+            {"registry_type": "npm", "identifier": "", "version": 3},
+            {
+                ("contract", "spec_snapshot.packaging.identifier"),
+                ("contract", "spec_snapshot.packaging.version"),
+            },
+        ),
+        (
+            {},
+            {
+                ("contract", "spec_snapshot.packaging.registry_type"),
+                ("contract", "spec_snapshot.packaging.identifier"),
+                ("contract", "spec_snapshot.packaging.version"),
+            },
+        ),
+    ],
+)
+def test_packaging_the_import_page_refuses_fails_validation_each_problem_once(packaging, expected):
+    from workbench.contract import packaging_problems
+
+    found = packaging_findings(packaging)
+    assert all(item["severity"] == "error" for item in found)
+    assert {(item["code"], item["path"]) for item in found} == expected
+    # Word for word the import page's messages, each once: the contract's whole-spec check does not
+    # report the packaging's shape a second time.
+    problems = packaging_problems(packaging, prefix="spec_snapshot.packaging")
+    assert sorted((item["path"], item["message"]) for item in found) == sorted(
+        (path, message) for path, messages in problems.items() for message in messages
+    )
+
+
+def test_packaging_that_is_not_an_object_or_missing_is_one_contract_finding():
+    (item,) = packaging_findings("npm")
+    assert (item["code"], item["path"]) == ("contract", "spec_snapshot.packaging")
+    spec = draft_spec("github")
+    del spec["packaging"]
+    found = findings_for(spec=spec)
+    assert [item["message"] for item in found if "packaging" in item["message"]] == [
+        "'packaging' is a required property"
+    ]
+
+
+@pytest.mark.parametrize(
+    "packaging",
+    [
+        {"registry_type": "npm", "identifier": "@acme/github-mcp", "version": "1.2.0", "transport": "stdio"},
+        {"registry_type": "pypi", "identifier": "acme-github-mcp", "version": "0.4.1"},
+        {"registry_type": "oci", "identifier": "ghcr.io/acme/github-mcp:1.2.0", "version": "1.2.0"},
+        {"registry_type": "nuget", "identifier": "Acme.Github.Mcp", "version": "1.2.0"},
+    ],
+)
+def test_good_packaging_gives_no_finding(packaging):
+    assert packaging_findings(packaging) == []
+
+
+def test_a_draft_with_a_bad_oci_reference_fails_validation_and_is_not_published():
+    from tests.workbench.publish_kit import publisher
+    from workbench.services.drafts import draft_publish
+
+    FirearmFactory(firearm_id="firearm.external_write")
+    packaging = {"registry_type": "oci", "identifier": "not a ref!!", "version": "1.2.0"}
+    draft = WorkbenchDraftFactory(
+        connector_id="github",
+        owner=publisher(),
+        spec_snapshot=draft_spec("github", packaging=packaging),
+        policy_snapshot={"firearms": {"admin_write": "firearm.external_write", "read_public": None}},
+    )
+    draft_validate(draft_id=draft.pk, user=draft.owner)
+    draft.refresh_from_db()
+    assert draft.validation_passed is False
+    assert codes(draft.validation_findings) == {"invalid_package_identifier"}
+    with pytest.raises(Refusal) as refused:
+        draft_publish(draft_id=draft.pk, user=draft.owner)
+    assert refused.value.code == "validation_failed"
+    assert WorkbenchDraft.objects.get(pk=draft.pk).status == WorkbenchDraft.Status.DRAFT

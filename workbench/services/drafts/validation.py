@@ -19,9 +19,9 @@ from workbench.contract import (
     declared_entitlements,
     finding,
     is_destructive,
-    is_exact_version,
     json_schema_findings,
     named,
+    packaging_problems,
     policy_validator,
     schema_findings,
     strings,
@@ -41,6 +41,8 @@ VERIFICATION_CODES = frozenset(
     {"version_not_above_published", "lock_conflict", "not_connector_owner", "skill_version_taken"}
 )
 SCOPING_CODES = frozenset({"no_scopes", "unknown_tool", "tool_without_scope"})
+PACKAGING = "spec_snapshot.packaging"
+PACKAGING_CODES = {"version": "inexact_package_version", "identifier": "invalid_package_identifier"}
 
 
 def finding_stage(item):
@@ -227,16 +229,16 @@ def _registry_state(connector_id, spec, scope_names, firearms, found):
 
 
 def _packaging(spec, found):
-    packaging = _as_dict(spec.get("packaging"))
-    if packaging and not is_exact_version(packaging.get("version")):
-        found.append(
-            finding(
-                "spec_snapshot.packaging.version",
-                f"Packaging must name an exact version, not {packaging.get('version')!r} "
-                "(no ranges, no tags such as latest).",
-                code="inexact_package_version",
-            )
-        )
+    # The one packaging rule of the MCP import page and the API's import-mcp, so validation passes no
+    # packaging they refuse. A given, non-empty string can only be wrong in its form (an exact version,
+    # the registry's identifier form): those keep codes of their own; the rest is the contract's shape.
+    if "packaging" in spec:
+        packaging = spec["packaging"]
+        for path, messages in packaging_problems(packaging, prefix=PACKAGING).items():
+            field = path.removeprefix(f"{PACKAGING}.")
+            value = packaging.get(field) if isinstance(packaging, dict) else None
+            code = PACKAGING_CODES.get(field, "contract") if isinstance(value, str) and value else "contract"
+            found.extend(finding(path, message, code=code) for message in messages)
     for entitlement in declared_entitlements(spec):
         found.append(
             finding(
@@ -329,7 +331,14 @@ def check_draft_content(*, connector_id, spec, policy, tenant_id=None):
 
 def _content_findings(*, connector_id, spec, policy, tenant_id):
     found = []
-    found.extend(schema_findings(contract_validator(), spec, "spec_snapshot"))
+    # The packaging is judged whole by `_packaging` (the same schema, and more): its schema findings
+    # would come twice.
+    judged_apart = isinstance(spec, dict) and "packaging" in spec
+    found.extend(
+        item
+        for item in schema_findings(contract_validator(), spec, "spec_snapshot")
+        if not (judged_apart and _under(item["path"], PACKAGING))
+    )
     found.extend(schema_findings(policy_validator(), policy, "policy_snapshot"))
     if not isinstance(spec, dict) or not isinstance(policy, dict):
         return found
@@ -344,6 +353,10 @@ def _content_findings(*, connector_id, spec, policy, tenant_id):
         check_registry_state(connector_id=connector_id, spec=spec, policy=policy, tenant_id=tenant_id)
     )
     return found
+
+
+def _under(path, prefix):
+    return path == prefix or path.startswith((f"{prefix}.", f"{prefix}["))
 
 
 def passes(findings):
