@@ -230,3 +230,36 @@ def test_restore_brings_back_old_content_as_a_new_revision():
     with pytest.raises(Refusal) as err:
         draft_restore(draft_id=draft.pk, user=draft.owner, revision=2, base_revision=2)
     assert (err.value.status, err.value.code) == (412, "precondition_failed")
+
+
+def test_restore_changes_are_what_the_restore_writes_and_what_the_preview_shows(client):
+    from tests.workbench.drafts_admin_kit import staff_member, url
+    from workbench.selectors.draft_diff import diff_states
+    from workbench.selectors.drafts import draft_revision_record
+    from workbench.services.drafts import restore_changes
+
+    user = staff_member()
+    draft = WorkbenchDraftFactory(owner=user, tenant=user.memberships.get().tenant, stage="scoping")
+    scopes = [{"name": "all", "tools": ["delete_file"]}]
+    changes = {
+        "spec_snapshot": draft_spec(draft.connector_id, version="1.3.0", scopes=scopes),
+        "policy_snapshot": {"firearms": {"all": None}, "kpis": {}},
+    }
+    draft_update(draft_id=draft.pk, user=user, base_revision=1, changes=changes)
+    draft.refresh_from_db()
+    restore = restore_changes(draft, draft_revision_record(draft, 1))
+    assert restore.version_note == "version kept at 1.3.0" and restore.stage_note == ""
+    assert restore.changes["spec_snapshot"]["version"] == "1.3.0"
+    current = {
+        "stage": draft.stage,
+        "status": draft.status,
+        "spec_snapshot": draft.spec_snapshot,
+        "policy_snapshot": draft.policy_snapshot,
+    }
+    client.force_login(user)
+    preview = client.get(url("restore", draft.pk) + "?revision=1")
+    assert preview.status_code == 200
+    assert preview.context["changes"] == diff_states(current, {**current, **restore.changes})
+
+    restored = draft_restore(draft_id=draft.pk, user=user, revision=1)
+    assert {key: getattr(restored, key) for key in restore.changes} == restore.changes

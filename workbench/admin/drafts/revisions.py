@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 
 from workbench.kit.admin import page_context
 from workbench.kit.refusals import Refusal
-from workbench.selectors.draft_diff import diff_states, restored_spec
+from workbench.selectors.draft_diff import diff_states
 from workbench.selectors.drafts import (
     REVISION_NUMBER,
     draft_history,
@@ -17,7 +17,7 @@ from workbench.selectors.drafts import (
     draft_side,
     drafts_editable_by,
 )
-from workbench.services.drafts import draft_restore, restore_stage
+from workbench.services.drafts import draft_restore, restore_changes, restore_stage
 
 from .diff_rows import diff_rows, side_choices
 from .views import _card_url, _posted_revision, draft_admin_url, get_draft
@@ -114,17 +114,14 @@ def restore_view(model_admin, request, object_id):
     context = {"draft": draft, "revision": None, "revisions": draft_revision_numbers(draft)}
     title = f"Restore a revision of {draft.pk}"
     if record is not None:
-        stage, stage_note = restore_stage(draft.stage, record.stage)
-        spec, version_note = restored_spec(draft.spec_snapshot, record.spec_snapshot)
-        restored = {**_current_side(draft), "stage": stage, "spec_snapshot": spec}
-        restored["policy_snapshot"] = record.policy_snapshot
-        changes = diff_states(_current_side(draft), restored)
+        restore = restore_changes(draft, record)
+        changes = diff_states(_current_side(draft), {**_current_side(draft), **restore.changes})
         context.update(
             revision=record.revision,
             changes=changes,
             groups=diff_rows(changes),
-            stage_note=stage_note,
-            version_note=version_note,
+            stage_note=restore.stage_note,
+            version_note=restore.version_note,
             revision_version=(record.spec_snapshot or {}).get("version")
             if isinstance(record.spec_snapshot, dict)
             else None,

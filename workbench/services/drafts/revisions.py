@@ -3,6 +3,7 @@ row (who, when, why); a save based on a revision someone else already replaced i
 over their work. Drafts of a live connector are opened only in the tenant that owns it."""
 
 import copy
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -269,6 +270,22 @@ def draft_update(*, draft_id, user, base_revision, changes, reason=""):
     return draft
 
 
+class Restore(NamedTuple):
+    changes: dict
+    stage_note: str
+    version_note: str
+
+
+def restore_changes(draft, record):
+    """What restoring the history row `record` onto `draft` (as read) writes, writing nothing: the
+    changes (stage, spec_snapshot, policy_snapshot) and the notes on the stage (`restore_stage`) and the
+    version (`restored_spec`). `draft_restore` applies them; the admin's preview shows them."""
+    stage, stage_note = restore_stage(draft.stage, record.stage)
+    spec, version_note = restored_spec(draft.spec_snapshot, record.spec_snapshot)
+    changes = {"stage": stage, "spec_snapshot": spec, "policy_snapshot": record.policy_snapshot}
+    return Restore(changes, stage_note, version_note)
+
+
 def draft_restore(*, draft_id, user, revision, base_revision=None, reason=""):
     """Bring back the content of an earlier revision, as a new revision (history is never rewritten).
 
@@ -287,12 +304,10 @@ def draft_restore(*, draft_id, user, revision, base_revision=None, reason=""):
             raise Refusal(
                 404, "revision_not_found", message, errors=[field_error("revision", "not_found", message)]
             )
-        stage, stage_note = restore_stage(draft.stage, record.stage)
-        spec, version_note = restored_spec(draft.spec_snapshot, record.spec_snapshot)
-        changes = {"stage": stage, "spec_snapshot": spec, "policy_snapshot": record.policy_snapshot}
+        restore = restore_changes(draft, record)
         before = _content(draft)
-        apply_changes(draft, changes, restoring=True)
-        note = "; ".join(part for part in (stage_note, version_note) if part)
+        apply_changes(draft, restore.changes, restoring=True)
+        note = "; ".join(part for part in (restore.stage_note, restore.version_note) if part)
         reason = _with_note(reason or f"restored revision {revision}", note)
         _next_revision(draft, before, user=user, reason=reason)
     return draft
