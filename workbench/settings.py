@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "simple_history",
     "import_export",
     # Background work (sandbox probes): Django's tasks API and its database backend.
@@ -69,6 +70,8 @@ MIDDLEWARE = [
     # /healthz and /readyz before host checks and the HTTPS redirect; a lost database is a 503.
     "workbench.kit.middleware.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,6 +150,28 @@ LOGIN_URL = "admin:login"
 # Django's ModelBackend, reading a user's permissions in one query instead of two (workbench/kit/auth.py).
 AUTHENTICATION_BACKENDS = ["workbench.kit.auth.ModelBackend"]
 
+# Security headers on every answer, in development too (README "Production"): a Content-Security-Policy
+# that allows only this site's own files (no inline script or style, no frames, nothing from elsewhere;
+# the admin's and the API docs' JavaScript and CSS are static files), the Referrer-Policy, nosniff and
+# frame denial. The Redoc page alone also allows inline style (workbench/api/docs.py says why).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -155,7 +180,6 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -181,7 +205,45 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PARSER_CLASSES": ["workbench.kit.api.parsers.SafeJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Rate limits per token and per tenant (WORKBENCH_RATES below); runs after authentication and
+    # permissions, before the view.
+    "DEFAULT_THROTTLE_CLASSES": ["workbench.api.throttling.WorkbenchRateThrottle"],
+    # Proxies in front of the server whose X-Forwarded-For is trusted for an anonymous caller's address
+    # (0: the peer's address; anonymous callers are readers of a public MCP registry only).
+    "NUM_PROXIES": int(os.environ.get("WORKBENCH_NUM_PROXIES", "0")),
 }
+
+RATE = re.compile(r"[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def env_rate(name, default):
+    """A rate in DRF's syntax, "N/period" (s, min, hour, day), from the environment; "off" for none."""
+    value = os.environ.get(name, "").strip() or default
+    if value.lower() in {"off", "none", "0"}:
+        return None
+    if not RATE.fullmatch(value):
+        raise ImproperlyConfigured(f'{name} is a rate such as "600/min" (or "off"), not {value!r}.')
+    return value
+
+
+# API rate limits (README "Production"): requests per token (an admin session: per user) and per tenant,
+# in fixed windows, separately for reads (GET, HEAD, OPTIONS), writes and tool invokes. Over a limit the
+# API answers 429 throttled with Retry-After. The counters are rows of the database (RateCounter) unless
+# REDIS_URL names a Redis, which then keeps them (the `throttle` cache); every worker shares them.
+WORKBENCH_RATES = {
+    "read": env_rate("WORKBENCH_RATE_READ", "1200/min"),
+    "write": env_rate("WORKBENCH_RATE_WRITE", "300/min"),
+    "invoke": env_rate("WORKBENCH_RATE_INVOKE", "120/min"),
+}
+WORKBENCH_TENANT_RATES = {
+    "read": env_rate("WORKBENCH_TENANT_RATE_READ", "6000/min"),
+    "write": env_rate("WORKBENCH_TENANT_RATE_WRITE", "1500/min"),
+    "invoke": env_rate("WORKBENCH_TENANT_RATE_INVOKE", "600/min"),
+}
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if REDIS_URL:
+    CACHES["throttle"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
 
 REST_KNOX = {
     # API tokens are long-lived integration credentials; revoke them in the admin.
