@@ -71,9 +71,20 @@ def page(server, monkeypatch):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(20_000)
+        # Every page a browser test opens runs under the Content-Security-Policy: Chromium reports each
+        # refused script, style or frame on the console, and any such report fails the test.
+        violations = []
+        page.on("console", lambda message: csp_violation(message.text, violations))
+        page.csp_violations = violations
         yield page
         context.close()
         browser.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"
+
+
+def csp_violation(text, violations):
+    if "Content Security Policy" in text:
+        violations.append(text)
 
 
 def login(page, base, username, password=PASSWORD):
