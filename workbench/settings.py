@@ -5,11 +5,14 @@ DJANGO_DEBUG        "1"/"true" for development; off by default
 DJANGO_SECRET_KEY   required unless DJANGO_DEBUG is on
 DJANGO_ALLOWED_HOSTS comma-separated host names (default: localhost,127.0.0.1 in debug)
 WORKBENCH_RECEIPT_RETENTION_DAYS days tool receipts are kept before purge_receipts removes them (90)
+WORKBENCH_LOGIN_FAILURE_LIMIT failed sign-ins per username, and per IP address, before a lockout (5)
+WORKBENCH_LOGIN_COOLOFF_MINUTES how long a lockout lasts after the last failed attempt (15)
 WORKBENCH_AUDIT_RETENTION_DAYS days security events are kept before purge_security_events removes them (365)
 """
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -61,6 +64,8 @@ INSTALLED_APPS = [
     # Background work (sandbox probes): Django's tasks API and its database backend.
     "django_tasks",
     "django_tasks_db",
+    # Login throttling: failed sign-ins counted in the database, lockout with a cool-off.
+    "axes",
     "workbench",
     "registries",
     "policies",
@@ -81,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the acting user on every history row, for admin and API saves alike.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "workbench.urls"
@@ -148,7 +155,39 @@ STORAGES = {
 
 LOGIN_URL = "admin:login"
 # Django's ModelBackend, reading a user's permissions in one query instead of two (workbench/kit/auth.py).
-AUTHENTICATION_BACKENDS = ["workbench.kit.auth.ModelBackend"]
+# django-axes' backend first: it refuses a locked-out username or IP before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "workbench.kit.auth.ModelBackend"]
+
+
+def env_positive_int(name, default):
+    value = os.environ.get(name, "").strip() or str(default)
+    if not value.isdigit() or int(value) < 1:
+        raise ImproperlyConfigured(f"{name} is a whole number of at least 1, not {value!r}.")
+    return int(value)
+
+
+# Login throttling (README "Production"): N failures for one username, from anywhere, lock that username;
+# N failures from one IP address, for any usernames, lock that address (each list item is its own
+# lockout). Counters are rows of the database (every worker and machine sees the same count); a success
+# resets its username's count; every attempt during a lockout restarts the cool-off.
+AXES_FAILURE_LIMIT = env_positive_int("WORKBENCH_LOGIN_FAILURE_LIMIT", 5)
+WORKBENCH_LOGIN_COOLOFF_MINUTES = env_positive_int("WORKBENCH_LOGIN_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=WORKBENCH_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "workbench.kit.lockout.LockoutHandler"
+AXES_USERNAME_CALLABLE = "workbench.kit.lockout.client_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "workbench.kit.lockout.lockout_response"
+AXES_COOLOFF_MESSAGE = (
+    f"Too many failed attempts; try again in {WORKBENCH_LOGIN_COOLOFF_MINUTES} minutes "
+    "or ask an administrator to unlock it."
+)
+# The client is the peer the server sees (REMOTE_ADDR), as the audit trail records it; X-Forwarded-For is
+# not trusted (a client could send any address).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# Unlocking is the users list's action "Unlock selected accounts" (workbench/admin/accounts.py); axes' own
+# admin pages stay off (every admin page follows the access table).
+AXES_ENABLE_ADMIN = False
 
 # Security headers on every answer, in development too (README "Production"): a Content-Security-Policy
 # that allows only this site's own files (no inline script or style, no frames, nothing from elsewhere;

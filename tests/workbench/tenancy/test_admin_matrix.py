@@ -231,6 +231,10 @@ ACTIONS = {
     ("registries.connector", "transfer_selected"): lambda role: (
         role.has("registries.change_connector") and role.platform_staff
     ),
+    # Unlocking a sign-in locked out by failed attempts clears django-axes' counts: platform staff only.
+    ("auth.user", "unlock_selected"): lambda role: (
+        role.has("axes.delete_accessattempt") and role.platform_staff
+    ),
 }
 
 

@@ -1,12 +1,19 @@
-"""create_api_token USERNAME [--expiry-days N]: a new API token, printed once and stored only hashed."""
+"""create_api_token USERNAME [--expiry-days N] [--unlock]: a new API token, printed once and stored only
+hashed. A username locked out by failed sign-ins gets none unless `--unlock` clears the lockout first (an
+`unlocked` security event): an operator's command is not a way around the login throttle."""
 
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
+from django.db import transaction
 from knox.models import AuthToken
 
+from workbench.kit.access import SYSTEM
 from workbench.kit.commands import RefusalCommand
+from workbench.kit.refusals import Refusal
+from workbench.selectors.accounts import username_failures, username_locked_out
+from workbench.services.accounts import account_unlock
 
 
 class Command(RefusalCommand):
@@ -21,8 +28,12 @@ class Command(RefusalCommand):
             "--expiry-days", type=int, default=None,
             help="Days until the token expires (default: never; revoke it in the admin).",
         )
+        parser.add_argument(
+            "--unlock", action="store_true",
+            help="If the user is locked out by failed sign-ins, unlock it first (recorded as an unlock).",
+        )
 
-    def handle(self, *args, username, expiry_days, **options):
+    def handle(self, *args, username, expiry_days, unlock, **options):
         User = get_user_model()
         try:
             user = User.objects.get(**{User.USERNAME_FIELD: username})
@@ -34,7 +45,19 @@ class Command(RefusalCommand):
         if expiry_days is not None and expiry_days < 1:
             raise CommandError("--expiry-days must be a positive number of days.")
         expiry = timedelta(days=expiry_days) if expiry_days else None
-        instance, token = AuthToken.objects.create(user=user, expiry=expiry)
+        with transaction.atomic():
+            if username_locked_out(username):
+                if not unlock:
+                    failures = username_failures(username)
+                    raise Refusal(
+                        423, "locked_out",
+                        f"User {username!r} is locked out after {failures} failed sign-ins; no token "
+                        "created. Find out why first; --unlock clears the lockout and creates the token "
+                        "(recorded as an unlock).",
+                    )
+                cleared = account_unlock(user=SYSTEM, username=username)
+                self.stderr.write(f"Unlocked {username} ({cleared} failed sign-ins cleared).")
+            instance, token = AuthToken.objects.create(user=user, expiry=expiry)
         until = f"expires {instance.expiry:%Y-%m-%dT%H:%M:%SZ}" if instance.expiry else "does not expire"
         self.stderr.write(f"API token for {username} ({until}); it is shown only this once:")
         self.stdout.write(token)
