@@ -1,7 +1,7 @@
 """The audit trail as TSV: the security events a person may read, oldest first (the admin export, the API
 download `exports/security-events.tsv`).
 
-id, at (UTC), kind, actor (username as recorded), subject, tenant (slug; empty for events without one),
+at (UTC), kind, actor (username as recorded), subject, tenant (slug; empty for events without one),
 ip, detail (compact JSON, keys sorted). The User-Agent is left out: it is free text a client chose. Every
 text was made printable when the event was recorded, so no cell holds a tab or a line break.
 """
@@ -27,7 +27,6 @@ class SecurityEventResource(TsvExportResource):
     kind = "security-events"
     export_permissions = ("workbench.view_securityevent",)
 
-    id = Field(attribute="id", column_name="id", widget=tsv.IntCell())
     at = Field(attribute="at", column_name="at", widget=tsv.TimeCell())
     event_kind = Field(attribute="kind", column_name="kind", widget=tsv.TextCell())
     actor = Field(attribute="actor_username", column_name="actor", widget=tsv.TextCell())
@@ -37,7 +36,7 @@ class SecurityEventResource(TsvExportResource):
     detail = Field(attribute="detail", column_name="detail", widget=JsonCell())
 
     class Meta:
-        fields = ("id", "at", "event_kind", "actor", "subject", "tenant", "ip", "detail")
+        fields = ("at", "event_kind", "actor", "subject", "tenant", "ip", "detail")
 
     def __init__(self, *, user=None, **kwargs):
         """`user`: whose events (security_events_visible_to); none gives none."""
