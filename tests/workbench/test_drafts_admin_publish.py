@@ -224,3 +224,68 @@ def _own_connection(fn):
             connection.close()
 
     return run
+
+
+# -- the confirmation's queries ------------------------------------------------------------------------
+
+
+def _live_drafts_with_a_changed_firearm(tenant, count):
+    """`count` drafts of live connectors (1.0.0 bound to firearm.external_write on admin_write), each
+    moving admin_write to firearm.destructive_op at 1.1.0, validated and passing: every one is diffed
+    against live, flagged with today's grants, and re-checked against the registries."""
+    from tests.policies.factories import FirearmBindingFactory, FirearmGrantFactory
+    from tests.registries.factories import ConnectorFactory, ConnectorSpecFactory
+    from tests.workbench.publish_kit import ready_draft
+
+    old = FirearmFactory(firearm_id="firearm.external_write")
+    new = FirearmFactory(firearm_id="firearm.destructive_op")
+    FirearmGrantFactory(firearm=old)
+    drafts = []
+    for index in range(count):
+        connector_id = f"live{index}"
+        ConnectorFactory(
+            connector_id=connector_id,
+            owner=tenant,
+            latest_spec=ConnectorSpecFactory(
+                spec_id=connector_id, version="1.0.0", schema=draft_spec(connector_id, "1.0.0")
+            ),
+        )
+        FirearmBindingFactory(action_name=f"{connector_id}:admin_write", firearm=old)
+        drafts.append(
+            ready_draft(
+                connector_id,
+                "1.1.0",
+                firearms={"admin_write": new.firearm_id, "read_public": None},
+                tenant=tenant,
+            )
+        )
+    return drafts
+
+
+def test_the_confirmation_reads_the_same_number_of_queries_for_one_draft_or_many(client):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    user = staff_member(perms=[*PERMS, PUBLISH_PERMISSION])
+    tenant = user.memberships.get().tenant
+    user.memberships.update(role="editor")
+    drafts = _live_drafts_with_a_changed_firearm(tenant, 4)
+    client.force_login(user)
+    def confirmation(size):
+        selected = [draft.pk for draft in drafts[:size]]
+        return client.post(url("changelist"), {"action": "publish_selected", "_selected_action": selected})
+
+    confirmation(1)  # warm: session, permissions, content types
+    counts = []
+    for size in (1, 2, 4):
+        with CaptureQueriesContext(db) as queries:
+            page = confirmation(size)
+        assert page.status_code == 200 and len(page.context["items"]) == size
+        # Each draft went through everything the page reads: a diff against live, grant counts in its
+        # flags, and the registries' re-check (it would go through).
+        for item in page.context["items"]:
+            assert item["refusal"] is None, item["refusal"]
+            assert any(entry["area"] == "firearms" for entry in item["changes"])
+            assert any("1 active grant of firearm.external_write" in flag for flag in item["flags"])
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == counts[2], counts

@@ -285,8 +285,10 @@ def diff_states(before, after):
     )
 
 
-def draft_diff_against_live(draft):
-    """Entries from the live connector (latest published version and today's bindings) to the draft."""
-    live_spec, live_policy = live_connector_snapshot(draft.connector_id)
+def draft_diff_against_live(draft, live=None):
+    """Entries from the live connector (latest published version and today's bindings) to the draft.
+    `live`: that connector's (spec_snapshot, policy_snapshot) when the caller has read it already (see
+    `live_snapshots`), else read here."""
+    live_spec, live_policy = live if live is not None else live_connector_snapshot(draft.connector_id)
     current = {"spec_snapshot": draft.spec_snapshot, "policy_snapshot": draft.policy_snapshot}
     return diff_states({"spec_snapshot": live_spec or {}, "policy_snapshot": live_policy or {}}, current)

@@ -6,6 +6,7 @@ from django.db.models import Count
 from workbench.contract import is_destructive, is_read_only, named, strings
 
 from ..drafts import live_connector_snapshot
+from ..live_connectors import live_connectors
 from .entries import diff_states
 
 
@@ -39,18 +40,19 @@ def _grants(counts, firearm_id):
     return f"{grants} active grant{plural} of {firearm_id} in {tenants} tenant{'s' if tenants != 1 else ''}"
 
 
-def _firearm_flags(connector_id, live_policy, policy, live_scopes):
-    """A scope whose firearm changes (X to Y, or NONE to Y) and what that does to today's grants: a grant
-    is of a firearm, and a scope bound to a firearm opens to whoever holds an active grant of it."""
+def _changed_firearms(live_policy, policy, live_scopes):
+    """[(scope, firearm before or None, firearm after)] of live scopes that get a firearm or another one."""
     old, new = _dict(live_policy.get("firearms")), _dict(policy.get("firearms"))
-    changed = [
+    return [
         (scope, old.get(scope), new.get(scope))
         for scope in sorted(set(old) & set(new) & set(live_scopes))
         if old.get(scope) != new.get(scope) and new.get(scope) is not None
     ]
-    if not changed:
-        return []
-    counts = active_grant_counts({firearm for _, *pair in changed for firearm in pair if firearm})
+
+
+def _firearm_flags(connector_id, changed, counts):
+    """A scope whose firearm changes (X to Y, or NONE to Y) and what that does to today's grants: a grant
+    is of a firearm, and a scope bound to a firearm opens to whoever holds an active grant of it."""
     flags = []
     for scope, before, after in changed:
         if before is None:
@@ -99,8 +101,45 @@ def _scope_gains(live_scopes, scopes, firearms):
     return flags
 
 
-def publish_risk_flags(draft):
-    """What a publisher should look at twice before confirming (sentences, most serious first)."""
+def live_snapshots(drafts):
+    """{connector_id: (spec_snapshot, policy_snapshot)} live for the drafts' connectors ((None, None)
+    when unpublished), as live_connector_snapshot gives them, read in a fixed number of queries."""
+    found = live_connectors({draft.connector_id for draft in drafts})
+    return {
+        draft.connector_id: (found[draft.connector_id].spec, found[draft.connector_id].policy)
+        if draft.connector_id in found
+        else (None, None)
+        for draft in drafts
+    }
+
+
+def publish_risk_flags_of(drafts, lives=None):
+    """{draft pk: its publish_risk_flags} for several drafts in a fixed number of queries: the live
+    connectors (`lives`, from `live_snapshots`, read here unless given) and the grants read once."""
+    drafts = list(drafts)
+    lives = lives if lives is not None else live_snapshots(drafts)
+    changed = {}
+    for draft in drafts:
+        live_spec, live_policy = lives[draft.connector_id]
+        changed[draft.pk] = _changed_firearms(
+            _dict(live_policy),
+            _dict(draft.policy_snapshot),
+            _by_name(_dict(live_spec).get("scopes")),
+        )
+    wanted = {firearm for rows in changed.values() for _, *pair in rows for firearm in pair if firearm}
+    counts = active_grant_counts(wanted) if wanted else {}
+    return {draft.pk: _flags(draft, lives[draft.connector_id], changed[draft.pk], counts) for draft in drafts}
+
+
+def publish_risk_flags(draft, live=None):
+    """What a publisher should look at twice before confirming (sentences, most serious first). `live`:
+    the connector's live (spec_snapshot, policy_snapshot) when already read."""
+    if live is None:
+        live = live_connector_snapshot(draft.connector_id)
+    return publish_risk_flags_of([draft], {draft.connector_id: live})[draft.pk]
+
+
+def _flags(draft, live, changed, counts):
     flags = []
     spec, policy = _dict(draft.spec_snapshot), _dict(draft.policy_snapshot)
     tools = _by_name(spec.get("tools"))
@@ -114,7 +153,7 @@ def publish_risk_flags(draft):
                 flags.append(
                     f"destructive tool in a scope without a firearm: {name} ({', '.join(destructive[:5])})"
                 )
-    live_spec, live_policy = live_connector_snapshot(draft.connector_id)
+    live_spec, live_policy = live
     live_spec, live_policy = live_spec or {}, live_policy or {}
     for entry in diff_states(
         {"spec_snapshot": live_spec, "policy_snapshot": live_policy},
@@ -131,7 +170,7 @@ def publish_risk_flags(draft):
         if entry["area"] == "scopes" and entry["change"] == "removed" and entry["path"].count(".") == 1:
             flags.append(f"scope {entry['path'].split('.', 1)[1]} removed: callers granted it lose access")
     live_scopes = _by_name(live_spec.get("scopes"))
-    flags += _firearm_flags(draft.connector_id, live_policy, policy, live_scopes)
+    flags += _firearm_flags(draft.connector_id, changed, counts)
     flags += _scope_gains(live_scopes, scopes, firearms)
     flags += _tool_flags(_by_name(live_spec.get("tools")), tools)
     return flags

@@ -26,8 +26,9 @@ from workbench.selectors.publish_checks import (
 )
 
 from .bindings import _dropped_scope_actions, _write_firearm_bindings, _write_kpi_bindings
+from .registry_state import check_registry_state, registry_reads
 from .revisions import check_connector_owner, check_revision, lock_draft_for_change
-from .validation import check_registry_state, declared_entitlements, passes
+from .validation import declared_entitlements, passes
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +44,10 @@ def _refuse_unless_publishable(draft, user, review_waived):
         raise refusal
 
 
-def _recheck_against_registries(draft):
+def _recheck_against_registries(draft, reads=None):
     # The registries may have moved since validation (another version published, a lock engaged).
     findings = check_registry_state(
-        connector_id=draft.connector_id, spec=draft.spec_snapshot, policy=draft.policy_snapshot
+        connector_id=draft.connector_id, spec=draft.spec_snapshot, policy=draft.policy_snapshot, reads=reads
     )
     if not passes(findings):
         errors = [
@@ -69,13 +70,18 @@ def publish_forecast(drafts, user):
     """{draft pk: the Refusal publishing it would meet now, or None}, writing nothing: the preconditions
     (`publish_refusals`, the rules `draft_publish` itself applies) and then, for a draft that meets
     them, the same re-check against the live registries that publish makes. For the confirmation page;
-    `draft_publish` decides again under its locks."""
+    `draft_publish` decides again under its locks. A fixed number of queries, whatever the number of
+    drafts: the registries are read once for all of them."""
     drafts = list(drafts)
     forecast = publish_refusals(drafts, user)
-    for draft in drafts:
-        if forecast[draft.pk] is None:
+    rechecked = [draft for draft in drafts if forecast[draft.pk] is None]
+    if rechecked:
+        reads = registry_reads(
+            [(draft.connector_id, draft.spec_snapshot, draft.policy_snapshot) for draft in rechecked]
+        )
+        for draft in rechecked:
             try:
-                _recheck_against_registries(draft)
+                _recheck_against_registries(draft, reads)
             except Refusal as refusal:
                 forecast[draft.pk] = refusal
     return forecast

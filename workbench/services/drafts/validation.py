@@ -12,8 +12,6 @@ from collections import Counter
 
 from django.db import transaction
 
-from policies.models import Firearm, KpiDefinition, StrategyLock
-from registries.models import ComponentSpec, Connector
 from workbench.contract import (
     contract_validator,
     declared_entitlements,
@@ -27,12 +25,11 @@ from workbench.contract import (
     strings,
 )
 from workbench.kit import identifiers as ids
-from workbench.kit import semver
 from workbench.models import WorkbenchDraft
-from workbench.selectors.drafts import latest_published_connector_spec
 
 from .errors import not_editable
 from .probe_results import probe_findings
+from .registry_state import check_registry_state
 from .revisions import check_revision, lock_draft_for_change, record_validation
 
 ENTITLEMENT_STORE_MISSING = "missing dependency: entitlement store"
@@ -158,76 +155,6 @@ def _policy(spec_tools, scope_names, scopes, policy, found):
     return firearms
 
 
-def _policy_ids_exist(policy, found):
-    firearms = _as_dict(policy.get("firearms"))
-    kpis = _as_dict(policy.get("kpis"))
-    wanted_firearms = {value for value in firearms.values() if isinstance(value, str)}
-    known_firearms = set(
-        Firearm.objects.filter(firearm_id__in=wanted_firearms).values_list("firearm_id", flat=True)
-    )
-    for name, value in firearms.items():
-        if isinstance(value, str) and value not in known_firearms:
-            found.append(
-                finding(
-                    f"policy_snapshot.firearms.{name}",
-                    f"Firearm {value!r} does not exist.",
-                    code="unknown_firearm",
-                )
-            )
-    wanted_kpis = {kpi for value in kpis.values() for kpi in _as_list(value) if isinstance(kpi, str)}
-    known_kpis = set(KpiDefinition.objects.filter(kpi_id__in=wanted_kpis).values_list("kpi_id", flat=True))
-    for name, value in kpis.items():
-        for kpi in _as_list(value):
-            if isinstance(kpi, str) and kpi not in known_kpis:
-                found.append(
-                    finding(
-                        f"policy_snapshot.kpis.{name}", f"KPI {kpi!r} does not exist.", code="unknown_kpi"
-                    )
-                )
-
-
-def _registry_state(connector_id, spec, scope_names, firearms, found):
-    version = spec.get("version")
-    latest = latest_published_connector_spec(connector_id)
-    if latest is not None and semver.parse(version) and semver.parse(version) <= semver.parse(latest.version):
-        found.append(
-            finding(
-                "spec_snapshot.version",
-                f"Version {version} is not above the latest published version {latest.version}.",
-                code="version_not_above_published",
-            )
-        )
-    locks = StrategyLock.objects.engaged().prefetch_related("connectors", "firearms")
-    for lock in locks:
-        if lock.covers(connector_id=connector_id):
-            found.append(
-                finding(
-                    "connector_id",
-                    f"Strategy lock {lock.name!r} is engaged on connector {connector_id!r}: {lock.reason}",
-                    code="lock_conflict",
-                )
-            )
-        for name in scope_names:
-            action = f"{connector_id}:{name}"
-            if lock.covers(action_name=action):
-                found.append(
-                    finding(
-                        f"spec_snapshot.scopes.{name}",
-                        f"Strategy lock {lock.name!r} is engaged on {action}: {lock.reason}",
-                        code="lock_conflict",
-                    )
-                )
-            firearm_id = firearms.get(name)
-            if isinstance(firearm_id, str) and lock.covers(firearm_id=firearm_id):
-                found.append(
-                    finding(
-                        f"policy_snapshot.firearms.{name}",
-                        f"Strategy lock {lock.name!r} is engaged on firearm {firearm_id}: {lock.reason}",
-                        code="lock_conflict",
-                    )
-                )
-
-
 def _packaging(spec, found):
     # The one packaging rule of the MCP import page and the API's import-mcp, so validation passes no
     # packaging they refuse. A given, non-empty string can only be wrong in its form (an exact version,
@@ -256,68 +183,6 @@ def _packaging(spec, found):
                     "spec_snapshot.skills", f"Skill {spec_id!r} is listed {count} times.", code="duplicate"
                 )
             )
-
-
-def _skills_owned(connector_id, spec, found):
-    """A connector's skills are named under its id (`github.getting-started`): connector ids hold no
-    dot, so no other connector can publish (or squat a version of) them, and none is a connector id."""
-    for index, skill in enumerate(named(spec.get("skills"), "spec_id")):
-        if not str(skill["spec_id"]).startswith(f"{connector_id}."):
-            found.append(
-                finding(
-                    f"spec_snapshot.skills[{index}].spec_id",
-                    f"A skill of {connector_id} is named {connector_id}.<name>, not {skill['spec_id']!r}.",
-                    code="skill_not_owned",
-                )
-            )
-
-
-def _skills_free(spec, found):
-    skills = named(spec.get("skills"), "spec_id")
-    version = spec.get("version")
-    if skills and isinstance(version, str):
-        taken = set(
-            ComponentSpec.objects.filter(
-                spec_id__in=[skill.get("spec_id") for skill in skills], version=version
-            ).values_list("spec_id", flat=True)
-        )
-        for spec_id in sorted(taken):
-            found.append(
-                finding(
-                    "spec_snapshot.skills",
-                    f"Skill {spec_id}@{version} is already published.",
-                    code="skill_version_taken",
-                )
-            )
-
-
-def check_registry_state(*, connector_id, spec, policy, tenant_id=None):
-    """Findings that depend on the live registries: firearm and KPI ids exist, the version is above the
-    latest published, no engaged lock covers it, its skills are its own and free, and (given the draft's
-    tenant) the connector is that tenant's. Publish re-runs these at commit time; the content itself was
-    validated at this very revision."""
-    spec, policy = _as_dict(spec), _as_dict(policy)
-    found = []
-    if tenant_id is not None:
-        _owned(connector_id, tenant_id, found)
-    scope_names = [scope["name"] for scope in named(spec.get("scopes"))]
-    _policy_ids_exist(policy, found)
-    _registry_state(connector_id, spec, scope_names, _as_dict(policy.get("firearms")), found)
-    _skills_owned(connector_id, spec, found)
-    _skills_free(spec, found)
-    return found
-
-
-def _owned(connector_id, tenant_id, found):
-    owner = Connector.objects.filter(connector_id=connector_id).values_list("owner__slug", "owner_id").first()
-    if owner is not None and owner[1] != tenant_id:
-        found.append(
-            finding(
-                "connector_id",
-                f"Connector {connector_id} belongs to tenant {owner[0]!r}: publish would be refused.",
-                code="not_connector_owner",
-            )
-        )
 
 
 def check_draft_content(*, connector_id, spec, policy, tenant_id=None):
