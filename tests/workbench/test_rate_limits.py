@@ -278,3 +278,13 @@ def test_every_operation_documents_429(admin_client):
     assert operations
     for operation in operations:
         assert "429" in operation["responses"], operation["operationId"]
+
+
+def test_a_body_that_is_no_json_is_the_usual_400_with_the_limits_on(limits):
+    limits.WORKBENCH_TENANT_RATES = {"read": None, "write": None, "invoke": "5/min"}
+    probe_tool()
+    client = client_for(MembershipFactory(user=reader()).user)
+    url = f"{TOOLS}probe.touch/invoke/"
+    response = client.post(url, data='{"tenant": "x', content_type="application/json")
+    assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
+    assert not ToolReceipt.objects.exists()

@@ -26,6 +26,7 @@ from workbench.services.rate_limits import Bucket, rate_limit_hit
 from workbench.tenancy.models import Membership
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 TENANT_SLUG = re.compile(ids.SLUG)
 
 
@@ -89,8 +90,10 @@ def acting_tenant_id(request):
 
 def named_tenant(request):
     slug = None
-    if request.method not in READ_METHODS and (request.content_type or "").startswith("application/json"):
-        # The body as the view will read it (parsed once, kept on the request).
+    if request.method in BODY_METHODS and (request.content_type or "").startswith("application/json"):
+        # The body as the view will read it (parsed once, kept on the request); a body that is no JSON is
+        # the same 400 the view would answer, which the schema documents for these methods. A DELETE's
+        # body is never read.
         data = request.data
         if isinstance(data, dict):
             slug = data.get("tenant")
