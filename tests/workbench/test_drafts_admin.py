@@ -261,7 +261,7 @@ def test_changelist_and_card_links_open_the_draft(client, draft_id):
     card = client.get(card_href)
     assert card.status_code == 200 and card.context["draft"] == draft
     pages = draft_links(card, draft)
-    assert {page.rsplit("/", 2)[-2] for page in pages} == {"change", "history", "diff", "validate"}
+    assert {page.rsplit("/", 2)[-2] for page in pages} == {"change", "history", "diff", "validate", "probe"}
     for page in pages:
         if page.endswith("/validate/"):
             validated = client.post(page)

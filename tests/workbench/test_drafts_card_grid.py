@@ -2,6 +2,7 @@
 and edited, membership, a new tool into a new scope), hints not set kept, one message per mistake with a
 summary on top and every typed value kept, the weight and queries of a 300-tool card, and viewers."""
 
+import json
 from collections import Counter
 from html.parser import HTMLParser
 
@@ -76,7 +77,12 @@ def test_every_card_field_is_rendered_once(editor):
     assert {name: count for name, count in names.items() if count > 1} == {}
     # The version is typed in one place: the card's, not again under packaging.
     assert names["version"] == 1 and names["package_version"] == 1
-    assert {"t0.n", "t0.s", "t0.0", "t2.1", "s0.n", "s0.f", "s0.k", "s1.n", "tn", "sn"} <= set(names)
+    assert {"t0.n", "t0.0", "t2.1", "s0.n", "s0.f", "s0.k", "s1.n", "tn", "sn"} <= set(names)
+    # A stored tool's schema editor is filled when opened; ?schemas=all writes each one in the page.
+    assert "t0.s" not in names
+    every = Counter(name for _, name, _, _ in Controls(
+        client.get(url("change", draft.pk) + "?schemas=all").content.decode()).controls if name)
+    assert every["t0.s"] == every["t2.s"] == 1 and max(every.values()) == 1
 
 
 def test_grid_saves_edits_removals_membership_and_a_new_tool_into_a_new_scope(editor):
@@ -212,10 +218,28 @@ def test_version_typed_on_the_card_is_the_version_saved(editor):
     assert draft.version == "1.3.0" and draft.spec_snapshot["packaging"]["version"] == "1.2.0"
 
 
+def realistic_schema(i):
+    """An input schema as MCP servers write them: a few typed properties with descriptions, an enum and
+    required ones (about 400 bytes as compact JSON)."""
+    return {
+        "type": "object",
+        "properties": {
+            "owner": {"type": "string", "description": "Account that owns the repository"},
+            "repo": {"type": "string", "description": f"Repository name (tool {i})"},
+            "path": {"type": "string", "description": "Path of the file, e.g. docs/README.md"},
+            "state": {"type": "string", "enum": ["open", "closed", "all"], "default": "open"},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+        },
+        "required": ["owner", "repo"],
+    }
+
+
 def big_card(tenant):
     FirearmFactory.create_batch(4)
     KpiDefinitionFactory.create_batch(3)
     draft = card_draft(tenant, tools=300, scopes=10)
+    for i, tool in enumerate(draft.spec_snapshot["tools"]):
+        tool["inputSchema"] = realistic_schema(i)
     draft.policy_snapshot = {"firearms": {f"scope_{j}": None for j in range(0, 10, 2)}, "kpis": {}}
     draft.save()
     return draft
@@ -228,6 +252,11 @@ def test_a_300_tool_10_scope_card_weighs_under_300_kb(editor):
     assert page.status_code == 200
     assert len(page.content) < 300 * 1024, len(page.content)
     assert len(page.context["grid"].rows) == 300 and len(page.context["grid"].columns) == 10
+    # The schemas are not in the page: each editor is filled when opened, from ?schemas=json (compact).
+    assert '"per_page"' not in page.content.decode()
+    schemas = client.get(url("change", draft.pk) + "?schemas=json").json()["schemas"]
+    assert len(schemas) == 300 and json.loads(schemas[7]) == realistic_schema(7)
+    assert schemas[7] == json.dumps(realistic_schema(7), separators=(",", ":"))
 
 
 def test_card_queries_do_not_grow_with_tools_and_scopes(editor):

@@ -137,3 +137,58 @@ def test_stored_scope_items_that_are_not_named_objects_are_kept_on_save(editor):
     scopes = draft.spec_snapshot["scopes"]
     assert scopes[:2] == [{"name": "s", "tools": ["tool_0"]}, {"name": "added", "tools": ["tool_0"]}]
     assert scopes[2:] == odd
+
+
+@pytest.mark.parametrize(
+    ("posted", "annotations"),
+    [
+        # The card's script ticked the dashed destructive box when read-only was unticked: still not set.
+        ({"js": "1", "t0.x": "on"}, {"readOnlyHint": False}),
+        # ...and the user unticked it again: that is a decision, the hint is set.
+        ({"js": "1"}, {"readOnlyHint": False, "destructiveHint": False}),
+        # Without the script the box kept what it showed: untouched, not set (so destructive).
+        ({}, {"readOnlyHint": False}),
+    ],
+)
+def test_unticking_read_only_leaves_a_destructive_hint_not_set_as_the_page_showed_it(
+    editor, posted, annotations
+):
+    client, tenant = editor
+    draft = card_draft(tenant)  # tool_0: readOnlyHint true, destructiveHint not set
+    data = form_data(client.get(url("change", draft.pk)))
+    assert data.pop("t0.r") == "on" and "t0.x" not in data
+    data.update(posted)
+    saved = client.post(url("change", draft.pk), data)
+    assert saved.status_code == 302, saved.context and saved.context["error_links"]
+    draft.refresh_from_db()
+    assert draft.spec_snapshot["tools"][0]["annotations"] == annotations
+
+
+def test_a_stored_schema_is_written_only_when_posted_and_kept_on_a_refused_save(editor):
+    client, tenant = editor
+    draft = card_draft(tenant)
+    refused = post(client, draft, **{"t1.s": '{"type":"object","required":["x"]}', "s0.n": "Bad Name"})
+    html = refused.content.decode()
+    # The opened editor comes back with what was typed; the others stay to be filled when opened.
+    typed = '{"type":"object","required":["x"]}'
+    assert f'<textarea name=t1.s aria-label="Input schema">{typed}</textarea>' in html
+    assert "name=t0.s" not in html and "name=t2.s" not in html
+    kept = form_data(refused)
+    kept["s0.n"] = "scope_0"
+    assert client.post(url("change", draft.pk), kept).status_code == 302
+    draft.refresh_from_db()
+    tools = draft.spec_snapshot["tools"]
+    assert tools[1]["inputSchema"] == {"type": "object", "required": ["x"]}
+    assert tools[0]["inputSchema"] == tools[2]["inputSchema"] == {"type": "object", "properties": {}}
+
+
+def test_grid_inputs_have_accessible_names_and_rows_have_a_row_header(editor):
+    client, tenant = editor
+    draft = card_draft(tenant)
+    html = client.get(url("change", draft.pk)).content.decode()
+    assert '<tr id=t0><th scope=row><input name=t0.n aria-label=Name value="tool_0">' in html
+    assert "<input name=t0.t aria-label=Title>" in html
+    assert "<textarea name=t0.d aria-label=Description>" in html
+    assert html.count('<th scope="col"') >= 9 + 2  # tool columns and one header per scope
+    template = html[html.index('<template id="tool-template">'):]
+    assert 'aria-label="Name"' in template and 'aria-label="Input schema"' in template

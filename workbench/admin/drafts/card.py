@@ -3,7 +3,7 @@ draft_update. Who may only view the draft sees it as text, and is told it is the
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 
 from workbench.kit.admin import page_context
@@ -86,6 +86,10 @@ def card_view(model_admin, request, object_id):
     else:
         card = CardForm(initial=CardForm.initial_for(draft), stage=draft.stage)
         grid = Grid(draft, **grid_options)
+        if request.GET.get("schemas") == "json":
+            # What the card's script fills a stored tool's schema editor with when it is opened.
+            return JsonResponse({"schemas": [row.schema for row in grid.rows]})
+    all_schemas = request.GET.get("schemas") == "all"
     return TemplateResponse(
         request,
         "admin/workbench/workbenchdraft/card.html",
@@ -96,7 +100,8 @@ def card_view(model_admin, request, object_id):
             draft=draft,
             card=card,
             grid=grid,
-            tool_rows=tool_rows_html(grid),
+            tool_rows=tool_rows_html(grid, all_schemas=all_schemas),
+            all_schemas=all_schemas,
             hints=HINTS,
             error_links=_error_links(card, grid),
             stale=stale,

@@ -55,9 +55,8 @@ def hint_shown(tool, key):
 
 
 def schema_text(value):
-    """A schema as the card shows it: on one line while it is short, else indented."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else json.dumps(value, indent=1, ensure_ascii=False)
+    """A schema as the card shows it: compact JSON (a 300-tool card carries 300 of them)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _text(value):
@@ -94,6 +93,7 @@ class ToolRow:
     deleted: bool = False
     errors: list = field(default_factory=list)
     tool: dict | None = None  # the MCP Tool the row describes, once it checks out
+    schema_posted: bool = False  # a stored tool's schema editor was opened (its text was posted)
 
     @property
     def anchor(self):
@@ -186,6 +186,8 @@ class Grid:
     # -- what is posted ---------------------------------------------------------------------------
 
     def _parse(self, data):
+        # Sent by the card's script: a destructive box the tool does not set followed the read-only box.
+        self.hints_follow = data.get("js") == "1"
         if not self.editable:
             for column in self.columns:
                 self._parse_policy(data, column)
@@ -270,8 +272,12 @@ class Grid:
                 setattr(row, attr, _posted_text(data, prefix + code, limit))
             except forms.ValidationError as error:
                 errors.extend(f"{attr.capitalize()}: {message}" for message in error.messages)
+        row.schema_posted = origin is None or prefix + "s" in data
         try:
-            row.schema = _posted_text(data, prefix + "s", 1_000_000)
+            # A stored tool's schema editor is filled only when opened: not posted is untouched.
+            row.schema = _posted_text(data, prefix + "s", 1_000_000) if row.schema_posted else (
+                schema_text(stored["inputSchema"]) if "inputSchema" in stored else ""
+            )
         except forms.ValidationError as error:
             errors.extend(f"Input schema: {message}" for message in error.messages)
         row.name = row.name.strip()
@@ -324,8 +330,11 @@ class Grid:
             tool["inputSchema"] = schema
         annotations = dict(_annotations(stored))
         touched = False
-        for (_, key, _), (_, _, checked, _) in zip(HINTS, row.hints, strict=True):
-            if checked != hint_shown(stored, key):
+        for (_, key, _), (_, _, checked, unset) in zip(HINTS, row.hints, strict=True):
+            assumed = hint_shown(stored, key)
+            if key == "destructiveHint" and unset and self.hints_follow:
+                assumed = not row.hints[0][2]  # the card's script keeps it in step with the read-only box
+            if checked != assumed:
                 annotations[key] = checked
                 touched = True
         if touched:

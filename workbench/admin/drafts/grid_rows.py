@@ -23,22 +23,44 @@ def _flag(on, text):
     return text if on else ""
 
 
-def _editable_row(row):
+def _content(text):
+    """Textarea content: the parser drops one leading newline, so one is written only when needed."""
+    text = textarea_text(text)
+    return "\n" + text if text.startswith("\n") else text
+
+
+def _schema_cell(row, filled):
+    """The row's schema editor. A stored tool's is filled only when opened (by the card's script, from
+    `?schemas=json`) unless the page asks for every schema or its text was posted: 300 schemas would
+    weigh more than the rest of the card."""
+    if not (filled or row.schema_posted):
+        return "<td><details><summary>JSON</summary></details>"
+    opened = _flag(any("schema" in message.lower() for message in row.errors), " open")
+    return (
+        f"<td><details{opened}><summary>JSON</summary>"
+        f'<textarea name=t{row.index}.s aria-label="Input schema">{_content(row.schema)}</textarea></details>'
+    )
+
+
+def _editable_row(row, filled):
+    # Accessible names: the few text inputs carry an aria-label; the checkboxes are named by the table's
+    # headers (the row header holds the tool's name, each column has a <th scope=col>), which costs no
+    # bytes per cell.
     i = row.index
     title = f' value="{escape(row.title)}"' if row.title else ""
     parts = [
-        f'<tr id=t{i}{_flag(row.deleted, " class=del")}><th><input name=t{i}.n value="{escape(row.name)}">',
+        f'<tr id=t{i}{_flag(row.deleted, " class=del")}><th scope=row>'
+        f'<input name=t{i}.n aria-label=Name value="{escape(row.name)}">',
         _errors(row.errors),
-        f"<td><input name=t{i}.t{title}>",
-        f"<td><textarea name=t{i}.d>\n{textarea_text(row.description)}</textarea>",
+        f"<td><input name=t{i}.t aria-label=Title{title}>",
+        f"<td><textarea name=t{i}.d aria-label=Description>{_content(row.description)}</textarea>",
     ]
     parts += [
         f'<td{_flag(unset, " class=u")}><input type=checkbox name=t{i}.{code}{_flag(checked, " checked")}>'
         for code, _label, checked, unset in row.hints
     ]
-    parts.append(f"<td><details><summary>JSON</summary><textarea name=t{i}.s>\n{textarea_text(row.schema)}")
-    removed = _flag(row.deleted, " checked")
-    parts.append(f"</textarea></details><td><input type=checkbox name=t{i}.z{removed}>")
+    parts.append(_schema_cell(row, filled))
+    parts.append(f"<td><input type=checkbox name=t{i}.z{_flag(row.deleted, ' checked')}>")
     parts += [
         f'<td><input type=checkbox name=t{i}.{j}{_flag(cell, " checked")}>'
         for j, cell in enumerate(row.cells)
@@ -48,7 +70,7 @@ def _editable_row(row):
 
 def _text_row(row):
     parts = [
-        f"<tr id=t{row.index}><th><code>{escape(row.name)}</code><td>{escape(row.title)}",
+        f"<tr id=t{row.index}><th scope=row><code>{escape(row.name)}</code><td>{escape(row.title)}",
         f"<td>{escape(row.description)}",
     ]
     parts += [
@@ -59,7 +81,11 @@ def _text_row(row):
     return "".join(parts)
 
 
-def tool_rows_html(grid):
-    """The <tr> of every tool row: inputs while the tools are editable, text otherwise."""
-    render = _editable_row if grid.editable else _text_row
-    return mark_safe("\n".join(render(row) for row in grid.rows))  # noqa: S308 (each value escaped above)
+def tool_rows_html(grid, *, all_schemas=False):
+    """The <tr> of every tool row: inputs while the tools are editable (every schema editor filled when
+    `all_schemas`), text otherwise."""
+    if grid.editable:
+        rows = (_editable_row(row, all_schemas) for row in grid.rows)
+    else:
+        rows = (_text_row(row) for row in grid.rows)
+    return mark_safe("\n".join(rows))  # noqa: S308 (each value escaped above)

@@ -62,13 +62,67 @@
     }
   }
 
+  // Cells before the scope columns: in a tool row (name, title, description, four hints, schema,
+  // remove) and in the scope settings row (one spanning cell).
+  var LEAD = 9;
+
+  function markColumn(column, removed) {
+    var head = document.getElementById("c" + column), rows = grid.tBodies[0].rows;
+    if (head) { head.classList.toggle("del", removed); }
+    var settings = grid.tHead.rows[1].cells[1 + Number(column)];
+    if (settings) { settings.classList.toggle("del", removed); }
+    for (var i = 0; i < rows.length; i += 1) {
+      var cell = rows[i].cells[LEAD + Number(column)];
+      if (cell) { cell.classList.toggle("del", removed); }
+    }
+  }
+
+  function followReadOnly(box) {
+    // A destructive hint the tool does not set shows what the product assumes, which the read-only box
+    // decides: not read-only means destructive. The server knows the page keeps them in step (js=1).
+    var destructive = form.elements[box.name.replace(/\.r$/, ".x")];
+    if (destructive && destructive.parentNode.classList.contains("u")) { destructive.checked = !box.checked; }
+  }
+
+  var schemas = null;
+  function fillSchema(details) {
+    // A stored tool's schema editor is filled when first opened: 300 schemas in the page would weigh
+    // more than the rest of the card.
+    var row = details.closest("tr");
+    if (!details.open || !row || details.querySelector("textarea")) { return; }
+    var index = Number(row.id.slice(1));
+    schemas = schemas || fetch(window.location.pathname + "?schemas=json", {credentials: "same-origin"})
+      .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); });
+    schemas.then(function (answer) {
+      if (details.querySelector("textarea")) { return; }
+      var area = document.createElement("textarea");
+      area.name = "t" + index + ".s";
+      area.setAttribute("aria-label", "Input schema");
+      area.value = answer.schemas[index] === undefined ? "" : answer.schemas[index];
+      details.appendChild(area);
+    }).catch(function () {
+      schemas = null;
+      details.appendChild(document.createTextNode(" Could not load the schema; reload the page."));
+    });
+  }
+
   form.addEventListener("change", function (event) {
     var target = event.target, name = target.name || "";
     var scopeField = /^s(\d+)\.[fk]$/.exec(name);
     if (scopeField) { refreshChips(scopeField[1]); }
+    if (/^t\d+\.r$/.test(name)) { followReadOnly(target); }
     if (/^t\d+\.z$/.test(name)) { target.closest("tr").classList.toggle("del", target.checked); }
-    if (/^s\d+\.z$/.test(name)) { target.closest("td").classList.toggle("del", target.checked); }
+    var scopeRemoved = /^s(\d+)\.z$/.exec(name);
+    if (scopeRemoved) { markColumn(scopeRemoved[1], target.checked); }
   });
+  grid.addEventListener("toggle", function (event) {
+    if (event.target.tagName === "DETAILS") { fillSchema(event.target); }
+  }, true);
+  var follows = document.createElement("input");
+  follows.type = "hidden";
+  follows.name = "js";
+  follows.value = "1";
+  form.appendChild(follows);
   document.getElementById("add-tool").addEventListener("click", addTool);
   document.getElementById("add-scope").addEventListener("click", addScope);
   document.getElementById("add-tool").hidden = false;
