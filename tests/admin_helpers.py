@@ -43,7 +43,8 @@ from tests.policies import factories as pf
 from tests.registries import factories as rf
 from tests.workbench import factories as wf
 from workbench.exchange.policy_matrix import PolicyMatrixResource
-from workbench.models import Membership, Tenant, TsvExchange, WorkbenchDraft
+from workbench.models import Membership, SecurityEvent, Tenant, TsvExchange, WorkbenchDraft
+from workbench.services.audit import audit_record
 
 
 def _connector():
@@ -166,6 +167,9 @@ CASES = [
     AdminCase(ToolReceipt, lambda: rf.ToolReceiptFactory(user=wf.UserFactory(), tenant=wf.TenantFactory()),
               addable=False, changeable=False),
     AdminCase(ToolRegistryImport, lambda: rf.ToolRegistryImportFactory(imported_by=wf.UserFactory()),
+              addable=False, changeable=False),
+    # The audit trail: events of a tenant (staff here are auditors, who read every tenant's).
+    AdminCase(SecurityEvent, lambda: audit_record(kind="unlocked", subject="x", tenant=wf.TenantFactory()),
               addable=False, changeable=False),
     *(AdminCase(model, make, addable=False, changeable=False) for model, make in [
         (Lead, rf.LeadFactory), (MediaAsset, rf.MediaAssetFactory), (Memory, rf.MemoryFactory),
