@@ -31,7 +31,7 @@ def test_publish_action_confirms_with_diff_and_risk_flags_then_publishes(client)
     assert confirm.status_code == 200
     (item,) = confirm.context["items"]
     assert "destructive tool in a scope without a firearm: admin_write (delete_file)" in item["flags"]
-    assert "scope admin_write added with 1 tools" in [c["summary"] for c in item["changes"]]
+    assert "scope admin_write added with 1 tool" in [c["summary"] for c in item["changes"]]
     confirmed = {
         "action": "publish_selected",
         "_selected_action": [draft.pk],
@@ -39,10 +39,12 @@ def test_publish_action_confirms_with_diff_and_risk_flags_then_publishes(client)
         f"revision_{draft.pk}": confirm.context["items"][0]["draft"].revision,
     }
     done = client.post(url("changelist"), confirmed, follow=True)
-    assert "published github 1.2.0" in done.content.decode()
+    published = f"Draft {draft.pk}: published github 1.2.0 (revision 1)."
+    assert published in [str(m) for m in done.context["messages"]]
     assert Connector.objects.get(connector_id="github").latest_spec.version == "1.2.0"
     again = client.post(url("changelist"), confirmed, follow=True)
-    assert "not published" in again.content.decode()
+    (message,) = [str(m) for m in again.context["messages"]]
+    assert message.startswith(f"Draft {draft.pk}: not published. ")
 
 
 def test_publish_action_needs_the_publish_permission(client):

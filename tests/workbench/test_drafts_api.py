@@ -152,7 +152,7 @@ def test_diff_between_revisions_and_against_live():
     changes = client.get(f"{item}diff/?from=1&to=2").json()["changes"]
     assert "scope read_public removed" in [c["summary"] for c in changes if c["area"] == "scopes"]
     live = client.get(f"{item}diff/").json()
-    assert live["from"] == "live" and "scope admin_write added with 1 tools" in [
+    assert live["from"] == "live" and "scope admin_write added with 1 tool" in [
         c["summary"] for c in live["changes"]
     ]
     assert client.get(f"{item}diff/?from=abc").status_code == 400

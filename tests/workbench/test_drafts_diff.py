@@ -133,5 +133,5 @@ def test_diff_against_nothing_live_lists_everything_as_added():
     draft = WorkbenchDraftFactory(connector_id="fresh")
     out = summaries(draft_diff_against_live(draft))
     assert out[0] == "first version 1.2.0 of a new connector, with 2 tools"
-    assert "scope admin_write added with 1 tools" in out and "scope admin_write: firearm decided NONE" in out
+    assert "scope admin_write added with 1 tool" in out and "scope admin_write: firearm decided NONE" in out
     assert not any(line.startswith("tool ") for line in out)

@@ -6,8 +6,11 @@ revision in the form; "Yes, publish" is disabled when every selected draft would
 publishes that revision or nothing: if someone saved the draft in between, the publish service refuses
 under the draft's row lock and the message names who changed it and when."""
 
+from collections import Counter
+
 from django.contrib import messages
 from django.contrib.admin import helpers
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 
 from workbench.kit.admin import page_context
@@ -17,6 +20,11 @@ from workbench.services.drafts import draft_publish, draft_validate, publish_for
 
 from .diff_rows import diff_rows
 from .views import _posted_revision
+
+
+def counted(number, noun):
+    """ "1 warning", "2 warnings": the messages are sentences people read."""
+    return f"{number} {noun}{pluralize(number)}"
 
 
 def revision_field(draft):
@@ -39,12 +47,12 @@ def publish_confirmation(model_admin, request, queryset):
                 published = draft_publish(draft_id=draft.pk, user=request.user, expected_revision=expected)
             except Refusal as refusal:
                 model_admin.message_user(
-                    request, f"{draft.pk}: not published. {refusal.message}", messages.ERROR
+                    request, f"Draft {draft.pk}: not published. {refusal.message}", messages.ERROR
                 )
             else:
                 model_admin.message_user(
                     request,
-                    f"{draft.pk}: published {published.connector_id} {published.published_version} "
+                    f"Draft {draft.pk}: published {published.connector_id} {published.published_version} "
                     f"(revision {published.revision}).",
                     messages.SUCCESS,
                 )
@@ -90,20 +98,24 @@ def validate_selected(model_admin, request, queryset):
         try:
             draft = draft_validate(draft_id=draft_id, user=request.user)
         except Refusal as refusal:
-            model_admin.message_user(request, f"{draft_id}: not validated. {refusal.message}", messages.ERROR)
+            model_admin.message_user(
+                request, f"Draft {draft_id}: not validated. {refusal.message}", messages.ERROR
+            )
             continue
-        errors = sum(1 for item in draft.validation_findings if item.get("severity") == "error")
-        warnings = len(draft.validation_findings) - errors
+        # Notes (severity info, e.g. no probe checked this revision) are neither errors nor warnings.
+        severities = Counter(item.get("severity") for item in draft.validation_findings)
+        errors, warnings = severities["error"], severities["warning"]
         if draft.validation_passed:
             model_admin.message_user(
                 request,
-                f"{draft_id}: revision {draft.revision} passed validation ({warnings} warnings).",
+                f"Draft {draft_id}: revision {draft.revision} passed validation "
+                f"({counted(warnings, 'warning')}).",
                 messages.SUCCESS,
             )
         else:
             model_admin.message_user(
                 request,
-                f"{draft_id}: revision {draft.revision} failed validation: {errors} errors, {warnings} "
-                "warnings.",
+                f"Draft {draft_id}: revision {draft.revision} failed validation: {counted(errors, 'error')}, "
+                f"{counted(warnings, 'warning')}.",
                 messages.ERROR,
             )

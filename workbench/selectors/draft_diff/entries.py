@@ -6,6 +6,8 @@ sentence people read, `details` what changed inside the entry's object, field by
 `details.py`): a tool's schema properties and annotation hints, a scope's firearm or KPI decision.
 """
 
+from django.template.defaultfilters import pluralize
+
 from workbench.contract import named, strings
 from workbench.kit.jsontext import same_json
 
@@ -132,7 +134,7 @@ def _scope_changes(old_scopes, new_scopes):
                 "scopes",
                 "added",
                 f"scopes.{name}",
-                f"scope {name} added with {len(tools)} tools",
+                f"scope {name} added with {len(tools)} tool{pluralize(len(tools))}",
                 after=new_scopes[name],
             )
         )
@@ -267,7 +269,8 @@ def diff_states(before, after):
             "spec",
             "added",
             "spec_snapshot",
-            f"first version {new_spec.get('version')} of a new connector, with {len(tools)} tools",
+            f"first version {new_spec.get('version')} of a new connector, with {len(tools)} "
+            f"tool{pluralize(len(tools))}",
             after=new_spec.get("version"),
         )
         return (
