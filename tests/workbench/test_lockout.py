@@ -135,3 +135,21 @@ def test_the_counted_username_is_bounded_and_storable():
     assert client_username(None, {"username": "a\x00b"}) == "a\ufffdb"
     assert client_username(None, {"username": "\ud800"}) == "?"
     assert client_username(None, {"password": "x"}) is None
+
+
+def test_no_api_path_takes_a_password():
+    """The API authenticates by token (knox: no password) or the admin's session; nothing there calls
+    authenticate() with a password, so the admin's sign-in is the one place throttled."""
+    from base64 import b64encode
+
+    StaffFactory(username="alice", perms=["policies.view_firearm"])
+    api = settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
+    assert api == [
+        "workbench.kit.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ]
+    basic = b64encode(f"alice:{PASSWORD}".encode()).decode()
+    response = Client().get("/api/v1/firearms/", HTTP_AUTHORIZATION=f"Basic {basic}")
+    assert response.status_code in (401, 403)
+    # No browsable-API login page (rest_framework.urls) is mounted.
+    assert Client().post("/api-auth/login/", {"username": "alice", "password": PASSWORD}).status_code == 404
