@@ -26,13 +26,15 @@ from tests.workbench.factories import (
     TenantFactory,
     UserFactory,
     api_token,
+    api_token_row,
     platform_staff,
 )
 from workbench.kit.access import SYSTEM
 from workbench.kit.exchange.importing import run_import
 from workbench.kit.rows import row_save
 from workbench.models import Membership, SecurityEvent
-from workbench.services.audit import Kind, audit_record
+from workbench.services.accounts import account_unlock
+from workbench.services.audit import Kind
 from workbench.services.environments import loading
 
 pytestmark = pytest.mark.django_db
@@ -70,10 +72,10 @@ def locked_out():
 
 
 def unlocked():
-    # Recorded by the unlock service of the login throttling (its own tests drive the admin action).
-    admin = SuperuserFactory(username="admin")
-    audit_record(kind=Kind.UNLOCKED, actor=admin, subject="alice", detail={"username": "alice"})
-    return {"subject": "alice", "actor_username": "admin"}
+    locked_out()
+    account_unlock(user=SuperuserFactory(username="admin"), username="alice")
+    cleared = settings.AXES_FAILURE_LIMIT
+    return {"subject": "alice", "actor_username": "admin", "detail__failures_cleared": cleared}
 
 
 def token_created():
@@ -173,6 +175,17 @@ def test_an_expired_token_deleted_on_use_is_recorded_as_expired():
     assert client.get("/api/v1/firearms/").status_code == 401
     (event,) = events(Kind.TOKEN_REVOKED)
     assert event.detail["reason"] == "expired" and event.subject.endswith("of alice")
+
+
+def test_a_token_deleted_in_the_admin_is_revoked_by_whoever_deleted_it():
+    token = api_token_row(UserFactory(username="alice"))
+    root = SuperuserFactory(username="root")
+    client = Client(REMOTE_ADDR=ADDRESS)
+    client.force_login(root)
+    response = client.post(f"/admin/knox/authtoken/{token.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not AuthToken.objects.exists()
+    (event,) = events(Kind.TOKEN_REVOKED)
+    assert (event.actor, event.ip, event.detail["reason"]) == (root, ADDRESS, "revoked")
 
 
 def test_changes_made_in_the_admin_name_their_actor_and_address():
