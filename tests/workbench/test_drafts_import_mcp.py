@@ -97,6 +97,17 @@ def test_a_bad_package_is_refused_on_its_field_and_nothing_is_written(
     assert not WorkbenchDraft.objects.exists()
 
 
+def test_a_registry_type_not_offered_is_one_error_on_its_field(client, importer):
+    response = client.post(url("import_mcp"), page_data(
+        importer, registry_type="cargo", identifier="@acme/x", package_version="1.0.0",
+    ))
+    errors = response.context["form"].errors
+    # Only the choice's own error: not a second "packaging.registry_type: Required" beside the form.
+    assert list(errors) == ["registry_type"] and len(errors["registry_type"]) == 1, errors
+    assert "Select a valid choice" in errors["registry_type"][0]
+    assert not WorkbenchDraft.objects.exists()
+
+
 @pytest.mark.parametrize("identifier", ["a\x00b", "x" * 600, "ghcr.io/acme/x y", "ghcr.io/acme/x\nfoo"])
 def test_hostile_identifiers_are_form_errors(client, importer, identifier):
     response = client.post(url("import_mcp"), page_data(

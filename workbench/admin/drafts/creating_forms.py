@@ -83,7 +83,10 @@ class ImportMcpForm(DraftAddForm):
             raise forms.ValidationError("Paste or upload the tools/list result.")
         packaging = self.packaging()
         for path, messages in packaging_problems(packaging).items() if packaging else ():
-            self.add_packaging_error(path, messages)
+            # A field already refused (not one of the choices) is left out of the packaging, which
+            # would then say it is missing too: one message, on the field, is enough.
+            if self.PACKAGING_FIELDS.get(path.removeprefix("packaging.")) not in self.errors:
+                self.add_packaging_error(path, messages)
         return cleaned
 
     def add_packaging_error(self, path, messages):
