@@ -2,12 +2,15 @@
 saved, a failed save is announced at the top with every typed value kept, a 3-scope draft built with the
 grid alone (scopes and a tool added in the page), and a viewer's card as text. Each keeps a screenshot."""
 
+import json
+
 from tests.policies.factories import FirearmFactory
 from tests.workbench.browser_kit import *  # noqa: F403 (the browser fixtures)
 from tests.workbench.browser_kit import browser_marks, login
 from tests.workbench.browser_kit import shot as keep_screenshot
-from tests.workbench.drafts_admin_kit import staff_member, url
-from tests.workbench.factories import WorkbenchDraftFactory, draft_spec, draft_tool
+from tests.workbench.drafts_admin_kit import PERMS, staff_member, url
+from tests.workbench.factories import WorkbenchDraftFactory, draft_tool
+from workbench.models import WorkbenchDraft
 
 pytestmark = browser_marks
 
@@ -22,13 +25,21 @@ def open_card(page, server, username, draft):
     page.wait_for_selector("#draft-card")
 
 
-def imported_draft(tenant, tools=6):
-    spec = draft_spec(
-        "notes", tools=[draft_tool(f"tool_{i}", read_only=i < 3) for i in range(tools)], scopes=[]
-    )
-    return WorkbenchDraftFactory(
-        tenant=tenant, connector_id="notes", spec_snapshot=spec, policy_snapshot={"firearms": {}, "kpis": {}}
-    )
+def tools_list(count=6):
+    """A tools/list result: three read-only tools, then tools that say nothing about destruction."""
+    return {"result": {"tools": [draft_tool(f"tool_{i}", read_only=i < 3) for i in range(count)]}}
+
+
+def import_draft(page, server, username):
+    """Import a tools/list on the MCP import page (no package) and land on the new draft's card."""
+    login(page, server.url, username)
+    page.goto(server.url + url("import_mcp"))
+    page.fill("#id_connector_id", "notes")
+    page.select_option("#id_registry_type", "")
+    page.fill("#id_tools_json", json.dumps(tools_list()))
+    page.click("input[type=submit][value=Import]")
+    page.wait_for_selector("#draft-card")
+    return WorkbenchDraft.objects.get(connector_id="notes")
 
 
 def test_version_edit_saved(page, server):
@@ -70,42 +81,71 @@ def test_a_failed_save_is_announced_at_the_top_with_values_kept(page, server):
 
 def test_building_a_3_scope_draft_from_an_import_using_the_grid_only(page, server):
     FirearmFactory(firearm_id="firearm.external_write")
-    editor = staff_member(username="card-builder")
-    draft = imported_draft(editor.memberships.get().tenant)
-    open_card(page, server, "card-builder", draft)
+    staff_member(username="card-builder")
+    draft = import_draft(page, server, "card-builder")
+    # The import proposed a column per kind of tool; the rest is done in the grid.
+    assert [page.input_value(f"[name='s{j}.n']") for j in range(2)] == ["read_only", "destructive"]
     page.click("#add-tool")
     page.fill("[name='t6.n']", "purge_all")
-    for index, (name, firearm) in enumerate(
-        [("read", "__none__"), ("write", "firearm.external_write"), ("purge", "firearm.external_write")]
-    ):
-        page.click("#add-scope")
-        page.fill(f"[name='s{index}.n']", name)
-        page.select_option(f"[name='s{index}.f']", firearm)
-    for row in range(3):
-        page.check(f"[name='t{row}.0']")
-    for row in (3, 4, 5):
-        page.check(f"[name='t{row}.1']")
+    page.click("#add-scope")
+    page.fill("[name='s2.n']", "purge")
     page.check("[name='t6.2']")
+    for index, firearm in enumerate(["__none__", "firearm.external_write", "firearm.external_write"]):
+        page.select_option(f"[name='s{index}.f']", firearm)
+    page.uncheck("[name='t2.0']")
+    page.check("[name='t2.1']")
     assert page.text_content("#c1 .chips") == "firearm.external_write"
+    # A scope added and then removed greys its whole column and is not saved.
+    page.click("#add-scope")
+    page.fill("[name='s3.n']", "spare")
+    page.check("[name='s3.z']")
+    assert page.eval_on_selector("#c3", "head => head.classList.contains('del')")
+    assert page.eval_on_selector("#t0", "row => row.cells[9 + 3].classList.contains('del')")
+    # Unticking read-only on a tool that does not set destructiveHint shows what it now counts as.
+    assert not page.is_checked("[name='t0.x']")
+    page.uncheck("[name='t0.r']")
+    assert page.is_checked("[name='t0.x']")
+    # A stored tool's schema editor is filled when opened.
+    assert page.locator("[name='t1.s']").count() == 0
+    page.click("#t1 summary")
+    editor = page.wait_for_selector("[name='t1.s']")
+    assert json.loads(editor.input_value()) == {"type": "object", "properties": {}}
+    editor.fill('{"type":"object","properties":{"q":{"type":"string"}}}')
+    # Every text input of a row has a name a screen reader reads; tool names stay in view across scopes.
+    assert page.get_by_role("textbox", name="Name", exact=True).count() == 7
+    assert page.get_by_role("textbox", name="Input schema", exact=True).count() == 2
+    page.eval_on_selector(".grid-wrap", "wrap => { wrap.scrollLeft = wrap.scrollWidth; }")
+    offset = page.eval_on_selector(
+        ".grid-wrap",
+        "wrap => wrap.querySelector('tbody th').getBoundingClientRect().left"
+        " - wrap.getBoundingClientRect().left",
+    )
+    assert abs(offset) < 3
     shot(page, "grid_built")
     page.click("#save-button")
     page.wait_for_selector(".messagelist")
     shot(page, "grid_saved")
     draft.refresh_from_db()
     assert [(scope["name"], scope["tools"]) for scope in draft.spec_snapshot["scopes"]] == [
-        ("read", ["tool_0", "tool_1", "tool_2"]),
-        ("write", ["tool_3", "tool_4", "tool_5"]),
+        ("read_only", ["tool_0", "tool_1"]),
+        ("destructive", ["tool_2", "tool_3", "tool_4", "tool_5"]),
         ("purge", ["purge_all"]),
     ]
     assert draft.policy_snapshot["firearms"] == {
-        "read": None, "write": "firearm.external_write", "purge": "firearm.external_write"
+        "read_only": None, "destructive": "firearm.external_write", "purge": "firearm.external_write"
     }
-    assert draft.spec_snapshot["tools"][6] == {"name": "purge_all", "inputSchema": {"type": "object"}}
+    tools = draft.spec_snapshot["tools"]
+    assert tools[0]["annotations"] == {"readOnlyHint": False}  # counts as destructive, as it showed
+    assert tools[1]["inputSchema"] == {"type": "object", "properties": {"q": {"type": "string"}}}
+    assert tools[2]["inputSchema"] == {"type": "object", "properties": {}}
+    assert tools[6] == {"name": "purge_all", "inputSchema": {"type": "object"}}
 
 
 def test_viewer_read_only(page, server):
     draft = WorkbenchDraftFactory()
-    viewer = staff_member(tenant=draft.tenant, username="card-viewer")
+    # Holding the publish permission opens no Publish button on a draft the viewer may only view.
+    viewer = staff_member(tenant=draft.tenant, username="card-viewer",
+                          perms=[*PERMS, "workbench.publish_workbenchdraft"])
     viewer.memberships.update(role="viewer")
     open_card(page, server, "card-viewer", draft)
     assert "changing it needs the editor or owner role" in page.inner_text("#read-only-reason")
@@ -115,5 +155,6 @@ def test_viewer_read_only(page, server):
     )
     assert editable == 0
     assert page.locator("#save-button").count() == 0 and page.locator("#add-scope").count() == 0
+    assert page.locator("#publish-button").count() == 0
     assert "delete_file" in page.inner_text("#grid")
     shot(page, "viewer_read_only")

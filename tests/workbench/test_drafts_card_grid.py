@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.policies.factories import FirearmFactory, KpiDefinitionFactory
-from tests.workbench.drafts_admin_kit import form_data, staff_member, url
+from tests.workbench.drafts_admin_kit import PERMS, form_data, staff_member, url
 from tests.workbench.factories import MembershipFactory, WorkbenchDraftFactory, draft_spec, draft_tool
 
 pytestmark = pytest.mark.django_db
@@ -272,11 +272,12 @@ def test_card_queries_do_not_grow_with_tools_and_scopes(editor):
 
 def test_a_viewer_sees_the_card_as_text_and_is_told_it_is_their_role(client):
     draft = card_draft(MembershipFactory().tenant)
-    viewer = staff_member(tenant=draft.tenant)
+    viewer = staff_member(tenant=draft.tenant, perms=[*PERMS, "workbench.publish_workbenchdraft"])
     viewer.memberships.update(role="viewer")
     client.force_login(viewer)
     page = client.get(url("change", draft.pk))
     assert page.status_code == 200 and not page.context["can_change"]
+    assert not page.context["can_publish"] and 'id="publish-button"' not in page.content.decode()
     html = page.content.decode()
     assert "changing it needs the editor or owner role" in html
     assert "status" not in page.context["read_only_reason"]
