@@ -134,7 +134,11 @@ def test_policy_details_name_the_decision_per_scope():
     by_path = {(e["path"], e["change"]): e for e in entries}
     firearm = by_path[("firearms.admin_write", "changed")]["details"][0]
     assert (firearm["aspect"], firearm["before"], firearm["after"]) == ("firearm", "firearm.a", "firearm.b")
-    assert by_path[("firearms.read_public", "added")]["details"][0]["before"] == "NONE"
+    # NONE -> firearm.c: a decision changed (the badge says changed, not added); null is NONE, as in
+    # policy_snapshot.
+    firearm = by_path[("firearms.read_public", "changed")]
+    assert (firearm["before"], firearm["after"]) == (None, "firearm.c")
+    assert (firearm["details"][0]["before"], firearm["details"][0]["after"]) == (None, "firearm.c")
     assert by_path[("kpis.admin_write", "removed")]["details"][0]["before"] == "kpi.x"
     assert by_path[("kpis.read_public", "added")]["details"][0]["after"] == "kpi.y"
     # Entries keep their fields for existing callers; every entry carries a details list.
@@ -241,3 +245,35 @@ def test_an_unchanged_draft_of_a_live_connector_has_no_flags():
         policy_snapshot={"firearms": {"admin_write": "firearm.external_write", "read_public": None}},
     )
     assert publish_risk_flags(draft) == []
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "change", "cells"),
+    [
+        ({"s": None}, {"s": "firearm.x"}, "changed", ("NONE", "firearm.x")),
+        ({"s": "firearm.x"}, {"s": None}, "changed", ("firearm.x", "NONE")),
+        ({}, {"s": None}, "added", ("", "NONE")),
+        ({"s": None}, {}, "removed", ("NONE", "")),
+        ({"s": "firearm.x"}, {"s": "firearm.y"}, "changed", ("firearm.x", "firearm.y")),
+    ],
+)
+def test_firearm_decisions_null_is_none_and_the_admin_shows_it(before, after, change, cells):
+    from workbench.admin.drafts.diff_rows import diff_rows
+
+    spec = draft_spec("github", scopes=[{"name": "s", "tools": ["delete_file", "get_file_contents"]}])
+    (entry,) = diff_states(state(spec, before, {}), state(spec, after, {}))
+    assert (entry["area"], entry["change"]) == ("firearms", change)
+    # The API's values are the policy's own: null is NONE (or no decision, on an added/removed side).
+    assert (entry["before"], entry["after"]) == (before.get("s"), after.get("s"))
+    ((row,),) = [group["rows"] for group in diff_rows([entry])]
+    assert (row["label"], row["before"], row["after"]) == (change, *cells)
+
+
+def test_a_firearm_set_to_none_is_flagged_as_removed():
+    live_github(draft_spec("github", "1.0.0"), {"admin_write": "firearm.external_write"})
+    draft = WorkbenchDraftFactory(
+        connector_id="github",
+        spec_snapshot=draft_spec("github", "1.1.0"),
+        policy_snapshot={"firearms": {"admin_write": None, "read_public": None}},
+    )
+    assert "firearm removed from scope admin_write (was firearm.external_write)" in publish_risk_flags(draft)

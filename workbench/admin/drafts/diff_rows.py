@@ -9,6 +9,7 @@ from workbench.selectors.drafts import draft_revision_numbers
 #: The longest value shown in a cell; the API's diff carries the whole value.
 SHOWN = 400
 LABELS = {"added": "added", "removed": "removed", "changed": "changed", "moved": "moved"}
+SIDES = ("before", "after")
 
 
 def shown(value):
@@ -17,6 +18,20 @@ def shown(value):
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
+
+
+def decision_shown(value, change, side):
+    """A firearm decision as a cell shows it: null is NONE (as the card says), except on the side a
+    decision was added to or removed from, which had none."""
+    absent = (change, side) in (("added", "before"), ("removed", "after"))
+    return "NONE" if value is None and not absent else shown(value)
+
+
+def _cells(item, decision):
+    """{"before", "after"}: the cells of an entry or a detail; `decision` when it is a firearm decision."""
+    if decision:
+        return {side: decision_shown(item[side], item["change"], side) for side in SIDES}
+    return {side: shown(item[side]) for side in SIDES}
 
 
 def diff_rows(changes):
@@ -32,8 +47,7 @@ def diff_rows(changes):
                     "label": LABELS.get(item["change"], item["change"]),
                     "what": item["path"],
                     "note": item["summary"],
-                    "before": shown(item["before"]),
-                    "after": shown(item["after"]),
+                    **_cells(item, item["aspect"] == "firearm"),
                 }
                 for item in details
             ]
@@ -44,8 +58,7 @@ def diff_rows(changes):
                     "label": LABELS.get(entry["change"], entry["change"]),
                     "what": entry["path"],
                     "note": "",
-                    "before": shown(entry["before"]),
-                    "after": shown(entry["after"]),
+                    **_cells(entry, entry["area"] == "firearms"),
                 }
             ]
         out.append({"entry": entry, "rows": rows, "grouped": len(rows) > 1 or bool(rows[0]["note"])})

@@ -183,6 +183,12 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 
 CHANGES = ["added", "removed", "changed", "moved"]
+NONE_IS_NULL = (
+    "A firearm decision is written as in policy_snapshot: null is NONE (a decision from or to NONE is "
+    "changed; added and removed are a decision made or dropped)."
+)
+BEFORE = f"The value before (null when added). {NONE_IS_NULL}"
+AFTER = f"The value after (null when removed). {NONE_IS_NULL}"
 
 
 class DiffDetailSerializer(serializers.Serializer):
@@ -196,8 +202,8 @@ class DiffDetailSerializer(serializers.Serializer):
         help_text="What changed: type, required, enum, description, firearm, kpi, ..."
     )
     summary = serializers.CharField()
-    before = serializers.JSONField(allow_null=True, help_text="The value before (null when added).")
-    after = serializers.JSONField(allow_null=True, help_text="The value after (null when removed).")
+    before = serializers.JSONField(allow_null=True, help_text=BEFORE)
+    after = serializers.JSONField(allow_null=True, help_text=AFTER)
 
 
 class DiffEntrySerializer(serializers.Serializer):
@@ -205,8 +211,8 @@ class DiffEntrySerializer(serializers.Serializer):
     change = serializers.ChoiceField(choices=CHANGES)
     path = serializers.CharField()
     summary = serializers.CharField(help_text="The sentence people read.")
-    before = serializers.JSONField(allow_null=True)
-    after = serializers.JSONField(allow_null=True)
+    before = serializers.JSONField(allow_null=True, help_text=BEFORE)
+    after = serializers.JSONField(allow_null=True, help_text=AFTER)
     details = DiffDetailSerializer(many=True, help_text="Field by field, inside the entry's object.")
 
 

@@ -217,20 +217,24 @@ def _firearm_changes(old_policy, new_policy, scope_names):
         if before == after:
             continue
         path = f"firearms.{scope}"
-        shown_before = None if before is NOT_DECIDED else _decision(before)
-        shown_after = None if after is NOT_DECIDED else _decision(after)
+        # Values as policy_snapshot holds them (null is NONE); a side with no decision is null too, and
+        # the change tells them apart: added (none before), removed (none after), changed (both).
+        shown_before = None if before is NOT_DECIDED else before
+        shown_after = None if after is NOT_DECIDED else after
         if after is NOT_DECIDED:
             if scope in scope_names:
-                summary = f"firearm decision of scope {scope} dropped (was {shown_before})"
+                summary = f"firearm decision of scope {scope} dropped (was {_decision(before)})"
             else:
-                summary = f"firearm decision of removed scope {scope} dropped (was {shown_before})"
+                summary = f"firearm decision of removed scope {scope} dropped (was {_decision(before)})"
             change = "removed"
         elif before is NOT_DECIDED:
-            summary, change = f"scope {scope}: firearm decided {shown_after}", "added"
+            summary, change = f"scope {scope}: firearm decided {_decision(after)}", "added"
         elif after is None:
-            summary, change = f"firearm removed from scope {scope} (was {before})", "removed"
+            # A decision both sides made, changed (to NONE, or from it below): not an addition or a
+            # removal of the decision.
+            summary, change = f"firearm removed from scope {scope} (was {before})", "changed"
         elif before is None:
-            summary, change = f"firearm {after} added to scope {scope} (was NONE)", "added"
+            summary, change = f"firearm {after} added to scope {scope} (was NONE)", "changed"
         else:
             summary, change = f"firearm of scope {scope} changed from {before} to {after}", "changed"
         aspect = detail(

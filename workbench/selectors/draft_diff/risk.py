@@ -159,11 +159,8 @@ def _flags(draft, live, changed, counts):
         {"spec_snapshot": live_spec, "policy_snapshot": live_policy},
         {"spec_snapshot": spec, "policy_snapshot": policy},
     ):
-        if (
-            entry["area"] == "firearms"
-            and entry["change"] == "removed"
-            and entry["before"] not in (None, "NONE")
-        ):
+        # A firearm (not NONE: null) before, none after: set to NONE, or its decision dropped.
+        if entry["area"] == "firearms" and entry["before"] is not None and entry["after"] is None:
             flags.append(
                 f"firearm removed from scope {entry['path'].split('.', 1)[1]} (was {entry['before']})"
             )
