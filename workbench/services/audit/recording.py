@@ -51,8 +51,9 @@ def audit_record(*, kind, actor=None, subject="", tenant=None, request=None, det
 
 
 def client_ip(request):
-    """The peer's address as the server saw it (REMOTE_ADDR); None when there is no valid one. Behind a
-    proxy, the proxy must set REMOTE_ADDR (gunicorn's --forwarded-allow-ips) for this to be the client."""
+    """The peer's address as the server saw it (REMOTE_ADDR, as the login throttle counts it); None when
+    there is no valid one. X-Forwarded-For is not read: a client could send any address in it. Behind a
+    reverse proxy this is the proxy's address."""
     value = str(_meta(request).get("REMOTE_ADDR") or "").strip()
     if not value:
         return None
