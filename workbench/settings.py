@@ -362,7 +362,16 @@ WORKBENCH_PROBE_INSTALL_SECONDS = int(os.environ.get("WORKBENCH_PROBE_INSTALL_SE
 WORKBENCH_PROBE_RUN_SECONDS = int(os.environ.get("WORKBENCH_PROBE_RUN_SECONDS", "30"))
 WORKBENCH_PROBE_MEMORY_MB = int(os.environ.get("WORKBENCH_PROBE_MEMORY_MB", "512"))
 WORKBENCH_PROBE_ALLOW_UNISOLATED = env_bool("WORKBENCH_PROBE_ALLOW_UNISOLATED")
+if WORKBENCH_PROBE_ALLOW_UNISOLATED and not DEBUG:
+    # Running untrusted packages without bubblewrap is for a developer's machine only: refused at start
+    # rather than warned about, so no deployment runs that way by accident.
+    raise ImproperlyConfigured(
+        "WORKBENCH_PROBE_ALLOW_UNISOLATED runs packages without isolation and is for local development "
+        "only: it needs DJANGO_DEBUG on."
+    )
 WORKBENCH_REQUIRE_PROBE = env_bool("WORKBENCH_REQUIRE_PROBE")
+# A probe no worker has started this long after its request is marked failed (probes_recover).
+WORKBENCH_PROBE_QUEUE_SECONDS = int(os.environ.get("WORKBENCH_PROBE_QUEUE_SECONDS", "3600"))
 WORKBENCH_PROBE_LOCAL_PATHS = []
 
 LOGGING = {
