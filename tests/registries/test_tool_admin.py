@@ -39,6 +39,8 @@ def test_changelist_shows_coverage_with_the_handler_path(client, superuser):
     page = client.get(url("changelist")).content.decode()
     assert "<code>registries.handlers.leads.create</code>" in page
     assert "not_configured" in page and "registries.handlers.messages.send_sms" in page
+    # Coloured by a class of a static stylesheet: a style attribute is refused under the admin's CSP.
+    assert '<b class="wb-not-configured">not_configured</b>' in page and "color:#ba2121" not in page
     only_missing = client.get(url("changelist") + "?coverage=not_configured")
     assert only_missing.context["cl"].result_count == 4
 
