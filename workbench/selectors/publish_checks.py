@@ -1,5 +1,6 @@
 """Whether publishing a draft would be refused, and why: the publish service's own preconditions
-(permission, status, stage, a passing validation of the current revision, four-eyes review), written
+(permission, status, stage, a passing validation of the current revision, with WORKBENCH_REQUIRE_PROBE a
+passing probe of it, four-eyes review), written
 once here so that `draft_publish` raises exactly what the confirmation page announces.
 
 `draft_publish` checks them again under the draft's row lock; the page's answer is a forecast for the
@@ -10,9 +11,10 @@ from django.conf import settings
 
 from registries.models import Connector
 from workbench.kit.refusals import Refusal, field_error
-from workbench.models import WorkbenchDraft
+from workbench.models import Probe, WorkbenchDraft
 
 from .drafts import drafts_editable_by
+from .probes import latest_check_of_revision
 
 PUBLISH_PERMISSION = "workbench.publish_workbenchdraft"
 
@@ -24,9 +26,36 @@ def publish_permission_refusal(user):
     return None
 
 
-def publish_state_refusal(draft, user, *, review_waived="", is_author=None):
-    """The refusal publishing `draft` (as read) meets for its status, stage, validation or the review
-    rule, or None. `is_author`: whether the user wrote part of it, when the caller already knows."""
+_UNREAD = object()
+
+
+def probe_required_refusal(draft, probe):
+    """409 `probe_required` unless `probe` (the newest finished check of the draft's current revision, or
+    None) succeeded without error findings, else None. Validation already says so, but a probe finished
+    after it (a later check of the same revision that failed) or the setting turned on after it would
+    otherwise let the revision through."""
+    if probe is None:
+        why = "has not been probed"
+    elif probe.status != Probe.Status.SUCCEEDED:
+        why = f"failed its latest probe ({probe.pk}: {probe.reason})"
+    elif any(isinstance(item, dict) and item.get("severity") == "error" for item in probe.findings or []):
+        why = f"does not match its live server (latest probe {probe.pk} found errors)"
+    else:
+        return None
+    return Refusal(
+        409,
+        "probe_required",
+        f"Publishing needs a passing sandbox probe of the revision (WORKBENCH_REQUIRE_PROBE): revision "
+        f"{draft.revision} of draft {draft.pk} {why}. Check it against the live server, then validate.",
+        probe=probe.pk if probe is not None else None,
+    )
+
+
+def publish_state_refusal(draft, user, *, review_waived="", is_author=None, latest_probe=_UNREAD):
+    """The refusal publishing `draft` (as read) meets for its status, stage, validation, probe or the
+    review rule, or None. `is_author`: whether the user wrote part of it, when the caller already knows;
+    `latest_probe`: the newest finished check of the current revision, when the caller has read it (read
+    here otherwise, only with WORKBENCH_REQUIRE_PROBE)."""
     if draft.status == WorkbenchDraft.Status.PUBLISHED:
         return Refusal(
             409,
@@ -62,6 +91,12 @@ def publish_state_refusal(draft, user, *, review_waived="", is_author=None):
             "validation_failed",
             f"Validation of revision {draft.revision} failed; fix the findings and validate again.",
         )
+    if settings.WORKBENCH_REQUIRE_PROBE:
+        if latest_probe is _UNREAD:
+            latest_probe = latest_check_of_revision(draft_id=draft.pk, revision=draft.revision)
+        refusal = probe_required_refusal(draft, latest_probe)
+        if refusal is not None:
+            return refusal
     if settings.WORKBENCH_REQUIRE_REVIEW and not review_waived:
         if is_author is None:
             is_author = draft.authors.filter(pk=user.pk).exists()
@@ -105,6 +140,7 @@ def publish_refusals(drafts, user):
                 workbenchdraft_id__in=ids, user_id=user.pk
             ).values_list("workbenchdraft_id", flat=True)
         )
+    probes = latest_probes_of_current_revisions(drafts) if settings.WORKBENCH_REQUIRE_PROBE else {}
     owners = {
         row["connector_id"]: (row["owner_id"], row["owner__slug"])
         for row in Connector.objects.filter(
@@ -124,7 +160,23 @@ def publish_refusals(drafts, user):
                     f"You can read draft {draft.pk} but your role in its tenant cannot change it.",
                 )
             )
-            or publish_state_refusal(draft, user, is_author=draft.pk in authored)
+            or publish_state_refusal(
+                draft, user, is_author=draft.pk in authored, latest_probe=probes.get(draft.pk)
+            )
             or connector_owner_refusal(draft, *owners.get(draft.connector_id, (None, None)))
         )
     return out
+
+
+def latest_probes_of_current_revisions(drafts):
+    """{draft pk: the newest finished check probe of its current revision} for the drafts that have one.
+    One query."""
+    revisions = {draft.pk: draft.revision for draft in drafts}
+    latest = {}
+    probes = Probe.objects.filter(
+        kind=Probe.Kind.CHECK, draft_id__in=list(revisions), status__in=Probe.FINISHED
+    ).order_by("-created_at", "-id")
+    for probe in probes:
+        if probe.draft_revision == revisions[probe.draft_id]:
+            latest.setdefault(probe.draft_id, probe)
+    return latest
