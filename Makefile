@@ -36,13 +36,15 @@ $(CI_TOOLS): pyproject.toml | $(PY)
 	$(VENV)/ci/bin/python -m pip install --quiet --disable-pip-version-check -r $(VENV)/ci/requirements.txt
 	touch $@
 
+# The worker runs with --no-reload: with DEBUG on, db_worker reloads on code changes by default, which
+# would restart it in the middle of a probe.
 run: export DJANGO_DEBUG := 1
 run: $(INSTALLED)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_environment dev
 	$(PY) manage.py create_local_staff --url http://$(HOST):$(PORT)/admin/
 	$(PY) manage.py probes_recover
-	$(PY) manage.py db_worker & worker=$$!; \
+	$(PY) manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -152,6 +152,7 @@ def test_a_remote_server_is_read_over_streamable_http(tmp_path, remote_server):
     assert (outcome.server_name, outcome.server_version) == ("probe-fixture", "1.2.3")
     assert [tool["name"] for tool in outcome.tools] == ["search_notes", "create_note", "delete_note"]
     assert outcome.stderr_tail == ""
+    assert outcome.isolated is False  # a remote runs elsewhere: nothing of it is sandboxed here
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:5432/", "http://localhost/mcp", "http://[::1]/",
@@ -161,6 +162,7 @@ def test_a_remote_probe_refuses_private_addresses(tmp_path, url):
 
     assert not outcome.ok
     assert "a private or reserved address; remote probes reach public servers only" in outcome.reason
+    assert outcome.isolated is False
 
 
 def test_an_unreachable_remote_fails_with_a_reason(tmp_path):

@@ -45,7 +45,10 @@ def run_probe(target, *, limits=None, cache_dir, cache_cap_bytes=DEFAULT_CACHE_C
         return ProbeOutcome(ok=False, reason=f"{error.field}: {error.reason}")
     if target.kind == "remote":
         refusal = "" if allow_private_urls else private_address_refusal(target.url)
-        outcome = ProbeOutcome(ok=False, reason=refusal) if refusal else _probe_remote(target, limits)
+        if refusal:
+            outcome = ProbeOutcome(ok=False, reason=refusal, isolated=False)
+        else:
+            outcome = _probe_remote(target, limits)
     else:
         try:
             outcome = _probe_stdio(target, limits, Path(os.path.realpath(cache_dir)), cache_cap_bytes,
@@ -61,14 +64,15 @@ def _probe_remote(target, limits):
         lambda: remote_transport(target.url), seconds=limits.run_seconds, max_pages=limits.max_pages
     )
     if error is None:
-        return _succeeded(exchange, stderr_tail="", isolated=True)
+        # Not sandboxed: a remote runs on someone else's machine; the probe only speaks to it.
+        return _succeeded(exchange, stderr_tail="", isolated=False)
     if isinstance(error, TimeoutError):
         reason = f"no answer to {exchange.phase} from {target.url} within {limits.run_seconds:g} s"
     elif exchange.phase == "start" or exchange.phase == "initialize":
         reason = f"cannot speak MCP with {target.url}: {_describe(error)}"
     else:
         reason = f"{target.url} failed during {exchange.phase}: {_describe(error)}"
-    return _failed(exchange, reason, stderr_tail="", isolated=True)
+    return _failed(exchange, reason, stderr_tail="", isolated=False)
 
 
 def _probe_stdio(target, limits, cache_dir, cache_cap, allow_unisolated, bwrap):

@@ -74,7 +74,12 @@ def target_of_packaging(packaging, remotes=None):
         return {"registry_type": "local", "identifier": packaging["identifier"], "version": "", "url": "",
                 "bin": ""}
     if kind in PACKAGE_TYPES:
-        binary = packaging.get("bin") if isinstance(packaging.get("bin"), str) else ""
+        binary = packaging.get("bin", "")
+        if binary is None:
+            binary = ""
+        if not isinstance(binary, str):
+            # Dropping it would start a different executable than the draft names.
+            _refuse(f"{where}.bin", "The executable to start (bin) is text, e.g. 'mcp-server-time'.")
         errors = package_errors(
             kind, packaging.get("identifier"), packaging.get("version"), bin=binary, prefix=f"{where}."
         )
@@ -82,11 +87,17 @@ def target_of_packaging(packaging, remotes=None):
             raise Refusal.invalid(errors)
         return {"registry_type": kind, "identifier": packaging["identifier"], "version": packaging["version"],
                 "url": "", "bin": binary}
-    for remote in remotes if isinstance(remotes, list) else []:
-        url = remote.get("url") if isinstance(remote, dict) else None
-        if remote.get("type") == "streamable-http" and isinstance(url, str) and URL.fullmatch(url):
-            return {"registry_type": "remote", "identifier": "", "version": "", "url": url[:URL_LIMIT],
-                    "bin": ""}
+    for index, remote in enumerate(remotes if isinstance(remotes, list) else []):
+        if not isinstance(remote, dict) or remote.get("type") != "streamable-http":
+            continue
+        url = remote.get("url")
+        if not isinstance(url, str) or not URL.fullmatch(url):
+            continue
+        if len(url) > URL_LIMIT:
+            # Cutting it would probe a different server than the draft names.
+            _refuse(f"spec_snapshot.remotes[{index}].url", f"The remote's URL is {len(url)} characters; a "
+                    f"probe reaches URLs of at most {URL_LIMIT}.", code="too_long")
+        return {"registry_type": "remote", "identifier": "", "version": "", "url": url, "bin": ""}
     if kind:
         _refuse(f"{where}.registry_type", f"The probe installs pypi and npm packages, not {kind!r} ones.")
     _refuse(where, "The draft names no package (pypi or npm, exact version) and no streamable-HTTP remote "
