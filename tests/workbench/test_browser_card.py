@@ -64,6 +64,7 @@ def test_a_failed_save_is_announced_at_the_top_with_values_kept(page, server):
     page.fill("[name='s0.n']", "Admin Write")
     page.check("[name='t1.0']")  # get_file_contents into the first scope
     page.fill("[name='t0.t']", "Delete a file")
+    page.check("[name='s1.z']")  # remove the second scope
     page.click("#save-button")
     summary = page.wait_for_selector("#error-summary")
     assert summary.inner_text().startswith("Please correct the 1 error below.")
@@ -74,6 +75,8 @@ def test_a_failed_save_is_announced_at_the_top_with_values_kept(page, server):
     assert page.input_value("[name='s0.n']") == "Admin Write"
     assert page.input_value("[name='t0.t']") == "Delete a file"
     assert page.is_checked("[name='t1.0']")
+    assert page.is_checked("[name='s1.z']")
+    assert page.eval_on_selector("#c1", "head => head.classList.contains('del')")
     shot(page, "failed_save_summary")
     draft.refresh_from_db()
     assert draft.revision == 1

@@ -115,6 +115,11 @@
     var scopeRemoved = /^s(\d+)\.z$/.exec(name);
     if (scopeRemoved) { markColumn(scopeRemoved[1], target.checked); }
   });
+  // A refused save comes back with removed scopes still ticked for removal: grey their columns too.
+  for (var column = 0; column < Number(sn.value); column += 1) {
+    var removal = form.elements["s" + column + ".z"];
+    if (removal && removal.checked) { markColumn(column, true); }
+  }
   grid.addEventListener("toggle", function (event) {
     if (event.target.tagName === "DETAILS") { fillSchema(event.target); }
   }, true);
