@@ -1,5 +1,6 @@
 """Speaking MCP to the server with the official SDK: initialize, then every tools/list page, timed."""
 
+import json
 import time
 
 import anyio
@@ -8,6 +9,10 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 CLIENT_INFO = types.Implementation(name="connector-workbench-probe", version="1")
+#: What a probe reads of a server's tools, at most: a server serving more is refused rather than stored
+#: in part (the probe's row, the comparison and the draft it creates all hold every tool).
+MAX_TOOLS = 2000
+MAX_TOOLS_BYTES = 4 * 1024 * 1024
 
 
 class ExchangeFailed(Exception):
@@ -48,11 +53,19 @@ async def talk(transport, exchange, *, max_pages):
 
 
 async def _all_tools(session, max_pages):
-    tools, cursor, seen = [], None, set()
+    tools, cursor, seen, size = [], None, set(), 0
     for _ in range(max_pages):
         params = types.PaginatedRequestParams(cursor=cursor) if cursor is not None else None
         page = await session.list_tools(params=params)
-        tools.extend(tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in page.tools)
+        for tool in page.tools:
+            dumped = tool.model_dump(mode="json", by_alias=True, exclude_none=True)
+            size += len(json.dumps(dumped, ensure_ascii=False).encode())
+            tools.append(dumped)
+            if len(tools) > MAX_TOOLS:
+                raise ExchangeFailed(f"the server served more than {MAX_TOOLS} tools")
+            if size > MAX_TOOLS_BYTES:
+                raise ExchangeFailed(f"the server served more than {MAX_TOOLS_BYTES // (1024 * 1024)} MB of "
+                                     "tools (as JSON)")
         cursor = page.next_cursor
         if cursor is None:
             return tools

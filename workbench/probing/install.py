@@ -16,9 +16,19 @@ import tempfile
 import time
 
 TAIL_BYTES = 4096
-# The worker's own secrets stay out of the installer's environment; the registries' settings (PIP_*,
-# npm_config_*, proxies, CA bundles, HOME for pip.conf and .npmrc) pass through.
-_SECRET_NAME = re.compile(r"^(DJANGO_|DATABASE_|WORKBENCH_)|SECRET|PASSWORD|PASSWD|TOKEN|(^|_)KEY$", re.I)
+# An allowlist, so none of the worker's own secrets (database URL, secret key, whatever a deployment adds)
+# reaches the installer: only what finds the clients and the registries passes (PATH, HOME for pip.conf
+# and .npmrc, locale, temp dir, pip's and npm's settings, proxies and CA bundles).
+_PASSED_NAMES = frozenset({
+    "PATH", "HOME", "LANG", "LANGUAGE", "TMPDIR", "TZ", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+    "http_proxy", "https_proxy", "no_proxy", "all_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
+})
+_PASSED_PREFIXES = ("LC_", "PIP_", "NPM_CONFIG_", "npm_config_", "SSL_CERT_")
+
+
+def _passed(name):
+    return name in _PASSED_NAMES or name.startswith(_PASSED_PREFIXES)
 
 
 class InstallFailed(Exception):
@@ -29,7 +39,7 @@ class InstallFailed(Exception):
 
 
 def installer_env():
-    env = {name: value for name, value in os.environ.items() if not _SECRET_NAME.search(name)}
+    env = {name: value for name, value in os.environ.items() if _passed(name)}
     env["PIP_NO_INPUT"] = "1"
     env["npm_config_update_notifier"] = "false"
     return env
