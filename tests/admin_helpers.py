@@ -43,7 +43,7 @@ from tests.policies import factories as pf
 from tests.registries import factories as rf
 from tests.workbench import factories as wf
 from workbench.exchange.policy_matrix import PolicyMatrixResource
-from workbench.models import Membership, SecurityEvent, Tenant, TsvExchange, WorkbenchDraft
+from workbench.models import Membership, Probe, SecurityEvent, Tenant, TsvExchange, WorkbenchDraft
 from workbench.services.audit import audit_record
 
 
@@ -156,6 +156,8 @@ CASES = [
     AdminCase(Tenant, _tenant, identity=("slug",)),
     AdminCase(Membership, wf.MembershipFactory, identity=("tenant", "user")),
     AdminCase(WorkbenchDraft, wf.WorkbenchDraftFactory, history=True, tenant_scoped=True),
+    # Sandbox probes: read-only, seen by their tenant's members (tests/workbench/probes/test_admin.py).
+    AdminCase(Probe, wf.ProbeFactory, addable=False, changeable=False, tenant_scoped=True),
     AdminCase(
         TsvExchange, rf.ScopeFactory, addable=False, changeable=False,
         view_perms=PolicyMatrixResource.export_permissions,
