@@ -1,10 +1,11 @@
-"""Asking for a probe: the row is written (queued) and the background task enqueued once it commits, so
-a worker never looks for a probe that is not there yet, and a request that fails queues nothing."""
+"""Asking for a probe: the row is written (queued) and its background task enqueued in the same
+transaction (django-tasks-db) or once it commits (other backends), so a worker never looks for a probe
+that is not there yet, and a request that fails queues nothing."""
 
-from datetime import timedelta
+import logging
 
-from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from workbench.kit import identifiers as ids
 from workbench.kit.refusals import Refusal, field_error
@@ -12,23 +13,48 @@ from workbench.models import Probe
 from workbench.selectors.drafts import tenants_of
 from workbench.services.drafts.revisions import check_connector_owner, lock_draft_for_change, not_a_writer
 
+from .recovery import database_backend
 from .targets import check_package, local_file_allowed, target_of_packaging
 
-#: Past its install and run limits, a running probe gets this long to store its outcome before it is
-#: taken for lost with its worker.
-DEADLINE_GRACE = timedelta(seconds=60)
-
-
-def probe_deadline(started_at):
-    limits = settings.WORKBENCH_PROBE_INSTALL_SECONDS + settings.WORKBENCH_PROBE_RUN_SECONDS
-    return started_at + timedelta(seconds=limits) + DEADLINE_GRACE
+logger = logging.getLogger(__name__)
+ENQUEUE_FAILED = "The probe could not be handed to a worker ({error}); start it again."
 
 
 def _enqueue(probe):
+    """Hand the probe to the task backend. With django-tasks-db (the project's backend) the task row is
+    written inside this transaction, on the same database: it commits with the probe row or not at all,
+    so no probe waits for a task that was never written, and a worker cannot see the task before the
+    probe. A backend that keeps no rows there (the tests' immediate one, which runs the task at once) is
+    called once the probe commits, and a failure to enqueue then fails the probe with the reason (the
+    client already has its 202)."""
     from .running import run_probe_task
 
     probe_id = probe.pk
-    transaction.on_commit(lambda: run_probe_task.enqueue(probe_id))
+    if database_backend() is not None:
+        try:
+            with transaction.atomic():
+                run_probe_task.enqueue(probe_id)
+        except DatabaseError as error:
+            logger.exception("probe %s: enqueueing its task failed", probe_id)
+            raise Refusal(
+                503, "probe_queue_unavailable", f"The probe could not be queued: {type(error).__name__}."
+            ) from None
+        return
+    transaction.on_commit(lambda: _enqueue_committed(probe_id))
+
+
+def _enqueue_committed(probe_id):
+    from .running import run_probe_task
+
+    try:
+        run_probe_task.enqueue(probe_id)
+    except Exception as error:  # whatever the backend raises, the probe must end rather than wait forever
+        logger.exception("probe %s: enqueueing its task failed", probe_id)
+        Probe.objects.filter(pk=probe_id, status=Probe.Status.QUEUED).update(
+            status=Probe.Status.FAILED,
+            reason=ENQUEUE_FAILED.format(error=type(error).__name__),
+            finished_at=timezone.now(),
+        )
 
 
 def probe_request_import(*, user, tenant, connector_id, registry_type, identifier, version, bin=""):

@@ -5,7 +5,7 @@ probe's success together, for a check the findings against the revision it probe
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -18,7 +18,7 @@ from workbench.selectors.drafts import draft_revision_record
 from workbench.services.drafts.mcp_import import draft_import_mcp
 
 from .comparing import compare_tools
-from .requesting import probe_deadline
+from .recovery import probe_deadline
 from .targets import local_file_allowed
 
 logger = logging.getLogger(__name__)
@@ -57,6 +57,9 @@ def probe_run(*, probe_id):
     except Exception as error:  # the runner promises not to raise; a bug in it must not leave it running
         logger.exception("probe %s: the runner failed", probe_id)
         outcome = {"ok": False, "reason": f"The probe runner failed: {type(error).__name__}: {error}"}
+    # The run may have taken minutes: a connection the database (or a proxy) closed meanwhile is dropped
+    # here, as Django does between requests, rather than failing the store.
+    close_old_connections()
     try:
         return probe_store(probe_id=probe_id, outcome=outcome)
     except Exception as error:  # rolled back whole; the probe must still end, not stay running
