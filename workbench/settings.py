@@ -5,9 +5,9 @@ DJANGO_DEBUG        "1"/"true" for development; off by default
 DJANGO_SECRET_KEY   required unless DJANGO_DEBUG is on
 DJANGO_ALLOWED_HOSTS comma-separated host names (default: localhost,127.0.0.1 in debug)
 WORKBENCH_RECEIPT_RETENTION_DAYS days tool receipts are kept before purge_receipts removes them (90)
+WORKBENCH_AUDIT_RETENTION_DAYS days security events are kept before purge_security_events removes them (365)
 WORKBENCH_LOGIN_FAILURE_LIMIT failed sign-ins per username, and per IP address, before a lockout (5)
 WORKBENCH_LOGIN_COOLOFF_MINUTES how long a lockout lasts after the last failed attempt (15)
-WORKBENCH_AUDIT_RETENTION_DAYS days security events are kept before purge_security_events removes them (365)
 """
 
 import os
@@ -303,7 +303,11 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # The schema and the docs answer signed-in users only (token or admin session), like every endpoint.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
-    "ENUM_NAME_OVERRIDES": {"DraftStatusEnum": "workbench.models.drafts.WorkbenchDraft.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "DraftStatusEnum": "workbench.models.drafts.WorkbenchDraft.Status",
+        "ProbeKindEnum": "workbench.models.probes.Probe.Kind",
+        "ProbeStatusEnum": "workbench.models.probes.Probe.Status",
+    },
 }
 
 # Tool gateway: packages searched for handler modules (`domain.method` -> <package>.domain.method),
