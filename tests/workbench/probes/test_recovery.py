@@ -183,3 +183,18 @@ def test_a_refused_request_queues_no_task(database_tasks):
     with pytest.raises(Refusal):
         probe_request_check(user=editor(perms=PERMS), draft_id=draft.pk)
     assert not DBTaskResult.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # as a worker runs it: no transaction around the task
+def test_a_long_run_s_stale_connections_are_dropped_before_the_outcome_is_stored(runner, monkeypatch):
+    from workbench.services.probes import running
+
+    probe = ProbeFactory(draft=_draft(), status="queued", started_at=None, finished_at=None)
+    order = []
+    store = running.probe_store
+    monkeypatch.setattr(running, "close_old_connections", lambda: order.append("close_old_connections"))
+    monkeypatch.setattr(running, "probe_store", lambda **kw: order.append("store") or store(**kw))
+    run_probe_task.call(probe.pk)
+    probe.refresh_from_db()
+    assert probe.status == "succeeded"
+    assert order == ["close_old_connections", "store"]

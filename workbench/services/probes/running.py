@@ -58,8 +58,10 @@ def probe_run(*, probe_id):
         logger.exception("probe %s: the runner failed", probe_id)
         outcome = {"ok": False, "reason": f"The probe runner failed: {type(error).__name__}: {error}"}
     # The run may have taken minutes: a connection the database (or a proxy) closed meanwhile is dropped
-    # here, as Django does between requests, rather than failing the store.
-    close_old_connections()
+    # here, as Django does between requests, rather than failing the store. Never inside a transaction
+    # (a caller's, such as a test's): closing there would end it.
+    if not transaction.get_connection().in_atomic_block:
+        close_old_connections()
     try:
         return probe_store(probe_id=probe_id, outcome=outcome)
     except Exception as error:  # rolled back whole; the probe must still end, not stay running
