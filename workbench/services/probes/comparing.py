@@ -1,7 +1,10 @@
 """A draft's declared tools against the ones its server serves: findings {path, severity, code, message}
-under `probe.tools.<name>`, as validation shows them."""
+under `probe.tools.<name>`, as validation shows them. A name or key that is not a plain word (a dot, a
+space, a bracket in it) is written in brackets, `probe.tools["a.b"].inputSchema`, so a path names one
+place only."""
 
 import json
+import re
 
 from workbench.contract import finding, named
 from workbench.kit.jsontext import same_json
@@ -9,6 +12,13 @@ from workbench.kit.jsontext import same_json
 #: Differences reported per tool and section; past that, the first ones say where to look.
 DIFFERENCES_SHOWN = 5
 COMPARED = (("inputSchema", "input schema"), ("annotations", "annotations"))
+PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def member(key):
+    """`.key`, or `["key"]` (JSON-quoted) for a key that is not a plain word."""
+    key = str(key)
+    return f".{key}" if PLAIN_KEY.fullmatch(key) else f"[{json.dumps(key, ensure_ascii=False)}]"
 
 
 def _differences(before, after, path):
@@ -20,7 +30,7 @@ def _differences(before, after, path):
         left, right, where = stack.pop()
         if isinstance(left, dict) and isinstance(right, dict):
             for key in sorted(set(left) | set(right), reverse=True):
-                stack.append((left.get(key, _MISSING), right.get(key, _MISSING), f"{where}.{key}"))
+                stack.append((left.get(key, _MISSING), right.get(key, _MISSING), f"{where}{member(key)}"))
         elif isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
             for index in reversed(range(len(left))):
                 stack.append((left[index], right[index], f"{where}[{index}]"))
@@ -54,7 +64,7 @@ def compare_tools(declared, served):
         if name not in served_by_name:
             found.append(
                 finding(
-                    f"probe.tools.{name}",
+                    f"probe.tools{member(name)}",
                     f"The draft declares tool {name!r}, which the server does not serve.",
                     code="declared_not_served",
                 )
@@ -63,7 +73,7 @@ def compare_tools(declared, served):
         if name not in declared_by_name:
             found.append(
                 finding(
-                    f"probe.tools.{name}",
+                    f"probe.tools{member(name)}",
                     f"The server serves tool {name!r}, which the draft does not declare.",
                     code="served_not_declared",
                 )
@@ -78,12 +88,12 @@ def compare_tools(declared, served):
                 continue
             if before is _MISSING and after is _MISSING:
                 continue
-            for where, left, right in _differences(before, after, f"probe.tools.{name}.{key}"):
+            for where, left, right in _differences(before, after, f"probe.tools{member(name)}.{key}"):
                 found.append(
                     finding(
                         where,
-                        f"The {what} of tool {name!r} differ here: the draft has {_shown(left)}, the "
-                        f"server {_shown(right)}.",
+                        f"Tool {name!r}: the draft's {what} and the server's are not the same here: "
+                        f"the draft has {_shown(left)}, the server {_shown(right)}.",
                         severity="warning",
                         code=f"{key.lower()}_differs",
                     )
