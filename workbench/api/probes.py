@@ -158,6 +158,15 @@ class ProbeFilter(filters.FilterSet):
         fields = ["tenant", "kind", "status", "connector_id", "draft"]
 
 
+class ProbeListSerializer(ProbeSerializer):
+    """A probe in the list: without the served tools and the stderr tail (a probe's detail has them), so
+    a page of probes stays small."""
+
+    class Meta(ProbeSerializer.Meta):
+        fields = [name for name in ProbeSerializer.Meta.fields if name not in ("tools", "stderr_tail")]
+        read_only_fields = fields
+
+
 def accepted(request, probe):
     """202 with the probe and its URL in Location: the work goes on in the background."""
     data = ProbeSerializer(probe, context={"request": request}).data
@@ -178,7 +187,13 @@ class ProbeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     action_permissions = {"list": DRAFT_VIEW, "retrieve": DRAFT_VIEW}
 
     def get_queryset(self):
-        return probes_visible_to(self.request.user).select_related("tenant", "requested_by")
+        probes = probes_visible_to(self.request.user).select_related("tenant", "requested_by")
+        if self.action == "list":
+            probes = probes.defer("tools", "stderr_tail")
+        return probes
+
+    def get_serializer_class(self):
+        return ProbeListSerializer if self.action == "list" else ProbeSerializer
 
     def list(self, request, *args, **kwargs):
         probes_fail_overdue()
