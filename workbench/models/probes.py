@@ -5,7 +5,8 @@ it creates a draft from the live tools) or checks a draft's declared tools again
 
 A probe is a row first (queued) and background work second (services/probes): whoever asked reads the
 row, never the task backend's. A running probe has a deadline; one still running past it was lost with
-its worker and is marked failed (`probes_recover`), so none stays running forever.
+its worker and is marked failed (`probes_recover`), as is a queued one whose task is gone or that no
+worker started in time, so none stays running or queued forever.
 """
 
 import secrets

@@ -1,13 +1,18 @@
-"""Mark running probes past their deadline failed: their worker stopped while running them. `make run` runs
-it before it starts the worker; run it once before starting a deployment's workers (README "Sandbox
-probes"). Reads of a probe do the same for that probe, so this only tidies what nobody looks at."""
+"""Mark lost probes failed: running past their deadline (their worker stopped), queued with no task left
+to run them or past WORKBENCH_PROBE_QUEUE_SECONDS; and probe task rows left running by a dead worker.
+`make run` runs it before it starts the worker; run it before starting a deployment's workers and now and
+then (README "Sandbox probes"). Reads of a probe do the same, so this tidies what nobody looks at."""
 
 from workbench.kit.commands import RefusalCommand
 from workbench.services.probes import probes_fail_overdue
 
 
 class Command(RefusalCommand):
-    help = "Mark running sandbox probes past their deadline failed (their worker stopped while running them)."
+    help = (
+        "Mark lost sandbox probes failed: running past their deadline, or queued with no task left to run "
+        "them or for longer than WORKBENCH_PROBE_QUEUE_SECONDS; and probe tasks left running by a dead "
+        "worker."
+    )
 
     def handle(self, *args, **options):
         count = probes_fail_overdue()
