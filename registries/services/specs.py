@@ -8,7 +8,7 @@ from django.utils import timezone
 from registries.models import ComponentSpec, Connector
 from workbench.kit.access import SYSTEM
 from workbench.kit.refusals import Refusal, field_error
-from workbench.kit.rows import mark_history
+from workbench.kit.rows import announce_write, mark_history
 from workbench.tenancy.access import check_platform_write
 
 
@@ -31,6 +31,14 @@ def component_spec_deprecate(*, spec, message, user):
         except ValidationError as error:
             raise Refusal.from_validation_error(error, rename={"deprecation_message": "message"}) from error
         spec.save(update_fields=["deprecated_at", "deprecation_message"])
+        announce_write(
+            actor=user,
+            model=ComponentSpec,
+            instance=spec,
+            action="change",
+            reason=spec.deprecation_message,
+            detail={"deprecated": True},
+        )
     return spec
 
 
@@ -57,4 +65,13 @@ def connector_transfer(*, connector, tenant, user, reason):
             reason=f"owner {previous} -> {tenant.slug}: {reason}",
         )
         connector.save(update_fields=["owner"])
+        announce_write(
+            actor=user,
+            model=Connector,
+            instance=connector,
+            action="change",
+            reason=reason,
+            detail={"owner": [previous, tenant.slug]},
+            platform=True,
+        )
     return connector

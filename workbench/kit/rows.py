@@ -13,7 +13,8 @@ from workbench.kit.refusals import Refusal, field_error
 #: Sent inside a write's transaction, once per row `row_save` or `row_delete` writes and once per import
 #: that writes many rows (`announce_write`): the audit trail records the platform-scope ones, so a write
 #: and its security event commit or roll back together. Arguments: actor, instance (None for an import),
-#: action ("add", "change", "delete", "import"), reason, detail.
+#: action ("add", "change", "delete", "import"), reason, detail, platform (a platform staff's write of a
+#: row whose scope is not the platform's).
 row_written = Signal()
 
 # simple-history's history_change_reason column is a CharField(max_length=100): PostgreSQL refuses longer.
@@ -77,10 +78,17 @@ def row_delete(*, instance, user, reason=""):
         raise Refusal(409, "immutable", " ".join(error.messages)) from error
 
 
-def announce_write(*, actor, model, action, instance=None, reason="", detail=None):
-    """Tell `row_written`'s listeners, in the caller's transaction, that `actor` wrote `model` rows."""
+def announce_write(*, actor, model, action, instance=None, reason="", detail=None, platform=False):
+    """Tell `row_written`'s listeners, in the caller's transaction, that `actor` wrote `model` rows.
+    `platform`: the write is platform staff's although the row's scope is not (a connector's transfer)."""
     row_written.send(
-        sender=model, actor=actor, instance=instance, action=action, reason=reason, detail=detail or {}
+        sender=model,
+        actor=actor,
+        instance=instance,
+        action=action,
+        reason=reason,
+        detail=detail or {},
+        platform=platform,
     )
 
 

@@ -94,6 +94,7 @@ def _username_of(user_id):
 
 # -- groups and permissions ---------------------------------------------------------------------------
 
+
 def _relations():
     """through model -> (the owner whose rights change, what it gains or loses, the event's kind)"""
     return {
@@ -245,10 +246,10 @@ def _membership_event(kind, membership, row, detail):
 # -- platform-scope writes ----------------------------------------------------------------------------
 
 
-def row_written_receiver(sender, actor, instance, action, reason="", detail=None, **kwargs):
+def row_written_receiver(sender, actor, instance, action, reason="", detail=None, platform=False, **kwargs):
     if actor is access.SYSTEM:
         return  # environment loads record one event per load (record_platform_write), not one per row
-    if sender is None or not is_platform_write(sender, instance):
+    if sender is None or not (platform or is_platform_write(sender, instance)):
         return
     record_platform_write(
         actor=actor, model=sender, instance=instance, action=action, reason=reason, detail=detail
