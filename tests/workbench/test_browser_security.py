@@ -3,6 +3,7 @@ violation (the browser kit fails any test whose page does, so every browser test
 too), and the API docs still work: Swagger UI and Redoc render the schema. Screenshots: security_*.png."""
 
 import pytest
+from django.contrib.admin.utils import quote
 
 from tests.registries.factories import ToolDefinitionFactory, ToolReceiptFactory, published_connector
 from tests.workbench.browser_kit import *  # noqa: F403 (the browser fixtures)
@@ -47,8 +48,9 @@ def test_the_main_admin_pages_report_no_policy_violation(admin_page, server):
     pages = [
         "/admin/",
         "/admin/workbench/workbenchdraft/",
-        f"/admin/workbench/workbenchdraft/{draft.pk}/change/",
-        f"/admin/workbench/workbenchdraft/{draft.pk}/history/",
+        # Admin URLs carry the id quoted: "draft_40af…" unquoted would read "_40" as "@".
+        f"/admin/workbench/workbenchdraft/{quote(draft.pk)}/change/",
+        f"/admin/workbench/workbenchdraft/{quote(draft.pk)}/history/",
         "/admin/registries/tooldefinition/",
         f"/admin/registries/tooldefinition/{tool.pk}/change/",
         "/admin/registries/toolreceipt/",
