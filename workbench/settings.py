@@ -166,6 +166,15 @@ def env_positive_int(name, default):
     return int(value)
 
 
+# Reverse proxies in front of the server whose X-Forwarded-For is trusted (0: none, the peer is the client).
+WORKBENCH_NUM_PROXIES = os.environ.get("WORKBENCH_NUM_PROXIES", "").strip() or "0"
+if not WORKBENCH_NUM_PROXIES.isdigit() or int(WORKBENCH_NUM_PROXIES) > 10:
+    raise ImproperlyConfigured(
+        f"WORKBENCH_NUM_PROXIES is a whole number 0 to 10, not {WORKBENCH_NUM_PROXIES!r}."
+    )
+WORKBENCH_NUM_PROXIES = int(WORKBENCH_NUM_PROXIES)
+
+
 # Login throttling (README "Production"): N failures for one username, from anywhere, lock that username;
 # N failures from one IP address, for any usernames, lock that address (each list item is its own
 # lockout). Counters are rows of the database (every worker and machine sees the same count); a success
@@ -182,9 +191,10 @@ AXES_COOLOFF_MESSAGE = (
     f"Too many failed attempts; try again in {WORKBENCH_LOGIN_COOLOFF_MINUTES} minutes "
     "or ask an administrator to unlock it."
 )
-# The client is the peer the server sees (REMOTE_ADDR), as the audit trail records it; X-Forwarded-For is
-# not trusted (a client could send any address).
-AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# Who the client is by address: the peer the server sees (REMOTE_ADDR), or behind WORKBENCH_NUM_PROXIES
+# trusted reverse proxies the address the outermost saw in X-Forwarded-For; one rule for the login
+# throttle, the API's rate limits (DRF's NUM_PROXIES) and the audit trail (workbench/kit/addresses.py).
+AXES_CLIENT_IP_CALLABLE = "workbench.kit.addresses.client_address"
 # Unlocking is the users list's action "Unlock selected accounts" (workbench/admin/accounts.py); axes' own
 # admin pages stay off (every admin page follows the access table).
 AXES_ENABLE_ADMIN = False
@@ -249,7 +259,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["workbench.api.throttling.WorkbenchRateThrottle"],
     # Proxies in front of the server whose X-Forwarded-For is trusted for an anonymous caller's address
     # (0: the peer's address; anonymous callers are readers of a public MCP registry only).
-    "NUM_PROXIES": int(os.environ.get("WORKBENCH_NUM_PROXIES", "0")),
+    "NUM_PROXIES": WORKBENCH_NUM_PROXIES,
 }
 
 RATE = re.compile(r"[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)")
@@ -315,7 +325,7 @@ SPECTACULAR_SETTINGS = {
 WORKBENCH_TOOL_HANDLER_PACKAGES = ["registries.handlers"]
 WORKBENCH_RECEIPT_RETENTION_DAYS = int(os.environ.get("WORKBENCH_RECEIPT_RETENTION_DAYS", "90"))
 # How long the audit trail keeps security events; `purge_security_events` (run daily) removes older ones.
-WORKBENCH_AUDIT_RETENTION_DAYS = int(os.environ.get("WORKBENCH_AUDIT_RETENTION_DAYS", "365"))
+WORKBENCH_AUDIT_RETENTION_DAYS = env_positive_int("WORKBENCH_AUDIT_RETENTION_DAYS", 365)
 # Four eyes on publish: when on, nobody publishes a draft revision they wrote themselves.
 WORKBENCH_REQUIRE_REVIEW = env_bool("WORKBENCH_REQUIRE_REVIEW")
 # The MCP registry read API (/v0, README "Serving as an MCP registry"): server names are

@@ -1,13 +1,13 @@
 """Recording security events: `audit_record`, called inside the transaction of the change it records, so
 the event commits or rolls back with that change."""
 
-import ipaddress
 import json
 import math
 
 from django.db import transaction
 from simple_history.models import HistoricalRecords
 
+from workbench.kit.addresses import client_address
 from workbench.models.audit import (
     DETAIL_LIMIT,
     SUBJECT_LIMIT,
@@ -51,16 +51,9 @@ def audit_record(*, kind, actor=None, subject="", tenant=None, request=None, det
 
 
 def client_ip(request):
-    """The peer's address as the server saw it (REMOTE_ADDR, as the login throttle counts it); None when
-    there is no valid one. X-Forwarded-For is not read: a client could send any address in it. Behind a
-    reverse proxy this is the proxy's address."""
-    value = str(_meta(request).get("REMOTE_ADDR") or "").strip()
-    if not value:
-        return None
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
+    """The client's address as the login throttle counts it (`workbench.kit.addresses`: the peer, or
+    behind WORKBENCH_NUM_PROXIES proxies the address the outermost saw); None when there is no valid one."""
+    return client_address(request)
 
 
 def _meta(request):
