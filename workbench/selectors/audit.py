@@ -1,7 +1,8 @@
 """Which security events a person may read: the one rule the admin, the API and the export share.
 
-Events of a tenant are read by its members; events without a tenant (sign-ins, tokens, group and
-permission changes, platform writes) by platform staff; every event by auditors (`workbench.audit_tenants`,
+Events of a tenant are read by its members (sign-ins and tokens of a member of exactly one tenant are
+that tenant's); events without a tenant (other sign-ins and tokens, group and permission changes,
+platform writes) by platform staff; every event by auditors (`workbench.audit_tenants`,
 held by the user or a group). Superuser status alone is platform staff, not an auditor: a superuser reads
 other tenants' events only with the auditor permission, as for every other tenant row. The model's view
 permission is checked by whoever asks (the admin, the API), not here."""

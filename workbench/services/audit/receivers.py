@@ -48,7 +48,20 @@ def current_actor(instance=None):
 
 
 def logged_in(sender, request, user, **kwargs):
-    audit_record(kind=Kind.LOGIN_SUCCEEDED, actor=user, subject=user.get_username(), request=request)
+    audit_record(
+        kind=Kind.LOGIN_SUCCEEDED,
+        actor=user,
+        subject=user.get_username(),
+        tenant=sole_tenant_id(user.pk),
+        request=request,
+    )
+
+
+def sole_tenant_id(user_id):
+    """The tenant of a user who belongs to exactly one (its members then read the user's sign-ins and
+    tokens); None for a member of none or of several, whose events stay the auditors' and platform staff's."""
+    tenants = list(Membership.objects.filter(user_id=user_id).values_list("tenant_id", flat=True)[:2])
+    return tenants[0] if len(tenants) == 1 else None
 
 
 def login_failed(sender, credentials, request=None, **kwargs):
@@ -84,6 +97,7 @@ def _token_fields(token):
     expiry = token.expiry.strftime("%Y-%m-%dT%H:%M:%SZ") if token.expiry else None
     return {
         "subject": f"token {token.token_key} of {username}",
+        "tenant": sole_tenant_id(token.user_id),
         "detail": {"user": username, "token_key": token.token_key, "expiry": expiry},
     }
 
