@@ -1,6 +1,7 @@
 """What the probe runner's tests share: the small servers in probe_servers/, a probe through a fresh
 cache, an installer stand-in that needs no network, and the mark for bubblewrap."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -40,7 +41,8 @@ class FakeInstaller:
         venv = build_path / "venv"
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
         site = next(venv.glob("lib/python*/site-packages"))
-        (site / "project.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+        # The real path: only real paths are bound into the sandbox.
+        (site / "project.pth").write_text(os.path.realpath(sysconfig.get_paths()["purelib"]) + "\n")
         bins = [target.identifier] if self.bins is None else self.bins
         for name in bins:
             (venv / "bin" / name).write_text((SERVERS / "normal.py").read_text())

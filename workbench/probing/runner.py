@@ -89,7 +89,10 @@ def _probe_stdio(target, limits, cache_dir, cache_cap, allow_unisolated, bwrap):
         if not script.is_file():
             return ProbeOutcome(ok=False, reason=f"identifier: no such file {target.identifier}",
                                 isolated=isolate)
-        argv = [sys.executable, str(script)]
+        # Only real paths are bound into the sandbox, so the server is started by them: a venv or a
+        # script reached through a symlink would not exist inside.
+        python = os.path.join(os.path.realpath(sys.prefix), "bin", os.path.basename(sys.executable))
+        argv = [python, os.path.realpath(script)]
         paths = [*sandbox.interpreter_paths(), os.path.realpath(script.parent)]
         return _run_server(argv, paths, [], limits, isolate, bwrap)
     cache = PackageCache(cache_dir, cache_cap)
