@@ -72,6 +72,17 @@ def login_failed(sender, credentials, request=None, **kwargs):
 
 
 def locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
+    # axes sends this for every attempt refused during a lockout too (each counts as a further failure):
+    # only the attempt that reaches the limit starts a lockout worth an event; the others are login_failed
+    # events marked locked_out. (Two attempts racing past the limit at once may both read a count past it
+    # and leave no event; their login_failed events remain.)
+    from axes.helpers import get_failure_limit
+
+    failures = getattr(request, "axes_failures_since_start", None)
+    if failures is not None and failures != get_failure_limit(
+        request, getattr(request, "axes_credentials", None)
+    ):
+        return
     audit_record(
         kind=Kind.LOCKED_OUT, subject=username or "", request=request, detail={"ip_address": ip_address}
     )
