@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -63,6 +63,14 @@ class AccessAdmin(admin.ModelAdmin):
             return queryset.get(**{field.name: object_id})
         except (model.DoesNotExist, ValidationError, ValueError):
             return None
+
+    def get_changelist_instance(self, request):
+        # The date hierarchy builds a datetime from ?<field>__year= (and month, day): Django turns a date
+        # that cannot be into its "bad lookup" page but lets a year past 9999 overflow into a 500.
+        try:
+            return super().get_changelist_instance(request)
+        except OverflowError as error:
+            raise BadRequest("The date in the address is out of range.") from error
 
     def history_view(self, request, object_id, extra_context=None):
         # A row that exists but that the user may not address is not found, as on every other page; so is
