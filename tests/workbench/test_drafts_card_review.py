@@ -5,10 +5,9 @@ are not named objects kept as stored tools are."""
 
 import pytest
 
-from tests.policies.factories import FirearmFactory, KpiDefinitionFactory
+from tests.workbench import test_drafts_card_grid as card_grid
 from tests.workbench.drafts_admin_kit import PERMS, form_data, staff_member, url
 from tests.workbench.factories import MembershipFactory, WorkbenchDraftFactory, draft_spec, draft_tool
-from tests.workbench.test_drafts_card_grid import card_draft
 from workbench.admin.drafts.creating_forms import ImportMcpForm
 from workbench.admin.drafts.forms import CardForm
 from workbench.contract import packaging_choices
@@ -16,20 +15,11 @@ from workbench.schemas import load_schema
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def editor(client):
-    FirearmFactory(firearm_id="firearm.external_write")
-    KpiDefinitionFactory(kpi_id="kpi.change_failure_rate")
-    user = staff_member()
-    client.force_login(user)
-    return client, user.memberships.get().tenant
+# The card grid tests' staff editor fixture and card helpers, shared rather than written again.
+editor = card_grid.editor
+card_draft, post = card_grid.card_draft, card_grid.post
 
 
-def post(client, draft, **changes):
-    data = form_data(client.get(url("change", draft.pk)))
-    data.update(changes)
-    return client.post(url("change", draft.pk), data)
 
 
 @pytest.mark.parametrize(
