@@ -15,6 +15,9 @@ from workbench.kit.refusals import Refusal
 from workbench.selectors.accounts import username_failures, username_locked_out
 from workbench.services.accounts import account_unlock
 
+#: The furthest expiry a token takes (100 years); later dates are past the calendar's end.
+MAX_EXPIRY_DAYS = 36500
+
 
 class Command(RefusalCommand):
     help = (
@@ -25,11 +28,14 @@ class Command(RefusalCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument(
-            "--expiry-days", type=int, default=None,
+            "--expiry-days",
+            type=int,
+            default=None,
             help="Days until the token expires (default: never; revoke it in the admin).",
         )
         parser.add_argument(
-            "--unlock", action="store_true",
+            "--unlock",
+            action="store_true",
             help="If the user is locked out by failed sign-ins, unlock it first (recorded as an unlock).",
         )
 
@@ -42,15 +48,16 @@ class Command(RefusalCommand):
             raise CommandError(message) from None
         if not user.is_active:
             raise CommandError(f"User {username!r} is inactive; an API token for it would not authenticate.")
-        if expiry_days is not None and expiry_days < 1:
-            raise CommandError("--expiry-days must be a positive number of days.")
+        if expiry_days is not None and not 1 <= expiry_days <= MAX_EXPIRY_DAYS:
+            raise CommandError(f"--expiry-days must be a whole number of days from 1 to {MAX_EXPIRY_DAYS}.")
         expiry = timedelta(days=expiry_days) if expiry_days else None
         with transaction.atomic():
             if username_locked_out(username):
                 if not unlock:
                     failures = username_failures(username)
                     raise Refusal(
-                        423, "locked_out",
+                        423,
+                        "locked_out",
                         f"User {username!r} is locked out after {failures} failed sign-ins; no token "
                         "created. Find out why first; --unlock clears the lockout and creates the token "
                         "(recorded as an unlock).",

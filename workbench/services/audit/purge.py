@@ -11,6 +11,8 @@ from workbench.kit.refusals import Refusal, field_error
 from workbench.models.audit import SecurityEvent
 
 BATCH_SIZE = 5000
+#: The longest retention a purge takes (100 years); more would reach before the first date there is.
+MAX_DAYS = 36500
 
 
 def purge_security_events(*, days=None, dry_run=False, batch_size=BATCH_SIZE, now=None):
@@ -19,6 +21,8 @@ def purge_security_events(*, days=None, dry_run=False, batch_size=BATCH_SIZE, no
     days = settings.WORKBENCH_AUDIT_RETENTION_DAYS if days is None else days
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         raise Refusal.invalid([field_error("days", "invalid", "Keep events at least 1 day.")])
+    if days > MAX_DAYS:
+        raise Refusal.invalid([field_error("days", "too_large", f"Keep events at most {MAX_DAYS} days.")])
     if batch_size < 1:
         raise Refusal.invalid([field_error("batch_size", "invalid", "A batch holds at least 1 event.")])
     cutoff = (now or timezone.now()) - timedelta(days=days)
