@@ -64,6 +64,26 @@ def rate_limit_hit(*, buckets, now=None):
         counted.append((bucket, window_start))
 
 
+#: How old a counter's window may start before `rate_counters_purge` deletes it: the longest period a
+#: rate takes (a day) plus a day, so every deleted window ended more than a day ago.
+STALE_AFTER = 2 * 86400
+PURGE_BATCH_SIZE = 5000
+
+
+def rate_counters_purge(*, now=None, batch_size=PURGE_BATCH_SIZE):
+    """Delete the database's rate-limit counters whose window ended more than a day ago (anonymous /v0
+    callers leave one per address; a counter comes back at its next request). Returns how many. In
+    batches, each its own statement, so no long lock holds up the requests being counted."""
+    cutoff = int(time.time() if now is None else now) - STALE_AFTER
+    stale = RateCounter.objects.filter(window_start__lt=cutoff)
+    deleted = 0
+    while True:
+        batch = list(stale.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not batch:
+            return deleted
+        deleted += RateCounter.objects.filter(pk__in=batch, window_start__lt=cutoff).delete()[0]
+
+
 def _store():
     return RedisStore() if getattr(settings, "REDIS_URL", "") else DatabaseStore()
 
