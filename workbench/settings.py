@@ -292,7 +292,12 @@ WORKBENCH_TENANT_RATES = {
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:
-    CACHES["throttle"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    # A Redis that cannot be reached answers 503 rate_limits_unavailable within about a second (no hang).
+    CACHES["throttle"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
 
 REST_KNOX = {
     # API tokens are long-lived integration credentials; revoke them in the admin.

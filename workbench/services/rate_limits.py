@@ -17,6 +17,7 @@ token over its own limit does not use up its tenant's. A request the tenant's bu
 token's count back.
 """
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -25,9 +26,12 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 from django.db.models import F
+from redis.exceptions import RedisError
 
 from workbench.kit.refusals import Refusal
 from workbench.models.rate_limits import RateCounter
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -118,8 +122,14 @@ class DatabaseStore:
         )
 
 
+#: Seconds a client waits before retrying when the Redis that counts requests cannot be reached.
+REDIS_RETRY_AFTER = 5
+
+
 class RedisStore:
-    """Counters as Redis keys (the `throttle` cache), one per bucket and window, counted by INCR."""
+    """Counters as Redis keys (the `throttle` cache), one per bucket and window, counted by INCR. A Redis
+    that cannot be reached refuses the request (503 `rate_limits_unavailable`, Retry-After) rather than
+    letting it through uncounted: the limits protect the workers and the tools behind the gateway."""
 
     def __init__(self):
         self.cache = caches["throttle"]
@@ -129,12 +139,23 @@ class RedisStore:
 
     def hit(self, bucket, window_start):
         key = self._key(bucket, window_start)
-        # The key outlives its window by a few seconds, so it cannot expire between add and incr.
-        self.cache.add(key, 0, timeout=bucket.period + 5)
-        return self.cache.incr(key), window_start
+        try:
+            # The key outlives its window by a few seconds, so it cannot expire between add and incr.
+            self.cache.add(key, 0, timeout=bucket.period + 5)
+            return self.cache.incr(key), window_start
+        except RedisError as error:
+            logger.warning("Rate-limit store (Redis) unavailable, answered 503: %s", error)
+            raise Refusal(
+                503,
+                "rate_limits_unavailable",
+                "The rate-limit counters cannot be reached; try again shortly.",
+                retry_after=REDIS_RETRY_AFTER,
+            ) from error
 
     def give_back(self, bucket, window_start):
         try:
             self.cache.decr(self._key(bucket, window_start))
         except ValueError:  # the window's key is gone: nothing left to give back
             pass
+        except RedisError as error:  # the request is refused anyway; its count ends with its window
+            logger.warning("Rate-limit count not given back (Redis unavailable): %s", error)

@@ -37,7 +37,7 @@ DESCRIPTIONS = {
     "400": "Invalid request: code validation_error (or a more precise code), one `errors` entry per field.",
     "401": "No or unknown credentials (code not_authenticated or authentication_failed).",
     "403": (
-        "Refused for who you are (README \"Who may change what\"): permission_denied (the model "
+        'Refused for who you are (README "Who may change what"): permission_denied (the model '
         "permission), platform_scope (platform rows: platform staff only), tenant_scope (another tenant's "
         "rows), live_binding / read_only (rows only publish or a service writes), self_grant, "
         "not_connector_owner, review_required."
@@ -54,10 +54,13 @@ DESCRIPTIONS = {
     "415": "The request body is not JSON (code unsupported_media_type).",
     "428": "If-Match is missing or names no revision (code precondition_required).",
     "429": (
-        "Over a rate limit of the token or of the tenant (code throttled; README \"Production\"); retry "
+        'Over a rate limit of the token or of the tenant (code throttled; README "Production"); retry '
         "after Retry-After seconds."
     ),
-    "503": "The database cannot be reached (code database_unavailable); retry after Retry-After seconds.",
+    "503": (
+        "The database cannot be reached (code database_unavailable) or, with REDIS_URL set, the Redis that "
+        "counts rate limits (code rate_limits_unavailable); retry after Retry-After seconds."
+    ),
 }
 #: Answers the HTTP server gives before the API sees the request: documented without a body.
 SERVER_ANSWERS = {
