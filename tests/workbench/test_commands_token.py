@@ -50,7 +50,7 @@ def test_expiry_days():
     [
         (["nobody"], "No user named 'nobody'"),
         (["sleeper"], "inactive"),
-        (["integrator", "--expiry-days", "0"], "positive"),
+        (["integrator", "--expiry-days", "0"], "from 1 to 36500"),
     ],
 )
 def test_refusals_are_clear(args, message):
